@@ -1,0 +1,40 @@
+//! amavis-tune's core: the memory model and plan, with no I/O of any kind.
+//!
+//! Everything the core knows comes in as values; it compiles for `wasm32-unknown-unknown` and
+//! natively from the same code. See ARCHITECTURE.md.
+
+mod concurrency;
+mod error;
+mod inputs;
+mod meminfo;
+mod memory;
+mod method;
+mod os;
+mod plan;
+mod postfix_defaults;
+mod service_name;
+mod size;
+mod snippet;
+mod steps;
+mod warning;
+
+pub use concurrency::{Concurrency, MAX_CONCURRENCY, MIN_CONCURRENCY};
+pub use error::InputError;
+pub use inputs::{ClamAv, Cpus, HeadroomPercent, Inputs, MAX_CPUS, Overrides};
+pub use meminfo::{MeminfoError, mem_total_from_meminfo};
+pub use memory::{
+    Assumptions, Budget, CLAMAV_MINIMUM_RAM, ClamdMode, Consumer, DEFAULT_AMAVISD_PARENT,
+    DEFAULT_CLAMD, DEFAULT_HEADROOM_PERCENT, DEFAULT_PER_CHILD, DEFAULT_RESERVE,
+    MAX_HEADROOM_PERCENT, MODEL_VERSION, Origin,
+};
+pub use method::PostfixMethod;
+pub use os::{Os, os_from_os_release};
+pub use plan::{CHILDREN_PER_CPU, DIMINISHING_RETURNS, Decision, Plan, USEFUL_RANGE_TOP, plan};
+pub use postfix_defaults::{
+    CLAMD_DEFAULT_MAX_THREADS, DEFAULT_DESTINATION_CONCURRENCY_LIMIT, DEFAULT_PROCESS_LIMIT,
+};
+pub use service_name::{DEFAULT_SERVICE, ServiceName};
+pub use size::{MAX_SIZE, MiB, parse_size};
+pub use snippet::{FileKind, Snippet, master_cf_line};
+pub use steps::Step;
+pub use warning::{Warning, WarningCode};

@@ -1,0 +1,311 @@
+//! The memory model: what each consumer needs, where each default comes from, and the budget.
+//!
+//! total RAM = headroom + reserve for the rest of the system + clamd (twice while it reloads its
+//! database concurrently) + amavisd parent + N x per-child.
+//!
+//! Every default below is a judgement, named with its source, and every one can be overridden.
+//! A change to any of them, or to the formula, must bump [`MODEL_VERSION`].
+
+use serde::Serialize;
+
+use crate::size::MiB;
+
+/// The version of the memory model: bumped whenever a default or the formula changes, so that a
+/// plan can say which model produced it.
+pub const MODEL_VERSION: u32 = 1;
+
+/// Resident memory of clamd with the full official signature set loaded.
+///
+/// ClamAV's documentation ("ClamAV in Docker", Memory (RAM) Requirements, 2020-09-20) says
+/// loading the signatures takes "upwards of 1.2 GiB"; the set has grown since, and users report
+/// clamd at about 1.4-1.65 GiB resident in 2024-2025 (ClamAV and mailcow issue threads). 1.5 GiB
+/// sits in that range.
+pub const DEFAULT_CLAMD: MiB = MiB(1536);
+
+/// Resident memory of the amavisd parent process (Perl, its modules, SpamAssassin and its rules
+/// compiled before forking). Its pages are shared copy-on-write with the children, so they are
+/// counted once here and not in [`DEFAULT_PER_CHILD`]. Judgement: amavisd parents with
+/// SpamAssassin loaded are commonly reported at 100-130 MiB resident; the upper end is used.
+pub const DEFAULT_AMAVISD_PARENT: MiB = MiB(128);
+
+/// What one amavisd child adds beyond the pages it shares with its parent: what it allocates
+/// after fork while decoding and scanning mail (MIME parts, SpamAssassin's per-message state).
+/// Judgement: no published measurement exists (`amavis-tune` is meant to be overridden with a
+/// measured figure: the private memory of a child from `/proc/PID/smaps_rollup`, not RSS, which
+/// counts the shared pages again for every child). Figures of 50-150 MiB per child are common in
+/// the field; 100 MiB is the middle of that range.
+pub const DEFAULT_PER_CHILD: MiB = MiB(100);
+
+/// Memory kept for everything else on the server: the kernel, Postfix, Dovecot, a small database
+/// and web stack. Calibrated against published minimums: iRedMail asks for at least 4 GB for a
+/// low-traffic server with spam and virus scanning, and mailcow for 6 GiB plus swap; with this
+/// reserve, clamd without concurrent reload, and 10 % headroom, a 4 GiB server fits about nine
+/// children, and one with concurrent reload needs about 5 GiB before the first child fits.
+pub const DEFAULT_RESERVE: MiB = MiB(1024);
+
+/// Share of total RAM left free for the page cache and short peaks (a message that decodes into a
+/// large tree of MIME parts, a burst of Postfix processes). Judgement.
+pub const DEFAULT_HEADROOM_PERCENT: u8 = 10;
+
+/// The largest headroom a user may ask for.
+pub const MAX_HEADROOM_PERCENT: u8 = 90;
+
+/// ClamAV's documentation recommends at least 3 GiB of RAM for ClamAV alone (preferred 4 GiB);
+/// below this, clamd is the process the kernel kills, and mail stalls.
+pub const CLAMAV_MINIMUM_RAM: MiB = MiB(3 * 1024);
+
+/// The memory assumptions a plan uses: the defaults above, or the user's overrides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Assumptions {
+    pub reserve: MiB,
+    pub clamd: MiB,
+    pub amavisd_parent: MiB,
+    pub per_child: MiB,
+    pub headroom_percent: u8,
+}
+
+impl Default for Assumptions {
+    fn default() -> Assumptions {
+        Assumptions {
+            reserve: DEFAULT_RESERVE,
+            clamd: DEFAULT_CLAMD,
+            amavisd_parent: DEFAULT_AMAVISD_PARENT,
+            per_child: DEFAULT_PER_CHILD,
+            headroom_percent: DEFAULT_HEADROOM_PERCENT,
+        }
+    }
+}
+
+/// Where a figure in the budget came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    Default,
+    Override,
+}
+
+/// How clamd's memory is counted in the budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClamdMode {
+    /// No ClamAV on this server.
+    Off,
+    /// `ConcurrentDatabaseReload no`: one engine in memory; scanning blocks during reloads.
+    Single,
+    /// `ConcurrentDatabaseReload yes` (the default since ClamAV 0.103): the new engine is built
+    /// before the old one is dropped, so for a while each day clamd holds two.
+    ConcurrentReload,
+}
+
+/// One line of the budget.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Consumer {
+    /// A stable identifier: `reserve`, `clamd`, `clamd-reload`, `amavisd-parent`, `amavisd-children`, `headroom`.
+    pub id: &'static str,
+    /// A label for people.
+    pub label: String,
+    pub mib: MiB,
+    pub origin: Origin,
+}
+
+/// The memory budget of a plan, in MiB.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Budget {
+    pub total: MiB,
+    pub consumers: Vec<Consumer>,
+    /// The sum of all consumers, headroom included.
+    pub required: MiB,
+    /// `total - required`: negative when the plan does not fit.
+    pub free_mib: i64,
+    pub fits: bool,
+    pub clamd_mode: ClamdMode,
+    /// clamd's peak with concurrent reload, and without; both shown so the user sees what turning
+    /// `ConcurrentDatabaseReload` off would buy.
+    pub clamd_peak_concurrent: MiB,
+    pub clamd_peak_single: MiB,
+}
+
+impl Assumptions {
+    pub fn headroom(&self, total: MiB) -> MiB {
+        MiB(total.0 / 100 * u64::from(self.headroom_percent)
+            + total.0 % 100 * u64::from(self.headroom_percent) / 100)
+    }
+
+    pub fn clamd_peak(&self, mode: ClamdMode) -> MiB {
+        match mode {
+            ClamdMode::Off => MiB(0),
+            ClamdMode::Single => self.clamd,
+            ClamdMode::ConcurrentReload => MiB(self.clamd.0.saturating_mul(2)),
+        }
+    }
+
+    /// Everything but the children and the headroom.
+    pub fn fixed(&self, mode: ClamdMode) -> MiB {
+        self.reserve
+            .saturating_add(self.clamd_peak(mode))
+            .saturating_add(self.amavisd_parent)
+    }
+
+    /// The largest number of children that fits in `total`.
+    pub fn safe_max(&self, total: MiB, mode: ClamdMode) -> u64 {
+        let available = total
+            .saturating_sub(self.headroom(total))
+            .saturating_sub(self.fixed(mode));
+        available.0 / self.per_child.0.max(1)
+    }
+
+    /// The least total RAM in which `children` fit, headroom included.
+    pub fn ram_needed(&self, children: u64, mode: ClamdMode) -> MiB {
+        let without_headroom = self
+            .fixed(mode)
+            .0
+            .saturating_add(children.saturating_mul(self.per_child.0));
+        let keep = 100 - u64::from(self.headroom_percent);
+        // The smallest total with total - headroom(total) >= without_headroom.
+        let mut total = without_headroom.saturating_mul(100).div_ceil(keep);
+        while total > 0
+            && MiB(total - 1)
+                .saturating_sub(self.headroom(MiB(total - 1)))
+                .0
+                >= without_headroom
+        {
+            total -= 1;
+        }
+        while MiB(total).saturating_sub(self.headroom(MiB(total))).0 < without_headroom {
+            total += 1;
+        }
+        MiB(total)
+    }
+
+    pub fn budget(
+        &self,
+        total: MiB,
+        children: u32,
+        mode: ClamdMode,
+        overridden: &Overridden,
+    ) -> Budget {
+        let origin = |is_override: bool| {
+            if is_override {
+                Origin::Override
+            } else {
+                Origin::Default
+            }
+        };
+        let mut consumers = vec![Consumer {
+            id: "reserve",
+            label: "rest of the system (OS, Postfix, ...)".to_owned(),
+            mib: self.reserve,
+            origin: origin(overridden.reserve),
+        }];
+        if mode != ClamdMode::Off {
+            consumers.push(Consumer {
+                id: "clamd",
+                label: "clamd signatures".to_owned(),
+                mib: self.clamd,
+                origin: origin(overridden.clamd),
+            });
+        }
+        if mode == ClamdMode::ConcurrentReload {
+            consumers.push(Consumer {
+                id: "clamd-reload",
+                label: "clamd reload peak".to_owned(),
+                mib: self.clamd,
+                origin: origin(overridden.clamd),
+            });
+        }
+        consumers.push(Consumer {
+            id: "amavisd-parent",
+            label: "amavisd parent".to_owned(),
+            mib: self.amavisd_parent,
+            origin: origin(overridden.amavisd_parent),
+        });
+        consumers.push(Consumer {
+            id: "amavisd-children",
+            label: format!("{children} amavisd children x {}", self.per_child.0),
+            mib: MiB(u64::from(children).saturating_mul(self.per_child.0)),
+            origin: origin(overridden.per_child),
+        });
+        consumers.push(Consumer {
+            id: "headroom",
+            label: format!("headroom ({} %)", self.headroom_percent),
+            mib: self.headroom(total),
+            origin: origin(overridden.headroom_percent),
+        });
+        let required = consumers
+            .iter()
+            .fold(MiB(0), |sum, c| sum.saturating_add(c.mib));
+        let free_mib = total.0 as i64 - required.0 as i64;
+        Budget {
+            total,
+            consumers,
+            required,
+            free_mib,
+            fits: free_mib >= 0,
+            clamd_mode: mode,
+            clamd_peak_concurrent: self.clamd_peak(ClamdMode::ConcurrentReload),
+            clamd_peak_single: self.clamd_peak(ClamdMode::Single),
+        }
+    }
+}
+
+/// Which assumptions the user overrode (the budget says which figures are defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Overridden {
+    pub reserve: bool,
+    pub clamd: bool,
+    pub amavisd_parent: bool,
+    pub per_child: bool,
+    pub headroom_percent: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check_safe_max(total_mib: u64, mode: ClamdMode, expect: u64) {
+        assert_eq!(
+            Assumptions::default().safe_max(MiB(total_mib), mode),
+            expect,
+            "{total_mib} MiB {mode:?}"
+        );
+    }
+
+    #[test]
+    fn safe_max_with_defaults() {
+        // 8192 - 819 headroom - 1024 - 3072 - 128 = 3149 -> 31 children of 100 MiB.
+        check_safe_max(8192, ClamdMode::ConcurrentReload, 31);
+        check_safe_max(8192, ClamdMode::Single, 46);
+        check_safe_max(8192, ClamdMode::Off, 62);
+        check_safe_max(4096, ClamdMode::ConcurrentReload, 0);
+        check_safe_max(4096, ClamdMode::Single, 9);
+        check_safe_max(2048, ClamdMode::Off, 6);
+        check_safe_max(1, ClamdMode::Off, 0);
+    }
+
+    #[test]
+    fn ram_needed_is_the_least_that_fits() {
+        let a = Assumptions::default();
+        for mode in [
+            ClamdMode::Off,
+            ClamdMode::Single,
+            ClamdMode::ConcurrentReload,
+        ] {
+            for children in [0, 1, 2, 10, 31, 100] {
+                let need = a.ram_needed(children, mode);
+                assert!(a.safe_max(need, mode) >= children);
+                if children > 0 {
+                    assert!(a.safe_max(MiB(need.0 - 1), mode) < children);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn headroom_rounds_down() {
+        let a = Assumptions::default();
+        assert_eq!(a.headroom(MiB(8192)), MiB(819));
+        assert_eq!(a.headroom(MiB(99)), MiB(9));
+        assert_eq!(a.headroom(crate::size::MAX_SIZE), MiB(6_710_886));
+    }
+}

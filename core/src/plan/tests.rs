@@ -1,0 +1,309 @@
+use proptest::prelude::*;
+
+use super::*;
+use crate::inputs::{Cpus, HeadroomPercent, Overrides};
+use crate::os::Os;
+use crate::size::{MAX_SIZE, MiB};
+
+fn inputs(ram_mib: u64) -> Inputs {
+    Inputs::new(MiB(ram_mib), Os::Debian)
+}
+
+/// One line per case: the number, what decided it, the safe maximum and the warning codes.
+#[track_caller]
+fn check(inputs: Inputs, expect: &str) {
+    let plan = plan(&inputs);
+    let codes: Vec<&str> = plan.warnings.iter().map(|w| w.code.as_str()).collect();
+    let actual = format!(
+        "n={} by={} safe_max={} fits={} warnings=[{}]",
+        plan.concurrency,
+        serde_json::to_value(plan.decided_by)
+            .unwrap_or_default()
+            .as_str()
+            .unwrap_or_default(),
+        plan.safe_max,
+        plan.budget.fits,
+        codes.join(",")
+    );
+    assert_eq!(actual, expect);
+}
+
+fn with(mut inputs: Inputs, edit: impl FnOnce(&mut Inputs)) -> Inputs {
+    edit(&mut inputs);
+    inputs
+}
+
+fn n(value: u32) -> Option<Concurrency> {
+    Concurrency::new(value).ok()
+}
+
+#[test]
+fn recommendations() {
+    check(
+        inputs(8192),
+        "n=10 by=diminishing-returns safe_max=31 fits=true warnings=[]",
+    );
+    check(
+        with(inputs(8192), |i| i.cpus = Cpus::new(2).ok()),
+        "n=6 by=cpu safe_max=31 fits=true warnings=[]",
+    );
+    check(
+        with(inputs(8192), |i| i.cpus = Cpus::new(8).ok()),
+        "n=10 by=diminishing-returns safe_max=31 fits=true warnings=[]",
+    );
+    check(
+        inputs(5120),
+        "n=3 by=memory safe_max=3 fits=true warnings=[]",
+    );
+    check(
+        inputs(4096),
+        "n=2 by=minimum safe_max=0 fits=false warnings=[does-not-fit]",
+    );
+    check(
+        with(inputs(4096), |i| {
+            i.clamav = ClamAv::On {
+                concurrent_reload: false,
+            }
+        }),
+        "n=9 by=memory safe_max=9 fits=true warnings=[]",
+    );
+    check(
+        with(inputs(2048), |i| i.clamav = ClamAv::Off),
+        "n=6 by=memory safe_max=6 fits=true warnings=[]",
+    );
+    check(
+        inputs(2048),
+        "n=2 by=minimum safe_max=0 fits=false warnings=[does-not-fit,clamav-low-ram]",
+    );
+    check(
+        inputs(1),
+        "n=2 by=minimum safe_max=0 fits=false warnings=[does-not-fit,clamav-low-ram]",
+    );
+    check(
+        inputs(MAX_SIZE.0),
+        "n=10 by=diminishing-returns safe_max=603937 fits=true warnings=[]",
+    );
+}
+
+#[test]
+fn requests_and_their_warnings() {
+    check(
+        with(inputs(8192), |i| i.concurrency = n(10)),
+        "n=10 by=requested safe_max=31 fits=true warnings=[]",
+    );
+    check(
+        with(inputs(8192), |i| i.concurrency = n(40)),
+        "n=40 by=requested safe_max=31 fits=false warnings=[exceeds-safe-max,above-useful-range,clamd-max-threads,destination-concurrency-limit]",
+    );
+    check(
+        with(inputs(8192), |i| {
+            i.concurrency = n(12);
+            i.cpus = Cpus::new(2).ok();
+        }),
+        "n=12 by=requested safe_max=31 fits=true warnings=[above-cpu-guidance,clamd-max-threads]",
+    );
+    check(
+        with(inputs(65536), |i| {
+            i.concurrency = n(25);
+            i.clamav = ClamAv::Off;
+        }),
+        "n=25 by=requested safe_max=578 fits=true warnings=[destination-concurrency-limit]",
+    );
+    check(
+        with(inputs(65536), |i| {
+            i.concurrency = n(8);
+            i.method = PostfixMethod::MainCf;
+        }),
+        "n=8 by=requested safe_max=547 fits=true warnings=[main-cf-per-recipient]",
+    );
+    check(
+        with(inputs(65536), |i| {
+            i.concurrency = n(120);
+            i.method = PostfixMethod::MainCf;
+            i.clamav = ClamAv::Off;
+        }),
+        "n=120 by=requested safe_max=578 fits=true warnings=[above-useful-range,main-cf-per-recipient,process-limit]",
+    );
+}
+
+#[test]
+fn overrides_change_the_budget() {
+    let overrides = Overrides {
+        per_child: Some(MiB(200)),
+        clamd: Some(MiB(2048)),
+        reserve: Some(MiB(512)),
+        amavisd_parent: Some(MiB(64)),
+        headroom_percent: "0".parse::<HeadroomPercent>().ok(),
+    };
+    // 8192 - 512 - 4096 - 64 = 3520 -> 17 children of 200 MiB.
+    check(
+        with(inputs(8192), |i| i.overrides = overrides),
+        "n=10 by=diminishing-returns safe_max=17 fits=true warnings=[]",
+    );
+    let plan = plan(&with(inputs(8192), |i| i.overrides = overrides));
+    let figures: Vec<String> = plan
+        .budget
+        .consumers
+        .iter()
+        .map(|c| format!("{}={}:{:?}", c.id, c.mib.0, c.origin))
+        .collect();
+    assert_eq!(
+        figures.join(" "),
+        "reserve=512:Override clamd=2048:Override clamd-reload=2048:Override amavisd-parent=64:Override amavisd-children=2000:Override headroom=0:Override"
+    );
+}
+
+#[test]
+fn snippets_per_os_and_method() {
+    let files = |inputs: Inputs| -> String {
+        plan(&inputs)
+            .snippets
+            .iter()
+            .map(|s| format!("{} <- {}", s.path, s.content.trim_end()))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    let at = |os, method, concurrency| {
+        with(inputs(65536), |i| {
+            i.os = os;
+            i.method = method;
+            i.concurrency = n(concurrency);
+        })
+    };
+    assert_eq!(
+        files(at(Os::Debian, PostfixMethod::MasterCf, 7)),
+        "/etc/amavis/conf.d/50-user <- $max_servers = 7; | /etc/postfix/master.cf <- smtp-amavis unix  -       -       n       -       7       smtp"
+    );
+    assert_eq!(
+        files(at(Os::Ubuntu, PostfixMethod::MainCf, 7)),
+        "/etc/amavis/conf.d/50-user <- $max_servers = 7; | /etc/postfix/main.cf <- smtp-amavis_destination_concurrency_limit = 7"
+    );
+    assert_eq!(
+        files(at(Os::Rhel, PostfixMethod::MasterCf, 24)),
+        "/etc/amavisd/amavisd.conf <- $max_servers = 24; | /etc/postfix/master.cf <- smtp-amavis unix  -       -       n       -       24      smtp | /etc/postfix/main.cf <- smtp-amavis_destination_concurrency_limit = 24"
+    );
+    assert_eq!(
+        files(at(Os::Freebsd, PostfixMethod::MasterCf, 5)),
+        "/usr/local/etc/amavisd.conf <- $max_servers = 5; | /usr/local/etc/postfix/master.cf <- smtp-amavis unix  -       -       n       -       5       smtp"
+    );
+    assert_eq!(
+        files(at(Os::Openbsd, PostfixMethod::MasterCf, 5)),
+        "/etc/amavisd.conf <- $max_servers = 5; | /etc/postfix/master.cf <- smtp-amavis unix  -       -       n       -       5       smtp"
+    );
+}
+
+#[test]
+fn steps_per_os() {
+    let commands = |os| -> String {
+        plan(&with(inputs(8192), |i| i.os = os))
+            .steps
+            .iter()
+            .map(|s| s.command.clone())
+            .collect::<Vec<_>>()
+            .join(" ; ")
+    };
+    assert_eq!(
+        commands(Os::Debian),
+        "amavisd test-config ; systemctl restart amavis ; postfix check ; postfix reload ; postconf -h -F 'smtp-amavis/unix/process_limit' ; pgrep -f 'amavisd \\(ch' | wc -l ; postqueue -p"
+    );
+    assert!(commands(Os::Rhel).starts_with(
+        "amavisd -c /etc/amavisd/amavisd.conf test-config ; systemctl restart amavisd ;"
+    ));
+    assert!(commands(Os::Freebsd).starts_with(
+        "amavisd -c /usr/local/etc/amavisd.conf test-config ; service amavisd restart ;"
+    ));
+    assert!(
+        commands(Os::Openbsd)
+            .starts_with("amavisd -c /etc/amavisd.conf test-config ; rcctl restart amavisd ;")
+    );
+}
+
+fn arbitrary_inputs() -> impl Strategy<Value = Inputs> {
+    let size = prop_oneof![1u64..=65536, 1u64..=MAX_SIZE.0, Just(MAX_SIZE.0)];
+    let option_size = proptest::option::of(size.clone().prop_map(MiB));
+    (
+        size,
+        proptest::option::of(2u32..=crate::concurrency::MAX_CONCURRENCY),
+        proptest::sample::select(Os::ALL.to_vec()),
+        prop_oneof![
+            Just(ClamAv::Off),
+            any::<bool>().prop_map(|concurrent_reload| ClamAv::On { concurrent_reload })
+        ],
+        prop_oneof![Just(PostfixMethod::MasterCf), Just(PostfixMethod::MainCf)],
+        proptest::option::of(1u32..=crate::inputs::MAX_CPUS),
+        (
+            option_size.clone(),
+            option_size.clone(),
+            option_size.clone(),
+            option_size,
+            proptest::option::of(0u8..=90),
+        ),
+    )
+        .prop_map(
+            |(
+                ram,
+                concurrency,
+                os,
+                clamav,
+                method,
+                cpus,
+                (reserve, clamd, parent, per_child, headroom),
+            )| Inputs {
+                ram: MiB(ram),
+                concurrency: concurrency.and_then(|c| Concurrency::new(c).ok()),
+                os,
+                clamav,
+                method,
+                service: crate::service_name::ServiceName::default(),
+                cpus: cpus.and_then(|c| Cpus::new(c).ok()),
+                overrides: Overrides {
+                    reserve,
+                    clamd,
+                    amavisd_parent: parent,
+                    per_child,
+                    headroom_percent: headroom.and_then(|h| h.to_string().parse().ok()),
+                },
+            },
+        )
+}
+
+proptest! {
+    #[test]
+    fn both_sides_always_match(inputs in arbitrary_inputs()) {
+        let plan = plan(&inputs);
+        let json = serde_json::to_value(&plan).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(&json["max_servers"], &json["maxproc"]);
+        let n = plan.concurrency.to_string();
+        for snippet in &plan.snippets {
+            let number = snippet.content.split(|c: char| !c.is_ascii_digit()).filter(|w| !w.is_empty()).last();
+            prop_assert_eq!(number, Some(n.as_str()), "{}", snippet.content);
+        }
+    }
+
+    #[test]
+    fn more_ram_never_lowers_safe_max(inputs in arbitrary_inputs(), extra in 0u64..=1 << 20) {
+        let bigger = Inputs { ram: MiB((inputs.ram.0 + extra).min(MAX_SIZE.0)), ..inputs.clone() };
+        prop_assert!(plan(&bigger).safe_max >= plan(&inputs).safe_max);
+    }
+
+    #[test]
+    fn no_memory_warning_means_it_fits(inputs in arbitrary_inputs()) {
+        let plan = plan(&inputs);
+        let memory_warning = plan.warnings.iter().any(|w| matches!(w.code, WarningCode::ExceedsSafeMax | WarningCode::DoesNotFit));
+        prop_assert_eq!(memory_warning, !plan.budget.fits);
+        if !memory_warning {
+            prop_assert!(plan.budget.required <= inputs.ram);
+        }
+    }
+
+    #[test]
+    fn recommendation_fits_when_two_fit(inputs in arbitrary_inputs()) {
+        let inputs = Inputs { concurrency: None, ..inputs };
+        let plan = plan(&inputs);
+        prop_assert!(plan.concurrency.get() >= 2);
+        if plan.safe_max >= 2 {
+            prop_assert!(u64::from(plan.concurrency.get()) <= plan.safe_max);
+            prop_assert!(plan.budget.fits);
+        }
+    }
+}

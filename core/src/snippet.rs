@@ -1,0 +1,86 @@
+//! The exact text to paste into each file, and where.
+
+use serde::Serialize;
+
+use crate::concurrency::Concurrency;
+use crate::os::Os;
+use crate::service_name::ServiceName;
+
+/// Which configuration file a snippet belongs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileKind {
+    AmavisConf,
+    MasterCf,
+    MainCf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Snippet {
+    pub file: FileKind,
+    /// The file's path on the target OS.
+    pub path: String,
+    /// Exactly what to paste, ending with a newline.
+    pub content: String,
+    /// Where in the file it goes, for a person.
+    pub placement: String,
+    /// The same change as one command, where the program offers an editor of its own.
+    pub command: Option<String>,
+}
+
+pub(crate) fn amavis(os: Os, n: Concurrency) -> Snippet {
+    let placement = if os.is_debian_family() {
+        "Put it above the final `1;` line, replacing any `$max_servers` line already there. \
+         A file in /etc/amavis/conf.d that sorts after 50-user overrides it: check those too."
+    } else {
+        "Replace the existing `$max_servers` line, or add this one above the final `1;` line."
+    };
+    Snippet {
+        file: FileKind::AmavisConf,
+        path: os.amavis_conf_path().to_owned(),
+        content: format!("$max_servers = {n};\n"),
+        placement: placement.to_owned(),
+        command: None,
+    }
+}
+
+/// A master.cf entry in Postfix's own column layout, maxproc set to `n`.
+pub fn master_cf_line(service: &ServiceName, n: Concurrency) -> String {
+    format!(
+        "{:<10} {:<5} {:<7} {:<7} {:<7} {:<7} {:<7} smtp\n",
+        service.as_str(),
+        "unix",
+        "-",
+        "-",
+        "n",
+        "-",
+        n.get()
+    )
+}
+
+pub(crate) fn master_cf(os: Os, service: &ServiceName, n: Concurrency) -> Snippet {
+    Snippet {
+        file: FileKind::MasterCf,
+        path: os.master_cf_path(),
+        content: master_cf_line(service, n),
+        placement: format!(
+            "Change only the maxproc column (the 7th field) of the existing `{service} unix` entry and keep \
+             its `-o` lines; the full line is shown for reference."
+        ),
+        command: Some(format!("postconf -F -e '{service}/unix/process_limit={n}'")),
+    }
+}
+
+pub(crate) fn main_cf_limit(os: Os, service: &ServiceName, n: Concurrency, why: &str) -> Snippet {
+    Snippet {
+        file: FileKind::MainCf,
+        path: os.main_cf_path(),
+        content: format!("{service}_destination_concurrency_limit = {n}\n"),
+        placement: format!(
+            "Add it anywhere in main.cf, replacing any line of the same name. {why}"
+        ),
+        command: Some(format!(
+            "postconf -e '{service}_destination_concurrency_limit = {n}'"
+        )),
+    }
+}
