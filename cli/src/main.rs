@@ -1,1 +1,51 @@
-fn main() {}
+//! `amavis-tune`: match amavisd's `$max_servers` and Postfix's `maxproc` to the RAM you have.
+//!
+//! `main` only parses the arguments, dispatches to one module per subcommand and turns the
+//! outcome into an exit code.
+
+mod args;
+mod completions;
+mod exit_status;
+mod machine;
+mod output;
+mod plan;
+mod plan_text;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+use crate::exit_status::ExitStatus;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let status = if error.use_stderr() { ExitStatus::Error } else { ExitStatus::Ok };
+            // Help and version go to stdout; a closed pipe there is not an error.
+            let _ = error.print();
+            return status.into();
+        }
+    };
+    let mut stdout = io::stdout().lock();
+    let result = match cli.command {
+        Command::Plan(args) => plan::run(args, &mut stdout),
+        Command::Completions(args) => completions::completions(&args, &mut stdout),
+        Command::Man => completions::man(&mut stdout),
+    };
+    let result = result.and_then(|status| stdout.flush().map(|()| status).map_err(anyhow::Error::from));
+    match result {
+        Ok(status) => status.into(),
+        Err(error) if is_broken_pipe(&error) => ExitStatus::Ok.into(),
+        Err(error) => {
+            output::print_error(&error);
+            ExitStatus::Error.into()
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| cause.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe))
+}

@@ -1,0 +1,136 @@
+//! The command line, as clap definitions; `///` comments are the help text.
+
+use amavis_tune_core::{Concurrency, Cpus, HeadroomPercent, MiB, Os, PostfixMethod, ServiceName, parse_size};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Match amavisd's $max_servers and Postfix's maxproc to the RAM you have.
+///
+/// amavis-tune plans how many mail-scanning children amavisd-new can run beside ClamAV, prints
+/// matched snippets for amavisd's config and Postfix's master.cf (or main.cf), and the commands
+/// that make them live.
+#[derive(Debug, Parser)]
+#[command(name = "amavis-tune", version, about, long_about, max_term_width = 100)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Plan $max_servers and maxproc for a server's RAM (this machine's when --ram is not given).
+    Plan(PlanArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff).
+    Man,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub(crate) enum OutputFormat {
+    /// For people.
+    #[default]
+    Text,
+    /// The stable JSON contract documented in the README.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    /// The server's total RAM, e.g. 8G, 8GiB, 8192M, 4.5G (binary units). Default: this machine's, from /proc/meminfo.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, allow_hyphen_values = true)]
+    pub(crate) ram: Option<MiB>,
+
+    /// The number of amavisd children (and Postfix connections) wanted, 2 or more. Default: recommend one.
+    #[arg(long, value_name = "N", value_parser = parse_concurrency, allow_hyphen_values = true)]
+    pub(crate) concurrency: Option<Concurrency>,
+
+    /// The server's operating system. Default: this machine's, from /etc/os-release, else debian.
+    #[arg(long, value_enum)]
+    pub(crate) os: Option<Os>,
+
+    /// The server runs no ClamAV (clamd).
+    #[arg(long)]
+    pub(crate) no_clamav: bool,
+
+    /// clamd runs with `ConcurrentDatabaseReload no`, so it never holds two signature databases at once.
+    #[arg(long, conflicts_with = "no_clamav")]
+    pub(crate) no_concurrent_reload: bool,
+
+    /// Where Postfix gets the number: the maxproc column in master.cf, or
+    /// <service>_destination_concurrency_limit in main.cf.
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) method: PostfixMethod,
+
+    /// The master.cf service that delivers to amavisd (main.cf's content_filter names it).
+    #[arg(long, value_name = "NAME", default_value = amavis_tune_core::DEFAULT_SERVICE, value_parser = parse_service)]
+    pub(crate) service: ServiceName,
+
+    /// The server's CPU count; bounds the recommendation at 3 children per CPU. Default: this machine's, when --ram is not given.
+    #[arg(long, value_name = "N", value_parser = parse_cpus, allow_hyphen_values = true)]
+    pub(crate) cpus: Option<Cpus>,
+
+    #[command(flatten)]
+    pub(crate) overrides: OverrideArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) format: OutputFormat,
+}
+
+/// Overrides of the memory model's assumptions (README, "The memory model").
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Memory assumptions")]
+pub(crate) struct OverrideArgs {
+    /// Memory one amavisd child adds beyond what it shares with its parent (default 100M).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, allow_hyphen_values = true)]
+    pub(crate) per_child: Option<MiB>,
+
+    /// Resident memory of clamd with its signatures loaded (default 1536M; doubled during a concurrent reload).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, allow_hyphen_values = true)]
+    pub(crate) clamd: Option<MiB>,
+
+    /// Resident memory of the amavisd parent process (default 128M).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, allow_hyphen_values = true)]
+    pub(crate) amavisd_parent: Option<MiB>,
+
+    /// Memory kept for the rest of the system: OS, Postfix, Dovecot, database, web (default 1024M).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, allow_hyphen_values = true)]
+    pub(crate) reserve: Option<MiB>,
+
+    /// Share of RAM kept free for the page cache and peaks, in percent, 0 to 90 (default 10).
+    #[arg(long, value_name = "PERCENT", value_parser = parse_headroom, allow_hyphen_values = true)]
+    pub(crate) headroom: Option<HeadroomPercent>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
+}
+
+fn parse_concurrency(text: &str) -> Result<Concurrency, amavis_tune_core::InputError> {
+    text.parse()
+}
+
+fn parse_cpus(text: &str) -> Result<Cpus, amavis_tune_core::InputError> {
+    text.parse()
+}
+
+fn parse_headroom(text: &str) -> Result<HeadroomPercent, amavis_tune_core::InputError> {
+    text.parse()
+}
+
+fn parse_service(text: &str) -> Result<ServiceName, amavis_tune_core::InputError> {
+    text.parse()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definitions_are_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

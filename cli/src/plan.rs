@@ -1,0 +1,95 @@
+//! `amavis-tune plan`: gather the inputs (flags, else this machine), call core, print.
+
+use std::io::Write;
+
+use amavis_tune_core::{ClamAv, Inputs, Os, Overrides, Plan};
+use serde::Serialize;
+
+use crate::args::{OutputFormat, PlanArgs};
+use crate::exit_status::ExitStatus;
+use crate::machine;
+
+/// Where an input came from, so the output can say what it assumed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Source {
+    /// Given on the command line.
+    Flag,
+    /// Read from this machine.
+    Detected,
+    /// Neither: the default.
+    Default,
+    /// Not known (the CPU count when planning for another machine).
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub(crate) struct Sources {
+    pub(crate) ram: Source,
+    pub(crate) cpus: Source,
+    pub(crate) os: Source,
+}
+
+pub(crate) fn run(args: PlanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    let (inputs, sources) = inputs(&args)?;
+    let plan = amavis_tune_core::plan(&inputs);
+    match args.format {
+        OutputFormat::Text => crate::plan_text::write(out, &plan, &sources)?,
+        OutputFormat::Json => write_json(out, &plan, &sources)?,
+    }
+    Ok(ExitStatus::Ok)
+}
+
+fn inputs(args: &PlanArgs) -> anyhow::Result<(Inputs, Sources)> {
+    let (ram, ram_source) = match args.ram {
+        Some(ram) => (ram, Source::Flag),
+        None => (machine::ram()?, Source::Detected),
+    };
+    // The CPU count is this machine's only when the plan is for this machine.
+    let (cpus, cpus_source) = match (args.cpus, args.ram) {
+        (Some(cpus), _) => (Some(cpus), Source::Flag),
+        (None, None) => machine::cpus().map_or((None, Source::Unknown), |c| (Some(c), Source::Detected)),
+        (None, Some(_)) => (None, Source::Unknown),
+    };
+    let (os, os_source) = match args.os {
+        Some(os) => (os, Source::Flag),
+        None => machine::os().map_or((Os::Debian, Source::Default), |os| (os, Source::Detected)),
+    };
+    let clamav = if args.no_clamav {
+        ClamAv::Off
+    } else {
+        ClamAv::On { concurrent_reload: !args.no_concurrent_reload }
+    };
+    let overrides = Overrides {
+        reserve: args.overrides.reserve,
+        clamd: args.overrides.clamd,
+        amavisd_parent: args.overrides.amavisd_parent,
+        per_child: args.overrides.per_child,
+        headroom_percent: args.overrides.headroom,
+    };
+    let inputs = Inputs {
+        ram,
+        concurrency: args.concurrency,
+        os,
+        clamav,
+        method: args.method,
+        service: args.service.clone(),
+        cpus,
+        overrides,
+    };
+    Ok((inputs, Sources { ram: ram_source, cpus: cpus_source, os: os_source }))
+}
+
+/// The plan's JSON contract plus where each machine-dependent input came from.
+#[derive(Serialize)]
+struct JsonOutput<'a> {
+    #[serde(flatten)]
+    plan: &'a Plan,
+    sources: &'a Sources,
+}
+
+fn write_json(out: &mut dyn Write, plan: &Plan, sources: &Sources) -> anyhow::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &JsonOutput { plan, sources })?;
+    writeln!(out)?;
+    Ok(())
+}

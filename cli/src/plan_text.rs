@@ -1,0 +1,125 @@
+//! The text form of a plan, for a person at a terminal (and for pasting into a ticket: plain
+//! characters only, no colour, no box drawing).
+
+use std::io::{self, Write};
+
+use amavis_tune_core::{ClamAv, ClamdMode, Origin, Plan, PostfixMethod};
+
+use crate::plan::{Source, Sources};
+
+/// Width of a full bar (all of the RAM) in characters.
+const BAR_WIDTH: u64 = 40;
+
+pub(crate) fn write(out: &mut dyn Write, plan: &Plan, sources: &Sources) -> io::Result<()> {
+    let inputs = &plan.inputs;
+    let n = plan.concurrency;
+    let ram_note = match sources.ram {
+        Source::Detected => format!(" (read from {})", crate::machine::MEMINFO),
+        _ => String::new(),
+    };
+    let cpus = match (inputs.cpus, sources.cpus) {
+        (Some(cpus), Source::Detected) => format!("{} CPU(s) (this machine's)", cpus.get()),
+        (Some(cpus), _) => format!("{} CPU(s)", cpus.get()),
+        (None, _) => "CPU count not given".to_owned(),
+    };
+    let os_note = match sources.os {
+        Source::Detected => " (detected from /etc/os-release)",
+        Source::Default => " (not detected; assumed)",
+        _ => "",
+    };
+    let clamav = match inputs.clamav {
+        ClamAv::Off => "no ClamAV",
+        ClamAv::On { concurrent_reload: true } => "ClamAV with concurrent reload",
+        ClamAv::On { concurrent_reload: false } => "ClamAV without concurrent reload",
+    };
+    writeln!(
+        out,
+        "amavis-tune plan: {} RAM{ram_note}, {cpus}, {}{os_note}, {clamav}, {} method",
+        gib(inputs.ram.0),
+        inputs.os,
+        inputs.method.name()
+    )?;
+    writeln!(out)?;
+    let postfix_side = match inputs.method {
+        PostfixMethod::MasterCf => format!("{} maxproc = {n}", inputs.service),
+        PostfixMethod::MainCf => format!("{}_destination_concurrency_limit = {n}", inputs.service),
+    };
+    writeln!(out, "  $max_servers = {n}   {postfix_side}   (safe maximum for this RAM: {})", plan.safe_max)?;
+    writeln!(out, "  Why {n}: {}", plan.reason)?;
+    writeln!(out)?;
+
+    write_budget(out, plan)?;
+
+    for snippet in &plan.snippets {
+        writeln!(out)?;
+        writeln!(out, "{}", snippet.path)?;
+        writeln!(out, "  {}", snippet.placement)?;
+        writeln!(out, "----8<----")?;
+        write!(out, "{}", snippet.content)?;
+        writeln!(out, "----8<----")?;
+        if let Some(command) = &snippet.command {
+            writeln!(out, "  Or run: {command}")?;
+        }
+    }
+
+    writeln!(out)?;
+    writeln!(out, "Steps")?;
+    for (index, step) in plan.steps.iter().enumerate() {
+        writeln!(out, "  {}. {}", index + 1, step.description)?;
+        writeln!(out, "       {}", step.command)?;
+    }
+    writeln!(out, "  {}", plan.lowering_note)?;
+
+    if !plan.warnings.is_empty() {
+        writeln!(out)?;
+        for warning in &plan.warnings {
+            writeln!(out, "warning[{}]: {}", warning.code.as_str(), warning.message)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_budget(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    let budget = &plan.budget;
+    let total = budget.total.0.max(1);
+    writeln!(out, "Memory budget ({} MiB; * marks your overrides)", budget.total.0)?;
+    let label_width = budget.consumers.iter().map(|c| c.label.len()).max().unwrap_or(0).max(4);
+    for consumer in &budget.consumers {
+        let mark = if consumer.origin == Origin::Override { "*" } else { " " };
+        writeln!(
+            out,
+            "  {:<label_width$} {:>8} MiB{mark} {}",
+            consumer.label,
+            consumer.mib.0,
+            bar(consumer.mib.0, total, '#')
+        )?;
+    }
+    if budget.free_mib >= 0 {
+        let free = budget.free_mib.unsigned_abs();
+        writeln!(out, "  {:<label_width$} {:>8} MiB  {}", "free", free, bar(free, total, '.'))?;
+    } else {
+        writeln!(out, "  {:<label_width$} {:>8} MiB  (does not fit)", "short by", budget.free_mib.unsigned_abs())?;
+    }
+    match budget.clamd_mode {
+        ClamdMode::ConcurrentReload => writeln!(
+            out,
+            "  clamd is budgeted at its concurrent-reload peak ({} MiB); with ConcurrentDatabaseReload no it peaks at {} MiB.",
+            budget.clamd_peak_concurrent.0, budget.clamd_peak_single.0
+        ),
+        ClamdMode::Single => writeln!(
+            out,
+            "  clamd is budgeted without concurrent reload ({} MiB); with ConcurrentDatabaseReload yes (ClamAV's default) it peaks at {} MiB.",
+            budget.clamd_peak_single.0, budget.clamd_peak_concurrent.0
+        ),
+        ClamdMode::Off => Ok(()),
+    }
+}
+
+fn bar(mib: u64, total: u64, fill: char) -> String {
+    let width = (u128::from(mib) * u128::from(BAR_WIDTH)).div_ceil(u128::from(total)).min(u128::from(BAR_WIDTH));
+    std::iter::repeat_n(fill, width as usize).collect()
+}
+
+fn gib(mib: u64) -> String {
+    if mib % 1024 == 0 { format!("{} GiB", mib / 1024) } else { format!("{:.1} GiB ({mib} MiB)", mib as f64 / 1024.0) }
+}
