@@ -55,11 +55,8 @@ fn inputs(args: &PlanArgs) -> anyhow::Result<(Inputs, Sources)> {
         Some(os) => (os, Source::Flag),
         None => machine::os().map_or((Os::Debian, Source::Default), |os| (os, Source::Detected)),
     };
-    let clamav = if args.no_clamav {
-        ClamAv::Off
-    } else {
-        ClamAv::On { concurrent_reload: !args.no_concurrent_reload }
-    };
+    let clamav =
+        if args.no_clamav { ClamAv::Off } else { ClamAv::On { concurrent_reload: !args.no_concurrent_reload } };
     let overrides = Overrides {
         reserve: args.overrides.reserve,
         clamd: args.overrides.clamd,

@@ -24,10 +24,7 @@ pub struct Concurrency(u32);
 
 impl Concurrency {
     pub fn new(value: u32) -> Result<Concurrency, InputError> {
-        let error = |reason: &str| InputError::Concurrency {
-            value: value.to_string(),
-            reason: reason.to_owned(),
-        };
+        let error = |reason: &str| InputError::Concurrency { value: value.to_string(), reason: reason.to_owned() };
         if value < MIN_CONCURRENCY {
             return Err(error(if value == 1 {
                 "with $max_servers = 1 amavisd does not fork, exits after $max_requests messages and the service stops"
@@ -62,10 +59,7 @@ impl FromStr for Concurrency {
 
     fn from_str(text: &str) -> Result<Concurrency, InputError> {
         let trimmed = text.trim();
-        let error = |reason: &str| InputError::Concurrency {
-            value: text.to_owned(),
-            reason: reason.to_owned(),
-        };
+        let error = |reason: &str| InputError::Concurrency { value: text.to_owned(), reason: reason.to_owned() };
         if trimmed.starts_with('-') {
             return Err(error("it cannot be negative"));
         }
@@ -100,33 +94,18 @@ mod tests {
         check("2", "2");
         check(" 10 ", "10");
         check("10000", "10000");
-        check(
-            "0",
-            "invalid concurrency `0`: it is too small; use a whole number from 2 to 10000",
-        );
+        check("0", "invalid concurrency `0`: it is too small; use a whole number from 2 to 10000");
         check(
             "1",
             "invalid concurrency `1`: with $max_servers = 1 amavisd does not fork, exits after $max_requests messages and the service stops; use a whole number from 2 to 10000",
         );
-        check(
-            "-1",
-            "invalid concurrency `-1`: it cannot be negative; use a whole number from 2 to 10000",
-        );
-        check(
-            "10001",
-            "invalid concurrency `10001`: it is too large; use a whole number from 2 to 10000",
-        );
+        check("-1", "invalid concurrency `-1`: it cannot be negative; use a whole number from 2 to 10000");
+        check("10001", "invalid concurrency `10001`: it is too large; use a whole number from 2 to 10000");
         check(
             "99999999999999999999",
             "invalid concurrency `99999999999999999999`: it is too large; use a whole number from 2 to 10000",
         );
-        check(
-            "2.5",
-            "invalid concurrency `2.5`: it is not a whole number; use a whole number from 2 to 10000",
-        );
-        check(
-            "ten",
-            "invalid concurrency `ten`: it is not a whole number; use a whole number from 2 to 10000",
-        );
+        check("2.5", "invalid concurrency `2.5`: it is not a whole number; use a whole number from 2 to 10000");
+        check("ten", "invalid concurrency `ten`: it is not a whole number; use a whole number from 2 to 10000");
     }
 }

@@ -21,8 +21,6 @@ pub enum InputError {
         "invalid service name `{value}`: {reason}; a Postfix service name uses only letters, digits, `-`, `_` and `.`"
     )]
     ServiceName { value: String, reason: String },
-    #[error(
-        "invalid operating system `{value}`: use one of debian, ubuntu, rhel, freebsd, openbsd"
-    )]
+    #[error("invalid operating system `{value}`: use one of debian, ubuntu, rhel, freebsd, openbsd")]
     Os { value: String },
 }

@@ -17,8 +17,7 @@ use crate::size::MiB;
 pub const MAX_CPUS: u32 = 4096;
 
 /// Whether ClamAV runs on the server, and how it reloads its database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClamAv {
     Off,
     On { concurrent_reload: bool },
@@ -27,9 +26,18 @@ pub enum ClamAv {
 impl Default for ClamAv {
     /// ClamAV on, with `ConcurrentDatabaseReload yes`, clamd's default since 0.103.
     fn default() -> ClamAv {
-        ClamAv::On {
-            concurrent_reload: true,
-        }
+        ClamAv::On { concurrent_reload: true }
+    }
+}
+
+impl Serialize for ClamAv {
+    /// `{"enabled": bool, "concurrent_reload": bool}`: flat, for the JSON contract.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut state = serializer.serialize_struct("ClamAv", 2)?;
+        state.serialize_field("enabled", &matches!(self, ClamAv::On { .. }))?;
+        state.serialize_field("concurrent_reload", &matches!(self, ClamAv::On { concurrent_reload: true }))?;
+        state.end()
     }
 }
 
@@ -37,12 +45,8 @@ impl ClamAv {
     pub fn mode(self) -> ClamdMode {
         match self {
             ClamAv::Off => ClamdMode::Off,
-            ClamAv::On {
-                concurrent_reload: false,
-            } => ClamdMode::Single,
-            ClamAv::On {
-                concurrent_reload: true,
-            } => ClamdMode::ConcurrentReload,
+            ClamAv::On { concurrent_reload: false } => ClamdMode::Single,
+            ClamAv::On { concurrent_reload: true } => ClamdMode::ConcurrentReload,
         }
     }
 }
@@ -56,9 +60,7 @@ impl Cpus {
     pub fn new(value: u32) -> Result<Cpus, InputError> {
         match NonZeroU32::new(value) {
             Some(n) if value <= MAX_CPUS => Ok(Cpus(n)),
-            _ => Err(InputError::Cpus {
-                value: value.to_string(),
-            }),
+            _ => Err(InputError::Cpus { value: value.to_string() }),
         }
     }
 
@@ -71,9 +73,7 @@ impl std::str::FromStr for Cpus {
     type Err = InputError;
 
     fn from_str(text: &str) -> Result<Cpus, InputError> {
-        let error = || InputError::Cpus {
-            value: text.to_owned(),
-        };
+        let error = || InputError::Cpus { value: text.to_owned() };
         let value = text.trim().parse::<u32>().map_err(|_| error())?;
         Cpus::new(value).map_err(|_| error())
     }
@@ -94,9 +94,7 @@ impl std::str::FromStr for HeadroomPercent {
     type Err = InputError;
 
     fn from_str(text: &str) -> Result<HeadroomPercent, InputError> {
-        let error = || InputError::Headroom {
-            value: text.to_owned(),
-        };
+        let error = || InputError::Headroom { value: text.to_owned() };
         let digits = text.trim().trim_end_matches('%').trim_end();
         let value = digits.parse::<u8>().map_err(|_| error())?;
         if value > memory::MAX_HEADROOM_PERCENT {
@@ -109,9 +107,13 @@ impl std::str::FromStr for HeadroomPercent {
 /// The user's overrides of the memory assumptions; `None` keeps the default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct Overrides {
+    #[serde(rename = "reserve_mib")]
     pub reserve: Option<MiB>,
+    #[serde(rename = "clamd_mib")]
     pub clamd: Option<MiB>,
+    #[serde(rename = "amavisd_parent_mib")]
     pub amavisd_parent: Option<MiB>,
+    #[serde(rename = "per_child_mib")]
     pub per_child: Option<MiB>,
     pub headroom_percent: Option<HeadroomPercent>,
 }
@@ -124,12 +126,8 @@ impl Overrides {
             clamd: self.clamd.unwrap_or(defaults.clamd),
             amavisd_parent: self.amavisd_parent.unwrap_or(defaults.amavisd_parent),
             // A child cannot cost nothing; 1 MiB keeps the division in `safe_max` defined.
-            per_child: self
-                .per_child
-                .map_or(defaults.per_child, |m| MiB(m.0.max(1))),
-            headroom_percent: self
-                .headroom_percent
-                .map_or(defaults.headroom_percent, HeadroomPercent::get),
+            per_child: self.per_child.map_or(defaults.per_child, |m| MiB(m.0.max(1))),
+            headroom_percent: self.headroom_percent.map_or(defaults.headroom_percent, HeadroomPercent::get),
         }
     }
 
@@ -148,6 +146,7 @@ impl Overrides {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Inputs {
     /// Total RAM of the server (or the memory limit of its container).
+    #[serde(rename = "ram_mib")]
     pub ram: MiB,
     /// The number wanted; `None` asks the model to recommend one.
     pub concurrency: Option<Concurrency>,

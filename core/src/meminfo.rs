@@ -18,15 +18,9 @@ pub fn mem_total_from_meminfo(text: &str) -> Result<MiB, MeminfoError> {
         let Some(rest) = line.strip_prefix("MemTotal:") else {
             continue;
         };
-        let malformed = || MeminfoError::Malformed {
-            line: index + 1,
-            text: line.to_owned(),
-        };
+        let malformed = || MeminfoError::Malformed { line: index + 1, text: line.to_owned() };
         let mut words = rest.split_whitespace();
-        let kib = words
-            .next()
-            .and_then(|w| w.parse::<u64>().ok())
-            .ok_or_else(malformed)?;
+        let kib = words.next().and_then(|w| w.parse::<u64>().ok()).ok_or_else(malformed)?;
         if !matches!(words.next(), Some("kB") | None) || words.next().is_some() {
             return Err(malformed());
         }
@@ -50,17 +44,11 @@ mod tests {
 
     #[test]
     fn meminfo() {
-        check(
-            "MemTotal:       24631952 kB\nMemFree:        23000000 kB\n",
-            "24054",
-        );
+        check("MemTotal:       24631952 kB\nMemFree:        23000000 kB\n", "24054");
         check("MemFree: 1 kB\nMemTotal: 8388608 kB\n", "8192");
         check("MemTotal: 2048\n", "2");
         check("MemFree: 1 kB\n", "no `MemTotal:` line");
-        check(
-            "MemTotal: lots kB\n",
-            "line 1: cannot read `MemTotal: lots kB` as `MemTotal: <number> kB`",
-        );
+        check("MemTotal: lots kB\n", "line 1: cannot read `MemTotal: lots kB` as `MemTotal: <number> kB`");
         check("", "no `MemTotal:` line");
     }
 }

@@ -57,9 +57,13 @@ pub const CLAMAV_MINIMUM_RAM: MiB = MiB(3 * 1024);
 /// The memory assumptions a plan uses: the defaults above, or the user's overrides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Assumptions {
+    #[serde(rename = "reserve_mib")]
     pub reserve: MiB,
+    #[serde(rename = "clamd_mib")]
     pub clamd: MiB,
+    #[serde(rename = "amavisd_parent_mib")]
     pub amavisd_parent: MiB,
+    #[serde(rename = "per_child_mib")]
     pub per_child: MiB,
     pub headroom_percent: u8,
 }
@@ -111,9 +115,11 @@ pub struct Consumer {
 /// The memory budget of a plan, in MiB.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Budget {
+    #[serde(rename = "total_mib")]
     pub total: MiB,
     pub consumers: Vec<Consumer>,
     /// The sum of all consumers, headroom included.
+    #[serde(rename = "required_mib")]
     pub required: MiB,
     /// `total - required`: negative when the plan does not fit.
     pub free_mib: i64,
@@ -121,14 +127,15 @@ pub struct Budget {
     pub clamd_mode: ClamdMode,
     /// clamd's peak with concurrent reload, and without; both shown so the user sees what turning
     /// `ConcurrentDatabaseReload` off would buy.
+    #[serde(rename = "clamd_peak_concurrent_mib")]
     pub clamd_peak_concurrent: MiB,
+    #[serde(rename = "clamd_peak_single_mib")]
     pub clamd_peak_single: MiB,
 }
 
 impl Assumptions {
     pub fn headroom(&self, total: MiB) -> MiB {
-        MiB(total.0 / 100 * u64::from(self.headroom_percent)
-            + total.0 % 100 * u64::from(self.headroom_percent) / 100)
+        MiB(total.0 / 100 * u64::from(self.headroom_percent) + total.0 % 100 * u64::from(self.headroom_percent) / 100)
     }
 
     pub fn clamd_peak(&self, mode: ClamdMode) -> MiB {
@@ -141,34 +148,22 @@ impl Assumptions {
 
     /// Everything but the children and the headroom.
     pub fn fixed(&self, mode: ClamdMode) -> MiB {
-        self.reserve
-            .saturating_add(self.clamd_peak(mode))
-            .saturating_add(self.amavisd_parent)
+        self.reserve.saturating_add(self.clamd_peak(mode)).saturating_add(self.amavisd_parent)
     }
 
     /// The largest number of children that fits in `total`.
     pub fn safe_max(&self, total: MiB, mode: ClamdMode) -> u64 {
-        let available = total
-            .saturating_sub(self.headroom(total))
-            .saturating_sub(self.fixed(mode));
+        let available = total.saturating_sub(self.headroom(total)).saturating_sub(self.fixed(mode));
         available.0 / self.per_child.0.max(1)
     }
 
     /// The least total RAM in which `children` fit, headroom included.
     pub fn ram_needed(&self, children: u64, mode: ClamdMode) -> MiB {
-        let without_headroom = self
-            .fixed(mode)
-            .0
-            .saturating_add(children.saturating_mul(self.per_child.0));
+        let without_headroom = self.fixed(mode).0.saturating_add(children.saturating_mul(self.per_child.0));
         let keep = 100 - u64::from(self.headroom_percent);
         // The smallest total with total - headroom(total) >= without_headroom.
         let mut total = without_headroom.saturating_mul(100).div_ceil(keep);
-        while total > 0
-            && MiB(total - 1)
-                .saturating_sub(self.headroom(MiB(total - 1)))
-                .0
-                >= without_headroom
-        {
+        while total > 0 && MiB(total - 1).saturating_sub(self.headroom(MiB(total - 1))).0 >= without_headroom {
             total -= 1;
         }
         while MiB(total).saturating_sub(self.headroom(MiB(total))).0 < without_headroom {
@@ -177,19 +172,9 @@ impl Assumptions {
         MiB(total)
     }
 
-    pub fn budget(
-        &self,
-        total: MiB,
-        children: u32,
-        mode: ClamdMode,
-        overridden: &Overridden,
-    ) -> Budget {
+    pub fn budget(&self, total: MiB, children: u32, mode: ClamdMode, overridden: &Overridden) -> Budget {
         let origin = |is_override: bool| {
-            if is_override {
-                Origin::Override
-            } else {
-                Origin::Default
-            }
+            if is_override { Origin::Override } else { Origin::Default }
         };
         let mut consumers = vec![Consumer {
             id: "reserve",
@@ -231,9 +216,7 @@ impl Assumptions {
             mib: self.headroom(total),
             origin: origin(overridden.headroom_percent),
         });
-        let required = consumers
-            .iter()
-            .fold(MiB(0), |sum, c| sum.saturating_add(c.mib));
+        let required = consumers.iter().fold(MiB(0), |sum, c| sum.saturating_add(c.mib));
         let free_mib = total.0 as i64 - required.0 as i64;
         Budget {
             total,
@@ -264,11 +247,7 @@ mod tests {
 
     #[track_caller]
     fn check_safe_max(total_mib: u64, mode: ClamdMode, expect: u64) {
-        assert_eq!(
-            Assumptions::default().safe_max(MiB(total_mib), mode),
-            expect,
-            "{total_mib} MiB {mode:?}"
-        );
+        assert_eq!(Assumptions::default().safe_max(MiB(total_mib), mode), expect, "{total_mib} MiB {mode:?}");
     }
 
     #[test]
@@ -286,11 +265,7 @@ mod tests {
     #[test]
     fn ram_needed_is_the_least_that_fits() {
         let a = Assumptions::default();
-        for mode in [
-            ClamdMode::Off,
-            ClamdMode::Single,
-            ClamdMode::ConcurrentReload,
-        ] {
+        for mode in [ClamdMode::Off, ClamdMode::Single, ClamdMode::ConcurrentReload] {
             for children in [0, 1, 2, 10, 31, 100] {
                 let need = a.ram_needed(children, mode);
                 assert!(a.safe_max(need, mode) >= children);

@@ -108,9 +108,7 @@ impl FromStr for Os {
         Os::ALL
             .into_iter()
             .find(|os| os.name().eq_ignore_ascii_case(text.trim()))
-            .ok_or_else(|| InputError::Os {
-                value: text.to_owned(),
-            })
+            .ok_or_else(|| InputError::Os { value: text.to_owned() })
     }
 }
 
@@ -120,13 +118,7 @@ pub fn os_from_os_release(text: &str) -> Option<Os> {
     let field = |key: &str| {
         text.lines()
             .find_map(|line| line.strip_prefix(key)?.strip_prefix('='))
-            .map(|value| {
-                value
-                    .trim()
-                    .trim_matches('"')
-                    .trim_matches('\'')
-                    .to_ascii_lowercase()
-            })
+            .map(|value| value.trim().trim_matches('"').trim_matches('\'').to_ascii_lowercase())
             .unwrap_or_default()
     };
     let id = field("ID");
@@ -161,19 +153,10 @@ mod tests {
 
     #[test]
     fn os_release() {
-        check_release(
-            "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n",
-            Some(Os::Debian),
-        );
+        check_release("PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n", Some(Os::Debian));
         check_release("ID=ubuntu\nID_LIKE=debian\n", Some(Os::Ubuntu));
-        check_release(
-            "ID=linuxmint\nID_LIKE=\"ubuntu debian\"\n",
-            Some(Os::Debian),
-        );
-        check_release(
-            "ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n",
-            Some(Os::Rhel),
-        );
+        check_release("ID=linuxmint\nID_LIKE=\"ubuntu debian\"\n", Some(Os::Debian));
+        check_release("ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n", Some(Os::Rhel));
         check_release("ID=almalinux\n", Some(Os::Rhel));
         check_release("ID=freebsd\n", Some(Os::Freebsd));
         check_release("ID=alpine\n", None);

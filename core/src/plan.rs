@@ -203,17 +203,11 @@ fn choose(inputs: &Inputs, safe_max: u64) -> (Concurrency, Decision) {
     }
     let mut bounds = vec![(safe_max, Decision::Memory)];
     if let Some(cpus) = inputs.cpus {
-        bounds.push((
-            u64::from(cpus.get()) * u64::from(CHILDREN_PER_CPU),
-            Decision::Cpu,
-        ));
+        bounds.push((u64::from(cpus.get()) * u64::from(CHILDREN_PER_CPU), Decision::Cpu));
     }
     bounds.push((u64::from(DIMINISHING_RETURNS), Decision::DiminishingReturns));
     // `min_by_key` keeps the first of equal bounds: memory, then CPU, then diminishing returns.
-    let (value, decision) = bounds
-        .into_iter()
-        .min_by_key(|(value, _)| *value)
-        .unwrap_or((0, Decision::Minimum));
+    let (value, decision) = bounds.into_iter().min_by_key(|(value, _)| *value).unwrap_or((0, Decision::Minimum));
     if value < u64::from(crate::concurrency::MIN_CONCURRENCY) {
         return (Concurrency::clamped(value), Decision::Minimum);
     }

@@ -38,20 +38,14 @@ impl FromStr for ServiceName {
     type Err = InputError;
 
     fn from_str(text: &str) -> Result<ServiceName, InputError> {
-        let error = |reason: &str| InputError::ServiceName {
-            value: text.to_owned(),
-            reason: reason.to_owned(),
-        };
+        let error = |reason: &str| InputError::ServiceName { value: text.to_owned(), reason: reason.to_owned() };
         if text.is_empty() {
             return Err(error("it is empty"));
         }
         if text.len() > 100 {
             return Err(error("it is longer than 100 characters"));
         }
-        if let Some(bad) = text
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-        {
+        if let Some(bad) = text.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))) {
             return Err(error(&format!("it contains {bad:?}")));
         }
         Ok(ServiceName(text.to_owned()))
@@ -64,23 +58,10 @@ mod tests {
 
     #[test]
     fn names() {
-        for good in [
-            "smtp-amavis",
-            "amavisfeed",
-            "lmtp-amavis",
-            "amavis",
-            "a.b_c",
-        ] {
-            assert_eq!(
-                good.parse::<ServiceName>().map(|s| s.to_string()),
-                Ok(good.to_owned())
-            );
+        for good in ["smtp-amavis", "amavisfeed", "lmtp-amavis", "amavis", "a.b_c"] {
+            assert_eq!(good.parse::<ServiceName>().map(|s| s.to_string()), Ok(good.to_owned()));
         }
-        for (bad, reason) in [
-            ("", "it is empty"),
-            ("smtp amavis", "it contains ' '"),
-            ("a/b", "it contains '/'"),
-        ] {
+        for (bad, reason) in [("", "it is empty"), ("smtp amavis", "it contains ' '"), ("a/b", "it contains '/'")] {
             let message = bad.parse::<ServiceName>().unwrap_err().to_string();
             assert!(message.contains(reason), "{message}");
         }

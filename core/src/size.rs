@@ -48,10 +48,7 @@ impl fmt::Display for MiB {
 /// mean GiB or MiB and a wrong guess would be off by a factor of 1024. The result is rounded down
 /// to whole MiB and must lie between 1 MiB and [`MAX_SIZE`].
 pub fn parse_size(text: &str) -> Result<MiB, InputError> {
-    let invalid = |reason: &str| InputError::Size {
-        value: text.to_owned(),
-        reason: reason.to_owned(),
-    };
+    let invalid = |reason: &str| InputError::Size { value: text.to_owned(), reason: reason.to_owned() };
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Err(invalid("it is empty"));
@@ -59,9 +56,7 @@ pub fn parse_size(text: &str) -> Result<MiB, InputError> {
     if trimmed.starts_with('-') {
         return Err(invalid("a size cannot be negative"));
     }
-    let split = trimmed
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(trimmed.len());
+    let split = trimmed.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(trimmed.len());
     let (number, unit) = trimmed.split_at(split);
     if number.is_empty() {
         return Err(invalid("it does not start with a number"));
@@ -76,10 +71,7 @@ pub fn parse_size(text: &str) -> Result<MiB, InputError> {
         _ => None,
     };
     let Some((multiplier, divisor)) = unit_mib_shift else {
-        return Err(InputError::Size {
-            value: text.to_owned(),
-            reason: format!("unknown unit `{}`", unit.trim()),
-        });
+        return Err(InputError::Size { value: text.to_owned(), reason: format!("unknown unit `{}`", unit.trim()) });
     };
     let (whole, fraction) = match number.split_once('.') {
         Some((whole, fraction)) => (whole, fraction),
@@ -99,8 +91,7 @@ pub fn parse_size(text: &str) -> Result<MiB, InputError> {
         if part.len() > 20 {
             return Err(invalid("it is far too large"));
         }
-        part.parse::<u128>()
-            .map_err(|_| invalid("it is not a number"))
+        part.parse::<u128>().map_err(|_| invalid("it is not a number"))
     };
     let scaled = parse_part(whole)?
         .checked_mul(scale)
@@ -149,24 +140,15 @@ mod tests {
         check("1.0000000001G", "1024");
         check("64T", "67108864");
         check("abc", "invalid size `abc`: it does not start with a number");
-        check(
-            "0",
-            "invalid size `0`: it has no unit; add one, e.g. 8G or 8192M",
-        );
+        check("0", "invalid size `0`: it has no unit; add one, e.g. 8G or 8192M");
         check("0G", "invalid size `0G`: it is less than 1 MiB");
         check("-4G", "invalid size `-4G`: a size cannot be negative");
         check("8Q", "invalid size `8Q`: unknown unit `Q`");
         check("", "invalid size ``: it is empty");
         check("1.2.3G", "invalid size `1.2.3G`: it is not a number");
         check(".G", "invalid size `.G`: it is not a number");
-        check(
-            "99999999T",
-            "invalid size `99999999T`: it is more than the largest supported size, 64T",
-        );
-        check(
-            "99999999999999999999999999T",
-            "invalid size `99999999999999999999999999T`: it is far too large",
-        );
+        check("99999999T", "invalid size `99999999T`: it is more than the largest supported size, 64T");
+        check("99999999999999999999999999T", "invalid size `99999999999999999999999999T`: it is far too large");
         check("100K", "invalid size `100K`: it is less than 1 MiB");
     }
 }

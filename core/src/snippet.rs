@@ -46,16 +46,7 @@ pub(crate) fn amavis(os: Os, n: Concurrency) -> Snippet {
 
 /// A master.cf entry in Postfix's own column layout, maxproc set to `n`.
 pub fn master_cf_line(service: &ServiceName, n: Concurrency) -> String {
-    format!(
-        "{:<10} {:<5} {:<7} {:<7} {:<7} {:<7} {:<7} smtp\n",
-        service.as_str(),
-        "unix",
-        "-",
-        "-",
-        "n",
-        "-",
-        n.get()
-    )
+    format!("{:<10} {:<5} {:<7} {:<7} {:<7} {:<7} {:<7} smtp\n", service.as_str(), "unix", "-", "-", "n", "-", n.get())
 }
 
 pub(crate) fn master_cf(os: Os, service: &ServiceName, n: Concurrency) -> Snippet {
@@ -76,11 +67,7 @@ pub(crate) fn main_cf_limit(os: Os, service: &ServiceName, n: Concurrency, why: 
         file: FileKind::MainCf,
         path: os.main_cf_path(),
         content: format!("{service}_destination_concurrency_limit = {n}\n"),
-        placement: format!(
-            "Add it anywhere in main.cf, replacing any line of the same name. {why}"
-        ),
-        command: Some(format!(
-            "postconf -e '{service}_destination_concurrency_limit = {n}'"
-        )),
+        placement: format!("Add it anywhere in main.cf, replacing any line of the same name. {why}"),
+        command: Some(format!("postconf -e '{service}_destination_concurrency_limit = {n}'")),
     }
 }

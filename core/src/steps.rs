@@ -15,48 +15,28 @@ pub struct Step {
 }
 
 fn step(description: &str, command: impl Into<String>) -> Step {
-    Step {
-        description: description.to_owned(),
-        command: command.into(),
-    }
+    Step { description: description.to_owned(), command: command.into() }
 }
 
 /// Raising N: amavisd first, then Postfix (DOMAIN.md, "which side may be larger": Postfix's
 /// concurrency must never exceed `$max_servers`). The plan does not know the current value, so
 /// the order is the one for raising; `lowering_note` says what changes when lowering.
-pub(crate) fn steps(
-    os: Os,
-    method: PostfixMethod,
-    service: &ServiceName,
-    n: Concurrency,
-) -> Vec<Step> {
+pub(crate) fn steps(os: Os, method: PostfixMethod, service: &ServiceName, n: Concurrency) -> Vec<Step> {
     let verify_postfix = match method {
         PostfixMethod::MasterCf => format!("postconf -h -F '{service}/unix/process_limit'"),
         PostfixMethod::MainCf => format!("postconf -h {service}_destination_concurrency_limit"),
     };
     vec![
-        step(
-            "Check amavisd's configuration without starting it",
-            os.amavis_test_config(),
-        ),
-        step(
-            "Restart amavisd, so it runs the new number of children before Postfix uses them",
-            os.amavis_restart(),
-        ),
+        step("Check amavisd's configuration without starting it", os.amavis_test_config()),
+        step("Restart amavisd, so it runs the new number of children before Postfix uses them", os.amavis_restart()),
         step("Check Postfix's configuration", "postfix check"),
         step(
             "Reload Postfix (master(5): a reload is enough for master.cf and main.cf; a restart also works)",
             "postfix reload",
         ),
         step(&format!("Verify that Postfix reads {n}"), verify_postfix),
-        step(
-            &format!("Verify that amavisd runs {n} children"),
-            os.count_children(),
-        ),
-        step(
-            "Watch the queue drain (no mail should stay deferred)",
-            "postqueue -p",
-        ),
+        step(&format!("Verify that amavisd runs {n} children"), os.count_children()),
+        step("Watch the queue drain (no mail should stay deferred)", "postqueue -p"),
     ]
 }
 

@@ -1,1 +1,79 @@
-//! Test helpers.
+//! Helpers for amavis-tune's integration tests: run the real binary as a process.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+/// The workspace root (this crate lives in `tests/`).
+pub fn workspace_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new("."))
+}
+
+/// The path of the `amavis-tune` binary, built once per test process with the same cargo and
+/// profile that built the tests, so it is never stale.
+pub fn binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "-p", "amavis-tune-cli", "--bin", "amavis-tune"])
+            .current_dir(workspace_root())
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building amavis-tune failed");
+        let target =
+            std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
+        target.join("debug").join(format!("amavis-tune{}", std::env::consts::EXE_SUFFIX))
+    })
+}
+
+/// A fluent builder for one run of `amavis-tune`.
+#[derive(Debug)]
+pub struct Run {
+    command: Command,
+}
+
+/// What a run of `amavis-tune` did.
+#[derive(Debug)]
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn new<I, S>(args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut command = Command::new(binary());
+        command.args(args).stdin(Stdio::null()).env_remove("RUST_BACKTRACE").env("NO_COLOR", "1");
+        Run { command }
+    }
+
+    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Run {
+        self.command.current_dir(dir);
+        self
+    }
+
+    pub fn run(mut self) -> Outcome {
+        let output = self.command.output().expect("amavis-tune starts");
+        Outcome {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+/// Runs `amavis-tune` with `args` (split on whitespace) and returns what it did.
+pub fn amavis_tune(args: &str) -> Outcome {
+    Run::new(args.split_whitespace()).run()
+}
+
+/// Whether this run is CI's, where no test may skip.
+pub fn in_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| v == "true" || v == "1")
+}

@@ -17,10 +17,7 @@ fn check(inputs: Inputs, expect: &str) {
     let actual = format!(
         "n={} by={} safe_max={} fits={} warnings=[{}]",
         plan.concurrency,
-        serde_json::to_value(plan.decided_by)
-            .unwrap_or_default()
-            .as_str()
-            .unwrap_or_default(),
+        serde_json::to_value(plan.decided_by).unwrap_or_default().as_str().unwrap_or_default(),
         plan.safe_max,
         plan.budget.fits,
         codes.join(",")
@@ -39,58 +36,27 @@ fn n(value: u32) -> Option<Concurrency> {
 
 #[test]
 fn recommendations() {
-    check(
-        inputs(8192),
-        "n=10 by=diminishing-returns safe_max=31 fits=true warnings=[]",
-    );
-    check(
-        with(inputs(8192), |i| i.cpus = Cpus::new(2).ok()),
-        "n=6 by=cpu safe_max=31 fits=true warnings=[]",
-    );
+    check(inputs(8192), "n=10 by=diminishing-returns safe_max=31 fits=true warnings=[]");
+    check(with(inputs(8192), |i| i.cpus = Cpus::new(2).ok()), "n=6 by=cpu safe_max=31 fits=true warnings=[]");
     check(
         with(inputs(8192), |i| i.cpus = Cpus::new(8).ok()),
         "n=10 by=diminishing-returns safe_max=31 fits=true warnings=[]",
     );
+    check(inputs(5120), "n=3 by=memory safe_max=3 fits=true warnings=[]");
+    check(inputs(4096), "n=2 by=minimum safe_max=0 fits=false warnings=[does-not-fit]");
     check(
-        inputs(5120),
-        "n=3 by=memory safe_max=3 fits=true warnings=[]",
-    );
-    check(
-        inputs(4096),
-        "n=2 by=minimum safe_max=0 fits=false warnings=[does-not-fit]",
-    );
-    check(
-        with(inputs(4096), |i| {
-            i.clamav = ClamAv::On {
-                concurrent_reload: false,
-            }
-        }),
+        with(inputs(4096), |i| i.clamav = ClamAv::On { concurrent_reload: false }),
         "n=9 by=memory safe_max=9 fits=true warnings=[]",
     );
-    check(
-        with(inputs(2048), |i| i.clamav = ClamAv::Off),
-        "n=6 by=memory safe_max=6 fits=true warnings=[]",
-    );
-    check(
-        inputs(2048),
-        "n=2 by=minimum safe_max=0 fits=false warnings=[does-not-fit,clamav-low-ram]",
-    );
-    check(
-        inputs(1),
-        "n=2 by=minimum safe_max=0 fits=false warnings=[does-not-fit,clamav-low-ram]",
-    );
-    check(
-        inputs(MAX_SIZE.0),
-        "n=10 by=diminishing-returns safe_max=603937 fits=true warnings=[]",
-    );
+    check(with(inputs(2048), |i| i.clamav = ClamAv::Off), "n=6 by=memory safe_max=6 fits=true warnings=[]");
+    check(inputs(2048), "n=2 by=minimum safe_max=0 fits=false warnings=[does-not-fit,clamav-low-ram]");
+    check(inputs(1), "n=2 by=minimum safe_max=0 fits=false warnings=[does-not-fit,clamav-low-ram]");
+    check(inputs(MAX_SIZE.0), "n=10 by=diminishing-returns safe_max=603937 fits=true warnings=[]");
 }
 
 #[test]
 fn requests_and_their_warnings() {
-    check(
-        with(inputs(8192), |i| i.concurrency = n(10)),
-        "n=10 by=requested safe_max=31 fits=true warnings=[]",
-    );
+    check(with(inputs(8192), |i| i.concurrency = n(10)), "n=10 by=requested safe_max=31 fits=true warnings=[]");
     check(
         with(inputs(8192), |i| i.concurrency = n(40)),
         "n=40 by=requested safe_max=31 fits=false warnings=[exceeds-safe-max,above-useful-range,clamd-max-threads,destination-concurrency-limit]",
@@ -141,12 +107,8 @@ fn overrides_change_the_budget() {
         "n=10 by=diminishing-returns safe_max=17 fits=true warnings=[]",
     );
     let plan = plan(&with(inputs(8192), |i| i.overrides = overrides));
-    let figures: Vec<String> = plan
-        .budget
-        .consumers
-        .iter()
-        .map(|c| format!("{}={}:{:?}", c.id, c.mib.0, c.origin))
-        .collect();
+    let figures: Vec<String> =
+        plan.budget.consumers.iter().map(|c| format!("{}={}:{:?}", c.id, c.mib.0, c.origin)).collect();
     assert_eq!(
         figures.join(" "),
         "reserve=512:Override clamd=2048:Override clamd-reload=2048:Override amavisd-parent=64:Override amavisd-children=2000:Override headroom=0:Override"
@@ -195,27 +157,21 @@ fn snippets_per_os_and_method() {
 #[test]
 fn steps_per_os() {
     let commands = |os| -> String {
-        plan(&with(inputs(8192), |i| i.os = os))
-            .steps
-            .iter()
-            .map(|s| s.command.clone())
-            .collect::<Vec<_>>()
-            .join(" ; ")
+        plan(&with(inputs(8192), |i| i.os = os)).steps.iter().map(|s| s.command.clone()).collect::<Vec<_>>().join(" ; ")
     };
     assert_eq!(
         commands(Os::Debian),
         "amavisd test-config ; systemctl restart amavis ; postfix check ; postfix reload ; postconf -h -F 'smtp-amavis/unix/process_limit' ; pgrep -f 'amavisd \\(ch' | wc -l ; postqueue -p"
     );
-    assert!(commands(Os::Rhel).starts_with(
-        "amavisd -c /etc/amavisd/amavisd.conf test-config ; systemctl restart amavisd ;"
-    ));
-    assert!(commands(Os::Freebsd).starts_with(
-        "amavisd -c /usr/local/etc/amavisd.conf test-config ; service amavisd restart ;"
-    ));
     assert!(
-        commands(Os::Openbsd)
-            .starts_with("amavisd -c /etc/amavisd.conf test-config ; rcctl restart amavisd ;")
+        commands(Os::Rhel)
+            .starts_with("amavisd -c /etc/amavisd/amavisd.conf test-config ; systemctl restart amavisd ;")
     );
+    assert!(
+        commands(Os::Freebsd)
+            .starts_with("amavisd -c /usr/local/etc/amavisd.conf test-config ; service amavisd restart ;")
+    );
+    assert!(commands(Os::Openbsd).starts_with("amavisd -c /etc/amavisd.conf test-config ; rcctl restart amavisd ;"));
 }
 
 fn arbitrary_inputs() -> impl Strategy<Value = Inputs> {
@@ -225,30 +181,13 @@ fn arbitrary_inputs() -> impl Strategy<Value = Inputs> {
         size,
         proptest::option::of(2u32..=crate::concurrency::MAX_CONCURRENCY),
         proptest::sample::select(Os::ALL.to_vec()),
-        prop_oneof![
-            Just(ClamAv::Off),
-            any::<bool>().prop_map(|concurrent_reload| ClamAv::On { concurrent_reload })
-        ],
+        prop_oneof![Just(ClamAv::Off), any::<bool>().prop_map(|concurrent_reload| ClamAv::On { concurrent_reload })],
         prop_oneof![Just(PostfixMethod::MasterCf), Just(PostfixMethod::MainCf)],
         proptest::option::of(1u32..=crate::inputs::MAX_CPUS),
-        (
-            option_size.clone(),
-            option_size.clone(),
-            option_size.clone(),
-            option_size,
-            proptest::option::of(0u8..=90),
-        ),
+        (option_size.clone(), option_size.clone(), option_size.clone(), option_size, proptest::option::of(0u8..=90)),
     )
-        .prop_map(
-            |(
-                ram,
-                concurrency,
-                os,
-                clamav,
-                method,
-                cpus,
-                (reserve, clamd, parent, per_child, headroom),
-            )| Inputs {
+        .prop_map(|(ram, concurrency, os, clamav, method, cpus, (reserve, clamd, parent, per_child, headroom))| {
+            Inputs {
                 ram: MiB(ram),
                 concurrency: concurrency.and_then(|c| Concurrency::new(c).ok()),
                 os,
@@ -263,8 +202,8 @@ fn arbitrary_inputs() -> impl Strategy<Value = Inputs> {
                     per_child,
                     headroom_percent: headroom.and_then(|h| h.to_string().parse().ok()),
                 },
-            },
-        )
+            }
+        })
 }
 
 proptest! {
@@ -275,7 +214,7 @@ proptest! {
         prop_assert_eq!(&json["max_servers"], &json["maxproc"]);
         let n = plan.concurrency.to_string();
         for snippet in &plan.snippets {
-            let number = snippet.content.split(|c: char| !c.is_ascii_digit()).filter(|w| !w.is_empty()).last();
+            let number = snippet.content.split(|c: char| !c.is_ascii_digit()).rfind(|w| !w.is_empty());
             prop_assert_eq!(number, Some(n.as_str()), "{}", snippet.content);
         }
     }

@@ -1,0 +1,43 @@
+//! Bad input to the CLI: exit code 2, one clear `error:` line, never a panic.
+
+use amavis_tune_tests::Run;
+
+#[track_caller]
+fn check(args: &[&str], expect: &str) {
+    let outcome = Run::new(args).run();
+    assert_eq!(outcome.code, 2, "{args:?}: stdout {} stderr {}", outcome.stdout, outcome.stderr);
+    assert!(outcome.stdout.is_empty(), "{args:?}: {}", outcome.stdout);
+    assert!(!outcome.stderr.contains("panicked"), "{}", outcome.stderr);
+    let first = outcome.stderr.lines().next().unwrap_or_default();
+    assert!(first.starts_with("error: "), "{args:?}: {}", outcome.stderr);
+    assert!(outcome.stderr.contains(expect), "{args:?}: expected {expect:?} in:\n{}", outcome.stderr);
+}
+
+#[test]
+fn bad_plan_input() {
+    check(&["plan", "--ram", "abc"], "invalid size `abc`: it does not start with a number");
+    check(&["plan", "--ram", "0"], "invalid size `0`: it has no unit; add one, e.g. 8G or 8192M");
+    check(&["plan", "--ram", "0G"], "it is less than 1 MiB");
+    check(&["plan", "--ram", "-4G"], "invalid size `-4G`: a size cannot be negative");
+    check(&["plan", "--ram", "8Q"], "invalid size `8Q`: unknown unit `Q`");
+    check(&["plan", "--ram", "99999999T"], "it is more than the largest supported size, 64T");
+    check(&["plan", "--ram", "18446744073709551616G"], "it is more than the largest supported size");
+    check(&["plan", "--ram", "999999999999999999999999999G"], "it is far too large");
+    check(
+        &["plan", "--ram", "8G", "--concurrency", "0"],
+        "invalid concurrency `0`: it is too small; use a whole number from 2 to 10000",
+    );
+    check(&["plan", "--ram", "8G", "--concurrency", "-1"], "invalid concurrency `-1`: it cannot be negative");
+    check(&["plan", "--ram", "8G", "--concurrency", "1"], "amavisd does not fork");
+    check(&["plan", "--ram", "8G", "--concurrency", "4294967296"], "it is too large");
+    check(&["plan", "--ram", "8G", "--concurrency", "ten"], "it is not a whole number");
+    check(&["plan", "--ram", "8G", "--os", "windows"], "[possible values: debian, ubuntu, rhel, freebsd, openbsd]");
+    check(&["plan", "--ram", "8G", "--cpus", "0"], "invalid CPU count `0`: use a whole number from 1 to 4096");
+    check(&["plan", "--ram", "8G", "--headroom", "95"], "invalid headroom `95`: use a whole percentage from 0 to 90");
+    check(&["plan", "--ram", "8G", "--per-child", "0M"], "it is less than 1 MiB");
+    check(&["plan", "--ram", "8G", "--service", "smtp amavis"], "a Postfix service name uses only letters");
+    check(&["plan", "--ram", "8G", "--method", "sendmail"], "[possible values: master-cf, main-cf]");
+    check(&["plan", "--no-clamav", "--no-concurrent-reload", "--ram", "8G"], "cannot be used with");
+    check(&["plan", "--frobnicate"], "unexpected argument '--frobnicate'");
+    check(&["nosuchcommand"], "unrecognized subcommand");
+}

@@ -1,0 +1,97 @@
+//! `amavis-tune plan` as a process: golden text and JSON per OS and method.
+
+use amavis_tune_core::Os;
+use amavis_tune_tests::amavis_tune;
+
+#[test]
+fn text_per_os() {
+    for os in Os::ALL {
+        let outcome = amavis_tune(&format!("plan --ram 8G --cpus 4 --os {os}"));
+        assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+        insta::assert_snapshot!(format!("text_{os}"), outcome.stdout);
+    }
+}
+
+#[test]
+fn json_per_os() {
+    for os in Os::ALL {
+        let outcome = amavis_tune(&format!("plan --ram 16G --concurrency 12 --os {os} --format json"));
+        assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+        let json: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
+        insta::assert_json_snapshot!(format!("json_{os}"), json);
+    }
+}
+
+#[test]
+fn text_variants() {
+    for (name, args) in [
+        ("main_cf", "plan --ram 8G --concurrency 8 --os debian --method main-cf"),
+        ("exceeds_safe_max", "plan --ram 6G --concurrency 40 --cpus 2 --os debian"),
+        ("does_not_fit", "plan --ram 2G --os debian"),
+        ("no_clamav_overrides", "plan --ram 4G --os rhel --no-clamav --per-child 150M --reserve 2G --headroom 5"),
+        ("no_concurrent_reload", "plan --ram 4G --os ubuntu --no-concurrent-reload --service amavisfeed"),
+        ("above_destination_limit", "plan --ram 32G --concurrency 24 --os freebsd --no-clamav"),
+    ] {
+        let outcome = amavis_tune(args);
+        assert_eq!(outcome.code, 0, "{args}: {}", outcome.stderr);
+        insta::assert_snapshot!(format!("variant_{name}"), outcome.stdout, args);
+    }
+}
+
+/// The JSON contract's keys (README, "JSON output"): present, typed, and both sides equal.
+#[test]
+fn json_contract() {
+    let outcome = amavis_tune("plan --ram 8G --concurrency 7 --os debian --format json");
+    let json: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
+    assert_eq!(json["max_servers"], 7);
+    assert_eq!(json["maxproc"], 7);
+    assert!(json["safe_max"].is_u64());
+    assert!(json["memory"]["total_mib"].is_u64());
+    assert!(json["memory"]["consumers"].as_array().is_some_and(|c| c.iter().all(|c| c["mib"].is_u64())));
+    assert!(json["warnings"].as_array().is_some());
+    let snippets = json["snippets"].as_array().expect("snippets");
+    assert!(snippets.iter().all(|s| s["path"].is_string() && s["content"].is_string()));
+    assert_eq!(snippets[0]["content"], "$max_servers = 7;\n");
+    assert!(json["steps"].as_array().is_some_and(|s| s.iter().all(|s| s["command"].is_string())));
+}
+
+/// `plan` with no flags reads this machine: the quick start's first command.
+#[test]
+fn no_flags_reads_this_machine() {
+    let outcome = amavis_tune("plan");
+    if cfg!(target_os = "linux") {
+        assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+        assert!(outcome.stdout.contains("(read from /proc/meminfo)"), "{}", outcome.stdout);
+        assert!(outcome.stdout.contains("$max_servers = "), "{}", outcome.stdout);
+    }
+}
+
+#[test]
+fn completions_and_man_page() {
+    for shell in ["bash", "zsh", "fish"] {
+        let outcome = amavis_tune(&format!("completions {shell}"));
+        assert_eq!(outcome.code, 0);
+        assert!(outcome.stdout.contains("concurrency") && outcome.stdout.contains("no-clamav"), "{shell}");
+    }
+    let man = amavis_tune("man");
+    assert_eq!(man.code, 0);
+    assert!(man.stdout.starts_with(".ie"), "{}", &man.stdout[..80.min(man.stdout.len())]);
+    assert!(man.stdout.contains(".TH amavis-tune 1") && man.stdout.contains("\\-\\-concurrency"), "{}", man.stdout);
+}
+
+#[test]
+fn broken_pipe_is_not_an_error() {
+    use std::io::Read;
+    let mut child = std::process::Command::new(amavis_tune_tests::binary())
+        .args(["man"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    drop(child.stdout.take());
+    let status = child.wait().expect("waits");
+    let mut stderr = String::new();
+    child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("reads");
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
