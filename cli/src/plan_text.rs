@@ -121,5 +121,9 @@ fn bar(mib: u64, total: u64, fill: char) -> String {
 }
 
 fn gib(mib: u64) -> String {
-    if mib.is_multiple_of(1024) { format!("{} GiB", mib / 1024) } else { format!("{:.1} GiB ({mib} MiB)", mib as f64 / 1024.0) }
+    if mib.is_multiple_of(1024) {
+        format!("{} GiB", mib / 1024)
+    } else {
+        format!("{:.1} GiB ({mib} MiB)", mib as f64 / 1024.0)
+    }
 }

@@ -3,9 +3,14 @@
 //! Everything the core knows comes in as values; it compiles for `wasm32-unknown-unknown` and
 //! natively from the same code. See ARCHITECTURE.md.
 
+mod amavis_conf;
 mod concurrency;
+mod diagnostic;
 mod error;
 mod inputs;
+mod lines;
+mod main_cf;
+mod master_cf;
 mod meminfo;
 mod memory;
 mod method;
@@ -18,21 +23,22 @@ mod snippet;
 mod steps;
 mod warning;
 
+pub use amavis_conf::{AmavisConf, AssignedValue, Assignment};
 pub use concurrency::{Concurrency, MAX_CONCURRENCY, MIN_CONCURRENCY};
+pub use diagnostic::{Diagnostic, Severity};
 pub use error::InputError;
 pub use inputs::{ClamAv, Cpus, HeadroomPercent, Inputs, MAX_CPUS, Overrides};
+pub use main_cf::{MainCf, Parameter};
+pub use master_cf::{Entry, Field, MAXPROC_FIELD, MasterCf, Maxproc, ServiceOption, maxproc_value};
 pub use meminfo::{MeminfoError, mem_total_from_meminfo};
 pub use memory::{
-    Assumptions, Budget, CLAMAV_MINIMUM_RAM, ClamdMode, Consumer, DEFAULT_AMAVISD_PARENT,
-    DEFAULT_CLAMD, DEFAULT_HEADROOM_PERCENT, DEFAULT_PER_CHILD, DEFAULT_RESERVE,
-    MAX_HEADROOM_PERCENT, MODEL_VERSION, Origin,
+    Assumptions, Budget, CLAMAV_MINIMUM_RAM, ClamdMode, Consumer, DEFAULT_AMAVISD_PARENT, DEFAULT_CLAMD,
+    DEFAULT_HEADROOM_PERCENT, DEFAULT_PER_CHILD, DEFAULT_RESERVE, MAX_HEADROOM_PERCENT, MODEL_VERSION, Origin,
 };
 pub use method::PostfixMethod;
 pub use os::{Os, os_from_os_release};
 pub use plan::{CHILDREN_PER_CPU, DIMINISHING_RETURNS, Decision, Plan, USEFUL_RANGE_TOP, plan};
-pub use postfix_defaults::{
-    CLAMD_DEFAULT_MAX_THREADS, DEFAULT_DESTINATION_CONCURRENCY_LIMIT, DEFAULT_PROCESS_LIMIT,
-};
+pub use postfix_defaults::{CLAMD_DEFAULT_MAX_THREADS, DEFAULT_DESTINATION_CONCURRENCY_LIMIT, DEFAULT_PROCESS_LIMIT};
 pub use service_name::{DEFAULT_SERVICE, ServiceName};
 pub use size::{MAX_SIZE, MiB, parse_size};
 pub use snippet::{FileKind, Snippet, master_cf_line};

@@ -1,0 +1,186 @@
+//! A lossless reader of Postfix's master.cf (master(5)).
+//!
+//! The document keeps the file's bytes and the byte ranges of each entry's fields, so rendering
+//! gives back the input exactly and a patch replaces one field's bytes and nothing else.
+
+use std::ops::Range;
+
+use crate::diagnostic::{Diagnostic, Severity, encoding_diagnostics};
+use crate::lines::{logical_lines, tokens};
+
+/// One field of an entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    /// Byte range in the file.
+    pub range: Range<usize>,
+    /// 1-based physical line the field starts on.
+    pub line: usize,
+    /// The field's text (lossy where the file is not UTF-8).
+    pub text: String,
+}
+
+/// A `-o name=value` option of an entry's command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceOption {
+    pub name: String,
+    pub value: String,
+    pub line: usize,
+}
+
+/// One service: a logical line of at least eight fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The physical line the entry starts on.
+    pub line: usize,
+    pub fields: Vec<Field>,
+}
+
+/// The index of the maxproc column.
+pub const MAXPROC_FIELD: usize = 6;
+
+impl Entry {
+    pub fn service(&self) -> &str {
+        &self.fields[0].text
+    }
+
+    pub fn kind(&self) -> &str {
+        &self.fields[1].text
+    }
+
+    pub fn maxproc(&self) -> &Field {
+        &self.fields[MAXPROC_FIELD]
+    }
+
+    /// The command name (`smtp`, `smtpd`, `lmtp`, `pipe`, ...).
+    pub fn command(&self) -> &str {
+        &self.fields[7].text
+    }
+
+    /// The command's `-o name=value` options, in order (Postfix's `-o { name = value }` form too).
+    pub fn options(&self) -> Vec<ServiceOption> {
+        let mut options = Vec::new();
+        let mut args = self.fields[8..].iter();
+        while let Some(arg) = args.next() {
+            let (text, line) = if arg.text == "-o" {
+                match args.next() {
+                    Some(next) => (next.text.as_str(), next.line),
+                    None => break,
+                }
+            } else if let Some(rest) = arg.text.strip_prefix("-o") {
+                (rest, arg.line)
+            } else {
+                continue;
+            };
+            let inner = text.strip_prefix('{').and_then(|t| t.strip_suffix('}')).unwrap_or(text);
+            if let Some((name, value)) = inner.split_once('=') {
+                options.push(ServiceOption { name: name.trim().to_owned(), value: value.trim().to_owned(), line });
+            }
+        }
+        options
+    }
+
+    /// The last value of `-o name=...` on this entry, if any.
+    pub fn option(&self, name: &str) -> Option<ServiceOption> {
+        self.options().into_iter().rev().find(|option| option.name == name)
+    }
+}
+
+/// A parsed master.cf.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MasterCf {
+    text: Vec<u8>,
+    pub entries: Vec<Entry>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl MasterCf {
+    /// Reads master.cf. Never fails: what Postfix would reject is a diagnostic.
+    pub fn parse(text: &[u8]) -> MasterCf {
+        let mut diagnostics = encoding_diagnostics(text);
+        let mut entries = Vec::new();
+        for logical in logical_lines(text, &mut diagnostics) {
+            let fields: Vec<Field> = tokens(text, &logical)
+                .into_iter()
+                .map(|token| Field {
+                    text: String::from_utf8_lossy(&text[token.range.clone()]).into_owned(),
+                    range: token.range,
+                    line: token.line,
+                })
+                .collect();
+            let line = logical.first_line();
+            if fields.len() < 8 {
+                diagnostics.push(Diagnostic::new(
+                    line,
+                    Severity::Error,
+                    format!(
+                        "an entry needs 8 fields (service, type, private, unpriv, chroot, wakeup, maxproc, command), this one has {}: Postfix refuses the file (\"bad field count\")",
+                        fields.len()
+                    ),
+                ));
+                continue;
+            }
+            let entry = Entry { line, fields };
+            if let Err(message) = maxproc_value(&entry.maxproc().text) {
+                diagnostics.push(Diagnostic::new(entry.maxproc().line, Severity::Error, message));
+            }
+            entries.push(entry);
+        }
+        let mut seen: Vec<(&str, &str, usize)> = Vec::new();
+        for entry in &entries {
+            if let Some(first) = seen.iter().find(|(s, k, _)| *s == entry.service() && *k == entry.kind()) {
+                diagnostics.push(Diagnostic::new(
+                    entry.line,
+                    Severity::Warning,
+                    format!(
+                        "`{}/{}` is defined again (first at line {}): Postfix reads both; remove one",
+                        entry.service(),
+                        entry.kind(),
+                        first.2
+                    ),
+                ));
+            } else {
+                seen.push((entry.service(), entry.kind(), entry.line));
+            }
+        }
+        diagnostics.sort_by_key(|d| d.line);
+        MasterCf { text: text.to_vec(), entries, diagnostics }
+    }
+
+    /// The file's bytes: exactly the input of [`MasterCf::parse`].
+    pub fn render(&self) -> &[u8] {
+        &self.text
+    }
+
+    /// The entries named `service` with type `kind`.
+    pub fn find<'a>(&'a self, service: &'a str, kind: &'a str) -> impl Iterator<Item = &'a Entry> + 'a {
+        self.entries.iter().filter(move |e| e.service() == service && e.kind() == kind)
+    }
+}
+
+/// What a maxproc field says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Maxproc {
+    /// `-`: `default_process_limit`.
+    Default,
+    /// `0`: no limit.
+    Unlimited,
+    Limit(u32),
+}
+
+/// Reads a maxproc field as Postfix does: `-`, or a whole number.
+pub fn maxproc_value(text: &str) -> Result<Maxproc, String> {
+    if text == "-" {
+        return Ok(Maxproc::Default);
+    }
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return match text.parse::<u64>() {
+            Ok(0) => Ok(Maxproc::Unlimited),
+            Ok(n) => Ok(Maxproc::Limit(u32::try_from(n).unwrap_or(u32::MAX))),
+            Err(_) => Ok(Maxproc::Limit(u32::MAX)),
+        };
+    }
+    Err(format!("invalid maxproc field `{text}`: use `-` or a whole number; Postfix refuses the file"))
+}
+
+#[cfg(test)]
+mod tests;
