@@ -4,6 +4,7 @@
 //! natively from the same code. See ARCHITECTURE.md.
 
 mod amavis_conf;
+mod check;
 mod concurrency;
 mod diagnostic;
 mod error;
@@ -17,6 +18,7 @@ mod method;
 mod os;
 mod plan;
 mod postfix_defaults;
+mod run_parts;
 mod service_name;
 mod size;
 mod snippet;
@@ -24,6 +26,10 @@ mod steps;
 mod warning;
 
 pub use amavis_conf::{AmavisConf, AssignedValue, Assignment};
+pub use check::{
+    AMAVISD_DEFAULT_MAX_SERVERS, AmavisSide, Cap, ConfigSet, DEFAULT_DESTINATION_RECIPIENT_LIMIT, Finding, FindingCode, Location,
+    PostfixSide, Report, SourceFile, Status, check,
+};
 pub use concurrency::{Concurrency, MAX_CONCURRENCY, MIN_CONCURRENCY};
 pub use diagnostic::{Diagnostic, Severity};
 pub use error::InputError;
@@ -39,6 +45,7 @@ pub use method::PostfixMethod;
 pub use os::{Os, os_from_os_release};
 pub use plan::{CHILDREN_PER_CPU, DIMINISHING_RETURNS, Decision, Plan, USEFUL_RANGE_TOP, plan};
 pub use postfix_defaults::{CLAMD_DEFAULT_MAX_THREADS, DEFAULT_DESTINATION_CONCURRENCY_LIMIT, DEFAULT_PROCESS_LIMIT};
+pub use run_parts::{is_run_parts_name, run_parts_order};
 pub use service_name::{DEFAULT_SERVICE, ServiceName};
 pub use size::{MAX_SIZE, MiB, parse_size};
 pub use snippet::{FileKind, Snippet, master_cf_line};

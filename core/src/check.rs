@@ -1,0 +1,236 @@
+//! `check`: from the parsed files, what each side will really do, and whether they agree.
+//!
+//! Postfix's side is the most parallel deliveries it will open to amavisd: the transport's
+//! master.cf maxproc (`-` = `default_process_limit`, `0` = no limit), further capped by the
+//! destination concurrency limit per destination unless the recipient limit is 1. amavisd's side
+//! is the last `$max_servers` assignment read, in the order amavisd reads its files, or its
+//! built-in default of 2.
+
+use serde::Serialize;
+
+use crate::amavis_conf::{AmavisConf, AssignedValue};
+use crate::diagnostic::Severity;
+use crate::main_cf::MainCf;
+use crate::master_cf::{Entry, MasterCf, Maxproc, maxproc_value};
+use crate::postfix_defaults::{DEFAULT_DESTINATION_CONCURRENCY_LIMIT, DEFAULT_PROCESS_LIMIT};
+
+mod findings;
+mod postfix_side;
+
+pub use findings::{Finding, FindingCode};
+use postfix_side::postfix_side;
+
+/// amavisd's built-in `$max_servers` (Amavis/Conf.pm).
+pub const AMAVISD_DEFAULT_MAX_SERVERS: u32 = 2;
+
+/// Postfix's built-in `default_destination_recipient_limit`.
+pub const DEFAULT_DESTINATION_RECIPIENT_LIMIT: u32 = 50;
+
+/// A parsed file and the path it was read from (as the user should see it).
+#[derive(Debug, Clone)]
+pub struct SourceFile<T> {
+    pub path: String,
+    pub doc: T,
+}
+
+/// The configuration `check` reads.
+#[derive(Debug, Clone)]
+pub struct ConfigSet {
+    pub master_cf: SourceFile<MasterCf>,
+    pub main_cf: SourceFile<MainCf>,
+    /// amavisd's files in the order amavisd reads them.
+    pub amavis: Vec<SourceFile<AmavisConf>>,
+    /// Files in amavisd's `conf.d` directories that it does not read (run-parts naming rules).
+    pub amavis_skipped: Vec<String>,
+}
+
+/// Where a value was read: a file and line, or a built-in default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Location {
+    pub path: String,
+    pub line: usize,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.path, self.line)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Match,
+    Mismatch,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AmavisSide {
+    /// The number amavisd runs with; `None` when it cannot be read statically.
+    pub max_servers: Option<u32>,
+    /// Where it is set; `None` for the built-in default.
+    pub source: Option<Location>,
+}
+
+/// What caps Postfix's parallel deliveries to amavisd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cap {
+    Maxproc,
+    DestinationConcurrencyLimit,
+    Unlimited,
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PostfixSide {
+    /// The master.cf service amavis is behind.
+    pub service: Option<String>,
+    /// Its maxproc field as written.
+    pub maxproc: Option<String>,
+    pub maxproc_source: Option<Location>,
+    /// The most parallel deliveries Postfix opens to amavisd; `None` when unlimited or unknown.
+    pub effective: Option<u32>,
+    pub cap: Cap,
+    /// The destination concurrency limit in force, and whether it caps the total.
+    pub destination_concurrency_limit: Option<u32>,
+    pub destination_concurrency_limit_source: Option<Location>,
+    pub destination_concurrency_limit_applies: bool,
+    /// How many destinations (`host:port`) the content filter delivers to through this service.
+    pub destinations: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub status: Status,
+    pub amavis: AmavisSide,
+    pub postfix: PostfixSide,
+    pub findings: Vec<Finding>,
+    /// The number that would make both sides agree without asking for more RAM: the smaller of
+    /// the two, at least 2.
+    pub suggested: Option<u32>,
+}
+
+impl Report {
+    /// Whether anything says mail would be refused, deferred or delayed.
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.severity == Severity::Error)
+    }
+}
+
+/// Reads both sides and compares them. `$max_servers` equal to Postfix's effective concurrency,
+/// or one more (a spare child for quarantine releases and other feeds, as amavis 2.3.0's release
+/// notes suggest), is a match.
+pub fn check(config: &ConfigSet) -> Report {
+    let mut findings = Vec::new();
+    findings::syntax(config, &mut findings);
+    let amavis = amavis_side(config, &mut findings);
+    let postfix = postfix_side(config, &mut findings);
+    let status = match (amavis.max_servers, postfix.effective) {
+        (Some(servers), Some(effective)) if servers == effective || servers == effective.saturating_add(1) => {
+            Status::Match
+        }
+        _ => Status::Mismatch,
+    };
+    findings::compare(config, &amavis, &postfix, &mut findings);
+    if let Some(servers) = amavis.max_servers {
+        findings::reinjection(config, servers, &mut findings);
+    }
+    let suggested = match (amavis.max_servers, postfix.effective) {
+        (Some(a), Some(p)) => Some(a.min(p)),
+        (Some(a), None) => Some(a),
+        (None, Some(p)) => Some(p),
+        (None, None) => None,
+    }
+    .map(|n| n.max(crate::concurrency::MIN_CONCURRENCY));
+    Report { status, amavis, postfix, findings, suggested }
+}
+
+fn amavis_side(config: &ConfigSet, findings: &mut Vec<Finding>) -> AmavisSide {
+    let assignments: Vec<(&SourceFile<AmavisConf>, &crate::amavis_conf::Assignment)> =
+        config.amavis.iter().flat_map(|file| file.doc.assignments.iter().map(move |a| (file, a))).collect();
+    for skipped in &config.amavis_skipped {
+        findings.push(Finding::new(
+            FindingCode::AmavisFileSkipped,
+            Severity::Info,
+            format!("amavisd does not read `{skipped}`: run-parts skips names with characters other than letters, digits, `_` and `-`"),
+            Some(Location { path: skipped.clone(), line: 0 }),
+        ));
+    }
+    let Some(&(file, last)) = assignments.last() else {
+        return AmavisSide { max_servers: Some(AMAVISD_DEFAULT_MAX_SERVERS), source: None };
+    };
+    let location = Location { path: file.path.clone(), line: last.line };
+    for &(earlier_file, earlier) in &assignments[..assignments.len() - 1] {
+        if earlier_file.path != file.path {
+            findings.push(Finding::new(
+                FindingCode::AmavisOverridden,
+                Severity::Info,
+                format!("this $max_servers is overridden by the one at {location}, which amavisd reads later"),
+                Some(Location { path: earlier_file.path.clone(), line: earlier.line }),
+            ));
+        }
+    }
+    match (&last.value, last.in_block) {
+        (AssignedValue::Number { value, .. }, false) => AmavisSide { max_servers: Some(*value), source: Some(location) },
+        (AssignedValue::Number { value, .. }, true) => {
+            findings.push(Finding::new(
+                FindingCode::AmavisUnreadable,
+                Severity::Error,
+                format!("$max_servers = {value} is inside a block, so it may not run: set it at the top level of the file so that it can be checked"),
+                Some(location.clone()),
+            ));
+            AmavisSide { max_servers: None, source: Some(location) }
+        }
+        (AssignedValue::Expression { text }, _) => {
+            findings.push(Finding::new(
+                FindingCode::AmavisUnreadable,
+                Severity::Error,
+                format!("$max_servers is set by `{text}`, which cannot be read without running Perl: replace it with a plain number, e.g. `$max_servers = 4;`"),
+                Some(location.clone()),
+            ));
+            AmavisSide { max_servers: None, source: Some(location) }
+        }
+    }
+}
+
+/// A numeric main.cf value, following `$name` references to other parameters and their defaults.
+pub(crate) fn numeric_parameter(main_cf: &SourceFile<MainCf>, name: &str, depth: usize) -> Option<(u32, Option<Location>)> {
+    let builtin = |name: &str| match name {
+        "default_process_limit" => Some(DEFAULT_PROCESS_LIMIT),
+        "default_destination_concurrency_limit" => Some(DEFAULT_DESTINATION_CONCURRENCY_LIMIT),
+        "default_destination_recipient_limit" => Some(DEFAULT_DESTINATION_RECIPIENT_LIMIT),
+        _ => None,
+    };
+    let Some(parameter) = main_cf.doc.get(name) else {
+        return builtin(name).map(|value| (value, None));
+    };
+    let location = Some(Location { path: main_cf.path.clone(), line: parameter.line });
+    let value = parameter.value.as_str();
+    if let Ok(number) = value.parse::<u32>() {
+        return Some((number, location));
+    }
+    let reference = value
+        .strip_prefix("${")
+        .and_then(|v| v.strip_suffix('}'))
+        .or_else(|| value.strip_prefix("$(").and_then(|v| v.strip_suffix(')')))
+        .or_else(|| value.strip_prefix('$'))?;
+    if depth > 10 || !reference.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        return None;
+    }
+    numeric_parameter(main_cf, reference, depth + 1).map(|(number, _)| (number, location))
+}
+
+/// The effective maxproc of an entry: `None` when unlimited.
+pub(crate) fn effective_maxproc(entry: &Entry, main_cf: &SourceFile<MainCf>) -> Option<u32> {
+    match maxproc_value(&entry.maxproc().text) {
+        Ok(Maxproc::Limit(n)) => Some(n),
+        Ok(Maxproc::Unlimited) => None,
+        Ok(Maxproc::Default) | Err(_) => Some(
+            numeric_parameter(main_cf, "default_process_limit", 0).map_or(DEFAULT_PROCESS_LIMIT, |(value, _)| value),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,219 @@
+//! The findings `check` reports: a stable code, a severity, a sentence, a file and line.
+
+use serde::Serialize;
+
+use super::{AmavisSide, Cap, ConfigSet, Location, PostfixSide, effective_maxproc};
+use crate::diagnostic::{Diagnostic, Severity};
+
+/// Stable finding codes (part of the JSON contract: never renamed, only added).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingCode {
+    /// The two numbers differ (beyond one spare amavisd child).
+    Mismatch,
+    /// Postfix opens more connections than amavisd has children: mail is delayed and deferred.
+    PostfixExceedsAmavis,
+    /// amavisd runs more children than Postfix uses: RAM wasted.
+    AmavisExceedsPostfix,
+    /// amavisd has exactly one child more than Postfix uses: a spare, which counts as a match.
+    OneSpare,
+    /// maxproc 0 and no destination limit: Postfix has no cap at all.
+    PostfixUnlimited,
+    /// The destination concurrency limit, not maxproc, is what caps the connections.
+    DestinationLimitCaps,
+    /// A main.cf limit above maxproc: maxproc caps it.
+    MaxprocCapsLimit,
+    /// A main.cf limit that caps nothing because the recipient limit is 1.
+    LimitPerRecipient,
+    /// The transport serves several content-filter destinations.
+    SeveralDestinations,
+    /// The re-injection listener takes fewer connections than amavisd has children.
+    ReinjectionLimited,
+    /// content_filter names several different transports.
+    SeveralTransports,
+    /// No content_filter anywhere: Postfix sends nothing to amavisd.
+    NoTransport,
+    /// content_filter names a transport master.cf does not define.
+    TransportMissing,
+    /// content_filter's value cannot be read.
+    ContentFilterUnreadable,
+    /// `$max_servers` is set in a way that cannot be read statically.
+    AmavisUnreadable,
+    /// An earlier `$max_servers` is overridden by a file read later.
+    AmavisOverridden,
+    /// A file in amavisd's conf.d that amavisd does not read.
+    AmavisFileSkipped,
+    /// Nothing sets `$max_servers`: amavisd's built-in 2 applies.
+    AmavisDefault,
+    /// What a parser noticed (syntax, encoding).
+    Syntax,
+}
+
+impl FindingCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingCode::Mismatch => "mismatch",
+            FindingCode::PostfixExceedsAmavis => "postfix-exceeds-amavis",
+            FindingCode::AmavisExceedsPostfix => "amavis-exceeds-postfix",
+            FindingCode::OneSpare => "one-spare",
+            FindingCode::PostfixUnlimited => "postfix-unlimited",
+            FindingCode::DestinationLimitCaps => "destination-limit-caps",
+            FindingCode::MaxprocCapsLimit => "maxproc-caps-limit",
+            FindingCode::LimitPerRecipient => "limit-per-recipient",
+            FindingCode::SeveralDestinations => "several-destinations",
+            FindingCode::ReinjectionLimited => "reinjection-limited",
+            FindingCode::SeveralTransports => "several-transports",
+            FindingCode::NoTransport => "no-transport",
+            FindingCode::TransportMissing => "transport-missing",
+            FindingCode::ContentFilterUnreadable => "content-filter-unreadable",
+            FindingCode::AmavisUnreadable => "amavis-unreadable",
+            FindingCode::AmavisOverridden => "amavis-overridden",
+            FindingCode::AmavisFileSkipped => "amavis-file-skipped",
+            FindingCode::AmavisDefault => "amavis-default",
+            FindingCode::Syntax => "syntax",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub code: FindingCode,
+    pub severity: Severity,
+    pub message: String,
+    /// The file, or `None` when the finding is about the configuration as a whole.
+    pub path: Option<String>,
+    /// 1-based line; `None` when about a whole file.
+    pub line: Option<usize>,
+}
+
+impl Finding {
+    pub(crate) fn new(code: FindingCode, severity: Severity, message: String, location: Option<Location>) -> Finding {
+        let (path, line) = match location {
+            Some(Location { path, line }) => (Some(path), (line > 0).then_some(line)),
+            None => (None, None),
+        };
+        Finding { code, severity, message, path, line }
+    }
+}
+
+/// Every parser diagnostic, as a `syntax` finding of the same severity.
+pub(super) fn syntax(config: &ConfigSet, findings: &mut Vec<Finding>) {
+    let mut add = |path: &str, diagnostics: &[Diagnostic]| {
+        for diagnostic in diagnostics {
+            findings.push(Finding::new(
+                FindingCode::Syntax,
+                diagnostic.severity,
+                diagnostic.message.clone(),
+                Some(Location { path: path.to_owned(), line: diagnostic.line }),
+            ));
+        }
+    };
+    add(&config.master_cf.path, &config.master_cf.doc.diagnostics);
+    add(&config.main_cf.path, &config.main_cf.doc.diagnostics);
+    for file in &config.amavis {
+        add(&file.path, &file.doc.diagnostics);
+    }
+}
+
+/// The comparison itself, in words the administrator will recognise from the logs.
+pub(super) fn compare(config: &ConfigSet, amavis: &AmavisSide, postfix: &PostfixSide, findings: &mut Vec<Finding>) {
+    let amavis_where = amavis.source.as_ref().map_or("amavisd's built-in default".to_owned(), |l| l.to_string());
+    if amavis.source.is_none() && amavis.max_servers.is_some() {
+        let read: Vec<&str> = config.amavis.iter().map(|f| f.path.as_str()).collect();
+        findings.push(Finding::new(
+            FindingCode::AmavisDefault,
+            Severity::Info,
+            format!(
+                "no file amavisd reads sets $max_servers ({}), so its built-in default of 2 applies",
+                if read.is_empty() { "none given".to_owned() } else { read.join(", ") }
+            ),
+            None,
+        ));
+    }
+    let postfix_where = match postfix.cap {
+        Cap::DestinationConcurrencyLimit => postfix
+            .destination_concurrency_limit_source
+            .as_ref()
+            .map_or("Postfix's default_destination_concurrency_limit (20)".to_owned(), |l| l.to_string()),
+        _ => postfix.maxproc_source.as_ref().map_or("master.cf".to_owned(), |l| l.to_string()),
+    };
+    let Some(servers) = amavis.max_servers else { return };
+    let service = postfix.service.as_deref().unwrap_or("the amavis transport");
+    match postfix.effective {
+        Some(effective) if effective > servers => {
+            findings.push(Finding::new(
+                FindingCode::Mismatch,
+                Severity::Error,
+                format!("Postfix opens up to {effective} connections to amavisd ({postfix_where}) but amavisd runs {servers} children ({amavis_where})"),
+                postfix.maxproc_source.clone(),
+            ));
+            findings.push(Finding::new(
+                FindingCode::PostfixExceedsAmavis,
+                Severity::Error,
+                format!(
+                    "when more than {servers} messages arrive at once, the extra connections wait unanswered and Postfix defers the mail with \"timed out while receiving the initial server greeting\"; lower {service}'s maxproc to {servers} or raise $max_servers to {effective}"
+                ),
+                postfix.maxproc_source.clone(),
+            ));
+        }
+        Some(effective) if servers > effective.saturating_add(1) => {
+            findings.push(Finding::new(
+                FindingCode::Mismatch,
+                Severity::Warning,
+                format!("amavisd runs {servers} children ({amavis_where}) but Postfix opens at most {effective} connections to it ({postfix_where})"),
+                amavis.source.clone(),
+            ));
+            findings.push(Finding::new(
+                FindingCode::AmavisExceedsPostfix,
+                Severity::Warning,
+                format!(
+                    "{} children are never used and waste their memory; lower $max_servers to {effective} (one spare child is fine) or raise Postfix's limit to {servers}",
+                    servers - effective
+                ),
+                amavis.source.clone(),
+            ));
+        }
+        Some(effective) if servers == effective.saturating_add(1) => findings.push(Finding::new(
+            FindingCode::OneSpare,
+            Severity::Info,
+            format!("amavisd runs one child more than Postfix uses ({servers} vs {effective}): a spare for quarantine releases and other feeds, counted as a match"),
+            amavis.source.clone(),
+        )),
+        Some(_) => {}
+        None if postfix.cap == Cap::Unlimited => {
+            findings.push(Finding::new(
+                FindingCode::PostfixUnlimited,
+                Severity::Error,
+                format!("{service}'s maxproc is 0 (no limit) and no destination concurrency limit applies: Postfix may open any number of connections to amavisd's {servers} children; set maxproc to {servers}"),
+                postfix.maxproc_source.clone(),
+            ));
+        }
+        None => {}
+    }
+}
+
+/// The re-injection listener (the smtpd amavisd hands mail back to) must take `$max_servers`
+/// connections, or amavisd's children wait for it.
+pub(super) fn reinjection(config: &ConfigSet, servers: u32, findings: &mut Vec<Finding>) {
+    for entry in &config.master_cf.doc.entries {
+        let is_listener = entry.kind() == "inet"
+            && entry.command() == "smtpd"
+            && (entry.option("content_filter").is_some_and(|o| o.value.is_empty()) || entry.service().ends_with(":10025"));
+        if !is_listener {
+            continue;
+        }
+        if let Some(limit) = effective_maxproc(entry, &config.main_cf)
+            && limit < servers
+        {
+            findings.push(Finding::new(
+                FindingCode::ReinjectionLimited,
+                Severity::Error,
+                format!(
+                    "the re-injection listener `{}` takes at most {limit} connections but amavisd has {servers} children handing mail back: the rest wait and mail is delayed; set its maxproc to {servers} or more",
+                    entry.service()
+                ),
+                Some(Location { path: config.master_cf.path.clone(), line: entry.maxproc().line }),
+            ));
+        }
+    }
+}
