@@ -1,5 +1,7 @@
 //! The command line, as clap definitions; `///` comments are the help text.
 
+use std::path::PathBuf;
+
 use amavis_tune_core::{Concurrency, Cpus, HeadroomPercent, MiB, Os, PostfixMethod, ServiceName, parse_size};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -19,6 +21,8 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Plan $max_servers and maxproc for a server's RAM (this machine's when --ram is not given).
     Plan(PlanArgs),
+    /// Read the live configuration and say whether Postfix and amavisd agree (exit 0 yes, 1 no, 2 error).
+    Check(CheckArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff).
@@ -100,6 +104,56 @@ pub(crate) struct OverrideArgs {
     /// Share of RAM kept free for the page cache and peaks, in percent, 0 to 90 (default 10).
     #[arg(long, value_name = "PERCENT", value_parser = parse_headroom, allow_hyphen_values = true)]
     pub(crate) headroom: Option<HeadroomPercent>,
+}
+
+/// Which OS layout to read: detected from the files, or named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OsChoice {
+    Auto,
+    Os(Os),
+}
+
+fn parse_os_choice(text: &str) -> Result<OsChoice, String> {
+    if text.eq_ignore_ascii_case("auto") {
+        return Ok(OsChoice::Auto);
+    }
+    text.parse().map(OsChoice::Os).map_err(|_: amavis_tune_core::InputError| {
+        format!("invalid operating system `{text}`: use auto, debian, ubuntu, rhel, freebsd or openbsd")
+    })
+}
+
+/// Where the configuration files are (shared by `check` and `apply`).
+#[derive(Debug, Args)]
+pub(crate) struct ConfigArgs {
+    /// The directory a server's files are under: / for this machine, or a tree mounted elsewhere.
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub(crate) root: PathBuf,
+
+    /// The OS layout: auto (from which files exist), debian, ubuntu, rhel, freebsd or openbsd.
+    #[arg(long, value_name = "OS", default_value = "auto", value_parser = parse_os_choice)]
+    pub(crate) os: OsChoice,
+
+    /// master.cf to read instead of the OS's (not under --root).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) master_cf: Option<PathBuf>,
+
+    /// main.cf to read instead of the OS's (not under --root).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) main_cf: Option<PathBuf>,
+
+    /// An amavisd config file to read instead of the OS's; repeat it, in the order amavisd reads them.
+    #[arg(long = "amavis-conf", value_name = "PATH")]
+    pub(crate) amavis_conf: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    #[command(flatten)]
+    pub(crate) config: ConfigArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) format: OutputFormat,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,6 @@ pub(crate) enum ExitStatus {
     /// Success; for `check`, both sides agree.
     Ok,
     /// `check` found a mismatch, or something that would make Postfix refuse or defer mail.
-    #[allow(dead_code, reason = "returned by `check`, which comes with the config readers")]
     Mismatch,
     /// Bad input or any other error: nothing was written.
     Error,

@@ -4,12 +4,16 @@
 //! outcome into an exit code.
 
 mod args;
+mod check;
+mod check_text;
 mod completions;
 mod exit_status;
+mod layout;
 mod machine;
 mod output;
 mod plan;
 mod plan_text;
+mod read;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -32,6 +36,7 @@ fn main() -> ExitCode {
     let mut stdout = io::stdout().lock();
     let result = match cli.command {
         Command::Plan(args) => plan::run(args, &mut stdout),
+        Command::Check(args) => check::run(args, &mut stdout),
         Command::Completions(args) => completions::completions(&args, &mut stdout),
         Command::Man => completions::man(&mut stdout),
     };

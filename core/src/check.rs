@@ -44,11 +44,17 @@ pub struct ConfigSet {
     pub amavis_skipped: Vec<String>,
 }
 
-/// Where a value was read: a file and line, or a built-in default.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Where a value was read: a file and line. Serialized as `path:line`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
     pub path: String,
     pub line: usize,
+}
+
+impl Serialize for Location {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 impl std::fmt::Display for Location {
@@ -88,6 +94,7 @@ pub struct PostfixSide {
     pub service: Option<String>,
     /// Its maxproc field as written.
     pub maxproc: Option<String>,
+    #[serde(rename = "source")]
     pub maxproc_source: Option<Location>,
     /// The most parallel deliveries Postfix opens to amavisd; `None` when unlimited or unknown.
     pub effective: Option<u32>,

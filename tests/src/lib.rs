@@ -77,3 +77,32 @@ pub fn amavis_tune(args: &str) -> Outcome {
 pub fn in_ci() -> bool {
     std::env::var_os("CI").is_some_and(|v| v == "true" || v == "1")
 }
+
+/// The path of a program the differential tests use as an oracle (`postconf`, `amavisd`).
+///
+/// Outside CI, a missing program skips the test with a loud message; under `CI=true` nothing may
+/// skip, so it fails the test instead.
+pub fn oracle(program: &str) -> Option<PathBuf> {
+    let path_var = std::env::var_os("PATH").unwrap_or_default();
+    let found = std::env::split_paths(&path_var)
+        .chain(["/usr/sbin", "/sbin", "/usr/bin"].map(PathBuf::from))
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file());
+    if found.is_none() {
+        assert!(!in_ci(), "{program} is required under CI=true (install it: see .ci/run)");
+        eprintln!("SKIPPED: {program} is not installed; this differential test did not run (see .ci/run)");
+    }
+    found
+}
+
+/// The fixture trees: one directory per server layout under `tests/fixtures/trees`.
+pub fn fixture_trees() -> Vec<PathBuf> {
+    let dir = workspace_root().join("tests/fixtures/trees");
+    let mut trees: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("fixture trees exist")
+        .map(|entry| entry.expect("readable").path())
+        .filter(|path| path.is_dir())
+        .collect();
+    trees.sort();
+    trees
+}

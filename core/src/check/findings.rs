@@ -119,13 +119,12 @@ pub(super) fn syntax(config: &ConfigSet, findings: &mut Vec<Finding>) {
 pub(super) fn compare(config: &ConfigSet, amavis: &AmavisSide, postfix: &PostfixSide, findings: &mut Vec<Finding>) {
     let amavis_where = amavis.source.as_ref().map_or("amavisd's built-in default".to_owned(), |l| l.to_string());
     if amavis.source.is_none() && amavis.max_servers.is_some() {
-        let read: Vec<&str> = config.amavis.iter().map(|f| f.path.as_str()).collect();
         findings.push(Finding::new(
             FindingCode::AmavisDefault,
             Severity::Info,
             format!(
-                "no file amavisd reads sets $max_servers ({}), so its built-in default of 2 applies",
-                if read.is_empty() { "none given".to_owned() } else { read.join(", ") }
+                "none of the {} amavisd config file(s) read sets $max_servers, so amavisd's built-in default of 2 applies",
+                config.amavis.len()
             ),
             None,
         ));

@@ -1,0 +1,73 @@
+//! The text form of a check report: both numbers side by side with their sources, the findings,
+//! and the one command that would fix them.
+
+use std::io::{self, Write};
+
+use amavis_tune_core::{Cap, Report, Severity, Status};
+
+use crate::args::ConfigArgs;
+use crate::layout::Layout;
+
+pub(crate) fn write(out: &mut dyn Write, report: &Report, layout: &Layout, args: &ConfigArgs) -> io::Result<()> {
+    let amavis = &report.amavis;
+    let postfix = &report.postfix;
+    let amavis_value = amavis.max_servers.map_or("?".to_owned(), |n| n.to_string());
+    let amavis_where = amavis.source.as_ref().map_or("(amavisd's built-in default)".to_owned(), |l| l.to_string());
+    let postfix_left = match (&postfix.service, &postfix.maxproc) {
+        (Some(service), Some(maxproc)) => format!("{service} maxproc = {maxproc}"),
+        (Some(service), None) => format!("{service} (not in master.cf)"),
+        _ => "no amavis transport".to_owned(),
+    };
+    let left_amavis = format!("$max_servers = {amavis_value}");
+    let width = left_amavis.len().max(postfix_left.len()) + 3;
+    writeln!(out, "amavisd  {left_amavis:<width$}{amavis_where}")?;
+    writeln!(
+        out,
+        "Postfix  {postfix_left:<width$}{}",
+        postfix.maxproc_source.as_ref().map_or(String::new(), |l| l.to_string())
+    )?;
+    let effective = match (postfix.effective, postfix.cap) {
+        (Some(n), Cap::Maxproc) => format!("at most {n} parallel deliveries to amavisd (capped by maxproc)"),
+        (Some(n), Cap::DestinationConcurrencyLimit) => {
+            format!("at most {n} parallel deliveries to amavisd (capped by the destination concurrency limit)")
+        }
+        (None, Cap::Unlimited) => "no limit on parallel deliveries to amavisd".to_owned(),
+        _ => "unknown".to_owned(),
+    };
+    writeln!(out, "         effective: {effective}")?;
+    let status = match report.status {
+        Status::Match => "match",
+        Status::Mismatch => "mismatch",
+    };
+    writeln!(out, "status: {status} ({})", layout.os)?;
+
+    if !report.findings.is_empty() {
+        writeln!(out)?;
+    }
+    for finding in &report.findings {
+        let severity = match finding.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        };
+        let location = match (&finding.path, finding.line) {
+            (Some(path), Some(line)) => format!(" {path}:{line}:"),
+            (Some(path), None) => format!(" {path}:"),
+            _ => String::new(),
+        };
+        writeln!(out, "{severity}[{}]{location} {}", finding.code.as_str(), finding.message)?;
+    }
+    if (report.status == Status::Mismatch || report.has_errors())
+        && postfix.maxproc.is_some()
+        && let Some(n) = report.suggested
+    {
+        let mut command = format!("amavis-tune apply --concurrency {n}");
+        if args.root != std::path::Path::new("/") {
+            command.push_str(&format!(" --root {}", args.root.display()));
+        }
+        writeln!(out)?;
+        writeln!(out, "To make both sides agree at {n} (see `amavis-tune plan --concurrency {n}` for what it costs in RAM):")?;
+        writeln!(out, "  {command}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! `amavis-tune check` on real-world server trees: status, numbers, sources and exit codes.
+
+use amavis_tune_tests::{Run, fixture_trees, workspace_root};
+
+/// Each fixture tree's expected exit code, status and the two numbers.
+const EXPECTED: &[(&str, i32, &str, &str, &str)] = &[
+    // (tree, exit code, status, amavis.max_servers, postfix.effective)
+    ("debian-amavisfeed-lmtp", 0, "match", "2", "2"),
+    ("debian-default-mismatch", 1, "mismatch", "2", "20"),
+    ("debian-expression", 1, "mismatch", "null", "4"),
+    ("debian-later-file-wins", 0, "match", "8", "8"),
+    ("debian-match", 0, "match", "4", "4"),
+    ("freebsd-mismatch", 1, "mismatch", "3", "10"),
+    ("openbsd-reinjection", 1, "match", "4", "4"),
+    ("rhel-main-cf-limit", 0, "match", "6", "6"),
+    ("ubuntu-iredmail", 0, "match", "5", "5"),
+];
+
+fn check_in_fixtures(args: &[&str]) -> amavis_tune_tests::Outcome {
+    Run::new(args).current_dir(workspace_root().join("tests/fixtures/trees")).run()
+}
+
+#[test]
+fn every_tree_has_an_expectation() {
+    let names: Vec<String> =
+        fixture_trees().iter().map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned()).collect();
+    let expected: Vec<&str> = EXPECTED.iter().map(|e| e.0).collect();
+    assert_eq!(names, expected);
+}
+
+#[test]
+fn status_numbers_and_exit_codes() {
+    for &(tree, code, status, servers, effective) in EXPECTED {
+        let outcome = check_in_fixtures(&["check", "--root", tree, "--format", "json"]);
+        assert_eq!(outcome.code, code, "{tree}: {}{}", outcome.stdout, outcome.stderr);
+        let json: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
+        assert_eq!(json["status"], status, "{tree}");
+        assert_eq!(json["amavis"]["max_servers"].to_string(), servers, "{tree}");
+        assert_eq!(json["postfix"]["effective"].to_string(), effective, "{tree}");
+        assert!(json["postfix"]["maxproc"].is_string(), "{tree}");
+        for finding in json["findings"].as_array().expect("findings") {
+            assert!(finding["code"].is_string() && finding["message"].is_string(), "{tree}");
+            assert!(finding.get("path").is_some() && finding.get("line").is_some(), "{tree}");
+        }
+    }
+}
+
+#[test]
+fn text_snapshots() {
+    for &(tree, ..) in EXPECTED {
+        let outcome = check_in_fixtures(&["check", "--root", tree]);
+        insta::assert_snapshot!(format!("check_{tree}"), outcome.stdout);
+    }
+}
+
+#[test]
+fn json_snapshots() {
+    for &(tree, ..) in EXPECTED {
+        let outcome = check_in_fixtures(&["check", "--root", tree, "--format", "json"]);
+        let json: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
+        insta::assert_json_snapshot!(format!("check_json_{tree}"), json);
+    }
+}
+
+/// Sources point at the line that carries the number, in the file amavisd reads last.
+#[test]
+fn sources_are_file_and_line() {
+    let outcome = check_in_fixtures(&["check", "--root", "debian-later-file-wins", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
+    assert_eq!(json["amavis"]["source"], "debian-later-file-wins/etc/amavis/conf.d/61-dms_auto_generated:4");
+    let skipped = json["files"]["amavis_skipped"].to_string();
+    assert!(skipped.contains("50-user.dpkg-old"), "{skipped}");
+    let outcome = check_in_fixtures(&["check", "--root", "debian-amavisfeed-lmtp", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
+    // The maxproc field is on a continuation line, after a comment line inside the entry.
+    let source = json["postfix"]["source"].as_str().expect("source");
+    let line: usize = source.rsplit(':').next().and_then(|l| l.parse().ok()).expect("line");
+    let master = std::fs::read_to_string(workspace_root().join("tests/fixtures/trees/debian-amavisfeed-lmtp/etc/postfix/master.cf")).expect("reads");
+    assert_eq!(master.lines().nth(line - 1).map(str::trim), Some("-       2     lmtp"));
+}
+
+#[test]
+fn explicit_paths() {
+    let outcome = check_in_fixtures(&[
+        "check",
+        "--root",
+        "/nonexistent-is-fine-when-all-paths-are-given",
+        "--master-cf",
+        "freebsd-mismatch/usr/local/etc/postfix/master.cf",
+        "--main-cf",
+        "freebsd-mismatch/usr/local/etc/postfix/main.cf",
+        "--amavis-conf",
+        "rhel-main-cf-limit/etc/amavisd/amavisd.conf",
+        "--amavis-conf",
+        "freebsd-mismatch/usr/local/etc/amavisd.conf",
+    ]);
+    assert_eq!(outcome.code, 2, "{}", outcome.stdout);
+    let outcome = check_in_fixtures(&[
+        "check",
+        "--master-cf",
+        "freebsd-mismatch/usr/local/etc/postfix/master.cf",
+        "--main-cf",
+        "freebsd-mismatch/usr/local/etc/postfix/main.cf",
+        "--amavis-conf",
+        "rhel-main-cf-limit/etc/amavisd/amavisd.conf",
+        "--amavis-conf",
+        "freebsd-mismatch/usr/local/etc/amavisd.conf",
+        "--format",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
+    assert_eq!(json["amavis"]["source"], "freebsd-mismatch/usr/local/etc/amavisd.conf:2");
+    assert_eq!(json["postfix"]["effective"], 10);
+}
+
+#[test]
+fn check_errors() {
+    let missing = check_in_fixtures(&["check", "--root", "no-such-tree"]);
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.starts_with("error: cannot use --root no-such-tree"), "{}", missing.stderr);
+    let unknown = check_in_fixtures(&["check", "--root", "debian-match/etc/postfix"]);
+    assert_eq!(unknown.code, 2);
+    assert!(unknown.stderr.contains("cannot tell which OS layout") && unknown.stderr.contains("hint: "), "{}", unknown.stderr);
+    let wrong_os = check_in_fixtures(&["check", "--root", "debian-match", "--os", "rhel"]);
+    assert_eq!(wrong_os.code, 2);
+    assert!(wrong_os.stderr.contains("cannot read main.cf") || wrong_os.stderr.contains("cannot read amavisd config"), "{}", wrong_os.stderr);
+    let directory = check_in_fixtures(&["check", "--root", "debian-match", "--master-cf", "debian-match/etc"]);
+    assert_eq!(directory.code, 2);
+    assert!(directory.stderr.contains("it is a directory"), "{}", directory.stderr);
+    let bad_os = check_in_fixtures(&["check", "--os", "windows"]);
+    assert_eq!(bad_os.code, 2);
+    assert!(bad_os.stderr.contains("invalid operating system `windows`: use auto, debian"), "{}", bad_os.stderr);
+}
