@@ -68,7 +68,11 @@ pub(crate) fn load(args: &ConfigArgs) -> anyhow::Result<(Layout, ConfigSet)> {
     let config = ConfigSet {
         master_cf: source(&layout.master_cf, "master.cf", MasterCf::parse)?,
         main_cf: source(&layout.main_cf, "main.cf", MainCf::parse)?,
-        amavis: layout.amavis.iter().map(|path| source(path, "amavisd config", AmavisConf::parse)).collect::<Result<_, _>>()?,
+        amavis: layout
+            .amavis
+            .iter()
+            .map(|path| source(path, "amavisd config", AmavisConf::parse))
+            .collect::<Result<_, _>>()?,
         amavis_skipped: layout.amavis_skipped.iter().map(|p| p.display().to_string()).collect(),
     };
     Ok((layout, config))

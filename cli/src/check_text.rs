@@ -66,7 +66,10 @@ pub(crate) fn write(out: &mut dyn Write, report: &Report, layout: &Layout, args:
             command.push_str(&format!(" --root {}", args.root.display()));
         }
         writeln!(out)?;
-        writeln!(out, "To make both sides agree at {n} (see `amavis-tune plan --concurrency {n}` for what it costs in RAM):")?;
+        writeln!(
+            out,
+            "To make both sides agree at {n} (see `amavis-tune plan --concurrency {n}` for what it costs in RAM):"
+        )?;
         writeln!(out, "  {command}")?;
     }
     Ok(())

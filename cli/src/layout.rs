@@ -30,7 +30,11 @@ const DEBIAN_CONF_DIRS: [&str; 2] = ["/usr/share/amavis/conf.d", "/etc/amavis/co
 pub(crate) fn detect(root: &Path) -> Option<Os> {
     if under(root, "/etc/amavis/conf.d").is_dir() {
         let release = fs::read_to_string(under(root, "/etc/os-release")).unwrap_or_default();
-        return Some(if amavis_tune_core::os_from_os_release(&release) == Some(Os::Ubuntu) { Os::Ubuntu } else { Os::Debian });
+        return Some(if amavis_tune_core::os_from_os_release(&release) == Some(Os::Ubuntu) {
+            Os::Ubuntu
+        } else {
+            Os::Debian
+        });
     }
     [Os::Rhel, Os::Freebsd, Os::Openbsd].into_iter().find(|os| under(root, os.amavis_conf_path()).is_file())
 }
@@ -53,7 +57,10 @@ pub(crate) fn layout(root: &Path, os: Os, amavis_explicit: &[PathBuf]) -> anyhow
             amavis_skipped.extend(skipped);
         }
         if !found_dir {
-            bail!("no amavisd configuration at {}: the directory does not exist", under(root, "/etc/amavis/conf.d").display());
+            bail!(
+                "no amavisd configuration at {}: the directory does not exist",
+                under(root, "/etc/amavis/conf.d").display()
+            );
         }
     } else {
         amavis.push(under(root, os.amavis_conf_path()));

@@ -20,7 +20,11 @@ pub(crate) fn read_config(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
         bail!("cannot read {what} at {}: it is not a regular file (a FIFO, socket or device)", path.display());
     }
     if metadata.len() > MAX_FILE_BYTES {
-        bail!("cannot read {what} at {}: it is {} bytes, more than the {MAX_FILE_BYTES} a configuration file can be", path.display(), metadata.len());
+        bail!(
+            "cannot read {what} at {}: it is {} bytes, more than the {MAX_FILE_BYTES} a configuration file can be",
+            path.display(),
+            metadata.len()
+        );
     }
     let file = fs::File::open(path).with_context(|| format!("cannot read {what} at {}", path.display()))?;
     let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));

@@ -338,7 +338,7 @@ impl Scanner<'_> {
                 self.bump();
                 continue;
             }
-            if byte == close && close != open || byte == close {
+            if byte == close {
                 depth -= 1;
                 if depth == 0 {
                     self.pos += 1;

@@ -179,7 +179,9 @@ fn amavis_side(config: &ConfigSet, findings: &mut Vec<Finding>) -> AmavisSide {
         }
     }
     match (&last.value, last.in_block) {
-        (AssignedValue::Number { value, .. }, false) => AmavisSide { max_servers: Some(*value), source: Some(location) },
+        (AssignedValue::Number { value, .. }, false) => {
+            AmavisSide { max_servers: Some(*value), source: Some(location) }
+        }
         (AssignedValue::Number { value, .. }, true) => {
             findings.push(Finding::new(
                 FindingCode::AmavisUnreadable,
@@ -202,7 +204,11 @@ fn amavis_side(config: &ConfigSet, findings: &mut Vec<Finding>) -> AmavisSide {
 }
 
 /// A numeric main.cf value, following `$name` references to other parameters and their defaults.
-pub(crate) fn numeric_parameter(main_cf: &SourceFile<MainCf>, name: &str, depth: usize) -> Option<(u32, Option<Location>)> {
+pub(crate) fn numeric_parameter(
+    main_cf: &SourceFile<MainCf>,
+    name: &str,
+    depth: usize,
+) -> Option<(u32, Option<Location>)> {
     let builtin = |name: &str| match name {
         "default_process_limit" => Some(DEFAULT_PROCESS_LIMIT),
         "default_destination_concurrency_limit" => Some(DEFAULT_DESTINATION_CONCURRENCY_LIMIT),

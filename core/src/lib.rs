@@ -27,8 +27,8 @@ mod warning;
 
 pub use amavis_conf::{AmavisConf, AssignedValue, Assignment};
 pub use check::{
-    AMAVISD_DEFAULT_MAX_SERVERS, AmavisSide, Cap, ConfigSet, DEFAULT_DESTINATION_RECIPIENT_LIMIT, Finding, FindingCode, Location,
-    PostfixSide, Report, SourceFile, Status, check,
+    AMAVISD_DEFAULT_MAX_SERVERS, AmavisSide, Cap, ConfigSet, DEFAULT_DESTINATION_RECIPIENT_LIMIT, Finding, FindingCode,
+    Location, PostfixSide, Report, SourceFile, Status, check,
 };
 pub use concurrency::{Concurrency, MAX_CONCURRENCY, MIN_CONCURRENCY};
 pub use diagnostic::{Diagnostic, Severity};
@@ -51,3 +51,6 @@ pub use size::{MAX_SIZE, MiB, parse_size};
 pub use snippet::{FileKind, Snippet, master_cf_line};
 pub use steps::Step;
 pub use warning::{Warning, WarningCode};
+
+#[cfg(test)]
+mod roundtrip_tests;

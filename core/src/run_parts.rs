@@ -21,11 +21,20 @@ mod tests {
 
     #[test]
     fn names_and_order() {
-        let names: Vec<String> =
-            ["50-user", "50-user.bak", "50-user~", "01-debian", "61-dms_auto_generated", "50-user-old", "Z9", ".hidden", "a b"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
+        let names: Vec<String> = [
+            "50-user",
+            "50-user.bak",
+            "50-user~",
+            "01-debian",
+            "61-dms_auto_generated",
+            "50-user-old",
+            "Z9",
+            ".hidden",
+            "a b",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let (read, skipped) = run_parts_order(&names);
         assert_eq!(read, ["01-debian", "50-user", "50-user-old", "61-dms_auto_generated", "Z9"]);
         assert_eq!(skipped, [".hidden", "50-user.bak", "50-user~", "a b"]);

@@ -58,6 +58,12 @@ impl Run {
         self
     }
 
+    /// Adds one more argument (a path, say) and runs.
+    pub fn run_with_arg(mut self, arg: impl AsRef<OsStr>) -> Outcome {
+        self.command.arg(arg);
+        self.run()
+    }
+
     pub fn run(mut self) -> Outcome {
         let output = self.command.output().expect("amavis-tune starts");
         Outcome {
@@ -105,4 +111,14 @@ pub fn fixture_trees() -> Vec<PathBuf> {
         .collect();
     trees.sort();
     trees
+}
+
+/// Writes a file for a real program to read, dated a minute back: Postfix waits about two seconds
+/// before reading a configuration file modified within the last second or so, to let a writer
+/// finish, which would make thousands of generated cases take hours.
+pub fn write_aged(path: &Path, contents: impl AsRef<[u8]>) {
+    std::fs::write(path, contents).expect("writes the test file");
+    let file = std::fs::File::options().write(true).open(path).expect("opens the test file");
+    let past = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    file.set_modified(past).expect("sets the modification time");
 }

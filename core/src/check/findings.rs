@@ -197,7 +197,8 @@ pub(super) fn reinjection(config: &ConfigSet, servers: u32, findings: &mut Vec<F
     for entry in &config.master_cf.doc.entries {
         let is_listener = entry.kind() == "inet"
             && entry.command() == "smtpd"
-            && (entry.option("content_filter").is_some_and(|o| o.value.is_empty()) || entry.service().ends_with(":10025"));
+            && (entry.option("content_filter").is_some_and(|o| o.value.is_empty())
+                || entry.service().ends_with(":10025"));
         if !is_listener {
             continue;
         }

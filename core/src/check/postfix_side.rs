@@ -44,14 +44,19 @@ pub(super) fn postfix_side(config: &ConfigSet, findings: &mut Vec<Finding>) -> P
             Some(first.location.clone()),
         ));
     }
-    let mut nexthops: Vec<&str> = filters.iter().filter(|f| f.transport == transport).map(|f| f.nexthop.as_str()).collect();
+    let mut nexthops: Vec<&str> =
+        filters.iter().filter(|f| f.transport == transport).map(|f| f.nexthop.as_str()).collect();
     nexthops.sort_unstable();
     nexthops.dedup();
     side.destinations = nexthops.len();
     side.service = Some(transport.clone());
 
     let master = &config.master_cf;
-    let entry = master.doc.find(&transport, "unix").next().or_else(|| master.doc.entries.iter().find(|e| e.service() == transport));
+    let entry = master
+        .doc
+        .find(&transport, "unix")
+        .next()
+        .or_else(|| master.doc.entries.iter().find(|e| e.service() == transport));
     let Some(entry) = entry else {
         findings.push(Finding::new(
             FindingCode::TransportMissing,
@@ -70,7 +75,7 @@ pub(super) fn postfix_side(config: &ConfigSet, findings: &mut Vec<Finding>) -> P
     let (limit, limit_source) = numeric_parameter(main, &own_limit, 0)
         .or_else(|| numeric_parameter(main, "default_destination_concurrency_limit", 0))
         .map_or((None, None), |(value, source)| (Some(value), source));
-    let recipient_limit = numeric_parameter(main, &format!("{transport}_destination_recipient_limit", ), 0)
+    let recipient_limit = numeric_parameter(main, &format!("{transport}_destination_recipient_limit",), 0)
         .or_else(|| numeric_parameter(main, "default_destination_recipient_limit", 0));
     let per_recipient = recipient_limit.as_ref().is_some_and(|(value, _)| *value == 1);
     side.destination_concurrency_limit = limit;
@@ -143,7 +148,8 @@ fn content_filters(config: &ConfigSet, findings: &mut Vec<Finding>) -> Vec<Filte
             findings.push(Finding::new(
                 FindingCode::ContentFilterUnreadable,
                 Severity::Warning,
-                "this content_filter refers to a parameter that cannot be resolved; write the transport name directly".to_owned(),
+                "this content_filter refers to a parameter that cannot be resolved; write the transport name directly"
+                    .to_owned(),
                 Some(location),
             ));
             return;

@@ -16,8 +16,11 @@ fn config(master_cf: &str, main_cf: &str, amavis: &[(&str, &str)]) -> ConfigSet 
 #[track_caller]
 fn check_config(config: &ConfigSet, expect: &str) {
     let report = check(config);
-    let codes: Vec<String> =
-        report.findings.iter().map(|f| format!("{}@{}", f.code.as_str(), f.line.map_or("-".to_owned(), |l| l.to_string()))).collect();
+    let codes: Vec<String> = report
+        .findings
+        .iter()
+        .map(|f| format!("{}@{}", f.code.as_str(), f.line.map_or("-".to_owned(), |l| l.to_string())))
+        .collect();
     let actual = format!(
         "{} amavis={}@{} postfix={}({}) [{}]",
         serde_json::to_value(report.status).unwrap().as_str().unwrap(),
@@ -36,8 +39,14 @@ const AMAVIS_4: &str = "use strict;\n$max_servers = 4;\n1;\n";
 #[test]
 fn matching_and_mismatching() {
     let master = |maxproc: &str| format!("smtp inet n - y - - smtpd\nsmtp-amavis unix - - n - {maxproc} smtp\n");
-    check_config(&config(&master("4"), MAIN, &[("50-user", AMAVIS_4)]), "match amavis=4@50-user:2 postfix=4(maxproc) []");
-    check_config(&config(&master("3"), MAIN, &[("50-user", AMAVIS_4)]), "match amavis=4@50-user:2 postfix=3(maxproc) [one-spare@2]");
+    check_config(
+        &config(&master("4"), MAIN, &[("50-user", AMAVIS_4)]),
+        "match amavis=4@50-user:2 postfix=4(maxproc) []",
+    );
+    check_config(
+        &config(&master("3"), MAIN, &[("50-user", AMAVIS_4)]),
+        "match amavis=4@50-user:2 postfix=3(maxproc) [one-spare@2]",
+    );
     check_config(
         &config(&master("6"), MAIN, &[("50-user", AMAVIS_4)]),
         "mismatch amavis=4@50-user:2 postfix=6(maxproc) [mismatch@2 postfix-exceeds-amavis@2]",
@@ -52,7 +61,11 @@ fn matching_and_mismatching() {
         "mismatch amavis=4@50-user:2 postfix=20(destination-concurrency-limit) [destination-limit-caps@- mismatch@2 postfix-exceeds-amavis@2]",
     );
     check_config(
-        &config(&master("0"), &format!("{MAIN}smtp-amavis_destination_recipient_limit = 1\n"), &[("50-user", AMAVIS_4)]),
+        &config(
+            &master("0"),
+            &format!("{MAIN}smtp-amavis_destination_recipient_limit = 1\n"),
+            &[("50-user", AMAVIS_4)],
+        ),
         "mismatch amavis=4@50-user:2 postfix=none(unlimited) [postfix-unlimited@2]",
     );
 }
@@ -71,20 +84,29 @@ fn main_cf_limits() {
     check_config(
         &config(
             master,
-            &format!("{MAIN}default_process_limit = 4\nsmtp-amavis_destination_concurrency_limit = $default_process_limit\nsmtp-amavis_destination_recipient_limit = 1\n"),
+            &format!(
+                "{MAIN}default_process_limit = 4\nsmtp-amavis_destination_concurrency_limit = $default_process_limit\nsmtp-amavis_destination_recipient_limit = 1\n"
+            ),
             &[("a", AMAVIS_4)],
         ),
         "match amavis=4@a:2 postfix=4(maxproc) [limit-per-recipient@3]",
     );
     check_config(
-        &config("smtp-amavis unix - - n - 4 smtp\n", &format!("{MAIN}smtp-amavis_destination_concurrency_limit = 10\n"), &[("a", AMAVIS_4)]),
+        &config(
+            "smtp-amavis unix - - n - 4 smtp\n",
+            &format!("{MAIN}smtp-amavis_destination_concurrency_limit = 10\n"),
+            &[("a", AMAVIS_4)],
+        ),
         "match amavis=4@a:2 postfix=4(maxproc) [maxproc-caps-limit@2]",
     );
 }
 
 #[test]
 fn transports() {
-    check_config(&config("smtp-amavis unix - - n - 4 smtp\n", "", &[("a", AMAVIS_4)]), "mismatch amavis=4@a:2 postfix=none(unknown) [syntax@- no-transport@-]");
+    check_config(
+        &config("smtp-amavis unix - - n - 4 smtp\n", "", &[("a", AMAVIS_4)]),
+        "mismatch amavis=4@a:2 postfix=none(unknown) [syntax@- no-transport@-]",
+    );
     check_config(
         &config("amavis unix - - n - 4 smtp\n", MAIN, &[("a", AMAVIS_4)]),
         "mismatch amavis=4@a:2 postfix=none(unknown) [transport-missing@1]",
@@ -96,11 +118,19 @@ fn transports() {
         "match amavis=40@a:1 postfix=40(destination-concurrency-limit) [several-destinations@1 destination-limit-caps@-]",
     );
     check_config(
-        &config("amavisfeed unix - - n - 2 lmtp\nx unix - - n - 2 smtp\nsmtp inet n - n - - smtpd -o content_filter=x:y\n", "content_filter = amavisfeed:[127.0.0.1]:10024\n", &[("a", "$max_servers = 2;")]),
+        &config(
+            "amavisfeed unix - - n - 2 lmtp\nx unix - - n - 2 smtp\nsmtp inet n - n - - smtpd -o content_filter=x:y\n",
+            "content_filter = amavisfeed:[127.0.0.1]:10024\n",
+            &[("a", "$max_servers = 2;")],
+        ),
         "match amavis=2@a:1 postfix=2(maxproc) [several-transports@1]",
     );
     check_config(
-        &config("smtp-amavis unix - - n - 2 smtp\n", "content_filter = $cf\ncf = smtp-amavis:[::1]:10024\n", &[("a", "$max_servers = 2;")]),
+        &config(
+            "smtp-amavis unix - - n - 2 smtp\n",
+            "content_filter = $cf\ncf = smtp-amavis:[::1]:10024\n",
+            &[("a", "$max_servers = 2;")],
+        ),
         "match amavis=2@a:1 postfix=2(maxproc) []",
     );
 }
@@ -108,7 +138,10 @@ fn transports() {
 #[test]
 fn amavis_side() {
     let master = "smtp-amavis unix - - n - 2 smtp\n";
-    check_config(&config(master, MAIN, &[("01-debian", "1;\n"), ("50-user", "1;\n")]), "match amavis=2@default postfix=2(maxproc) [amavis-default@-]");
+    check_config(
+        &config(master, MAIN, &[("01-debian", "1;\n"), ("50-user", "1;\n")]),
+        "match amavis=2@default postfix=2(maxproc) [amavis-default@-]",
+    );
     check_config(
         &config(master, MAIN, &[("50-user", "$max_servers = 4;\n"), ("61-dms", "$max_servers = 2;\n")]),
         "match amavis=2@61-dms:1 postfix=2(maxproc) [amavis-overridden@1]",

@@ -75,7 +75,10 @@ fn sources_are_file_and_line() {
     // The maxproc field is on a continuation line, after a comment line inside the entry.
     let source = json["postfix"]["source"].as_str().expect("source");
     let line: usize = source.rsplit(':').next().and_then(|l| l.parse().ok()).expect("line");
-    let master = std::fs::read_to_string(workspace_root().join("tests/fixtures/trees/debian-amavisfeed-lmtp/etc/postfix/master.cf")).expect("reads");
+    let master = std::fs::read_to_string(
+        workspace_root().join("tests/fixtures/trees/debian-amavisfeed-lmtp/etc/postfix/master.cf"),
+    )
+    .expect("reads");
     assert_eq!(master.lines().nth(line - 1).map(str::trim), Some("-       2     lmtp"));
 }
 
@@ -120,14 +123,55 @@ fn check_errors() {
     assert!(missing.stderr.starts_with("error: cannot use --root no-such-tree"), "{}", missing.stderr);
     let unknown = check_in_fixtures(&["check", "--root", "debian-match/etc/postfix"]);
     assert_eq!(unknown.code, 2);
-    assert!(unknown.stderr.contains("cannot tell which OS layout") && unknown.stderr.contains("hint: "), "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("cannot tell which OS layout") && unknown.stderr.contains("hint: "),
+        "{}",
+        unknown.stderr
+    );
     let wrong_os = check_in_fixtures(&["check", "--root", "debian-match", "--os", "rhel"]);
     assert_eq!(wrong_os.code, 2);
-    assert!(wrong_os.stderr.contains("cannot read main.cf") || wrong_os.stderr.contains("cannot read amavisd config"), "{}", wrong_os.stderr);
+    assert!(
+        wrong_os.stderr.contains("cannot read main.cf") || wrong_os.stderr.contains("cannot read amavisd config"),
+        "{}",
+        wrong_os.stderr
+    );
     let directory = check_in_fixtures(&["check", "--root", "debian-match", "--master-cf", "debian-match/etc"]);
     assert_eq!(directory.code, 2);
     assert!(directory.stderr.contains("it is a directory"), "{}", directory.stderr);
     let bad_os = check_in_fixtures(&["check", "--os", "windows"]);
     assert_eq!(bad_os.code, 2);
     assert!(bad_os.stderr.contains("invalid operating system `windows`: use auto, debian"), "{}", bad_os.stderr);
+}
+
+/// Files that are not UTF-8, have CRLF line ends or NUL bytes are read and reported, never a
+/// panic; a FIFO is refused without blocking.
+#[test]
+fn odd_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("etc/postfix")).expect("mkdir");
+    std::fs::write(root.join("etc/amavisd.conf"), b"# r\xe9glages\n$max_servers = 3;\n1;\n").expect("writes");
+    std::fs::write(root.join("etc/postfix/master.cf"), b"smtp-amavis unix - - n - 3 smtp\r\n  -o max_use=20\r\n")
+        .expect("writes");
+    std::fs::write(
+        root.join("etc/postfix/main.cf"),
+        b"content_filter = smtp-amavis:[127.0.0.1]:10024\nbad\x00line = 1\n",
+    )
+    .expect("writes");
+    let outcome = Run::new(["check", "--os", "openbsd", "--format", "json", "--root"]).run_with_arg(root);
+    assert!(!outcome.stderr.contains("panicked"), "{}", outcome.stderr);
+    let json: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
+    assert_eq!(json["amavis"]["max_servers"], 3);
+    assert_eq!(json["postfix"]["effective"], 3);
+    let findings = json["findings"].to_string();
+    assert!(findings.contains("CRLF") && findings.contains("UTF-8") && findings.contains("NUL"), "{findings}");
+    // The NUL byte is an error-level finding: Postfix would not read that line as meant.
+    assert_eq!(outcome.code, 1);
+
+    let fifo = root.join("fifo");
+    let status = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(status.success());
+    let outcome = Run::new(["check", "--os", "openbsd", "--master-cf"]).current_dir(root).run_with_arg(&fifo);
+    assert_eq!(outcome.code, 2, "{}", outcome.stderr);
+    assert!(outcome.stderr.contains("not a regular file"), "{}", outcome.stderr);
 }
