@@ -4,6 +4,7 @@
 //! natively from the same code. See ARCHITECTURE.md.
 
 mod amavis_conf;
+mod apply;
 mod check;
 mod concurrency;
 mod diagnostic;
@@ -16,6 +17,7 @@ mod meminfo;
 mod memory;
 mod method;
 mod os;
+mod patch;
 mod plan;
 mod postfix_defaults;
 mod run_parts;
@@ -30,6 +32,7 @@ pub use check::{
     AMAVISD_DEFAULT_MAX_SERVERS, AmavisSide, Cap, ConfigSet, DEFAULT_DESTINATION_RECIPIENT_LIMIT, Finding, FindingCode,
     Location, PostfixSide, Report, SourceFile, Status, check,
 };
+pub use apply::{ApplyOptions, Changes, FileChange, Refusal, apply};
 pub use concurrency::{Concurrency, MAX_CONCURRENCY, MIN_CONCURRENCY};
 pub use diagnostic::{Diagnostic, Severity};
 pub use error::InputError;
@@ -43,6 +46,7 @@ pub use memory::{
 };
 pub use method::PostfixMethod;
 pub use os::{Os, os_from_os_release};
+pub use patch::{Refused, replace_aligned, set_max_servers, set_maxproc, set_parameter};
 pub use plan::{CHILDREN_PER_CPU, DIMINISHING_RETURNS, Decision, Plan, USEFUL_RANGE_TOP, plan};
 pub use postfix_defaults::{CLAMD_DEFAULT_MAX_THREADS, DEFAULT_DESTINATION_CONCURRENCY_LIMIT, DEFAULT_PROCESS_LIMIT};
 pub use run_parts::{is_run_parts_name, run_parts_order};

@@ -52,3 +52,62 @@ proptest! {
         }
     }
 }
+
+/// `after` is `before` with `range` replaced by `new`, give or take spaces right after it.
+fn only_field_changed(before: &[u8], after: &[u8], range: std::ops::Range<usize>, new: &[u8]) -> bool {
+    let skip_spaces = |bytes: &[u8]| -> Vec<u8> { bytes.iter().copied().skip_while(|&b| b == b' ').collect() };
+    after.len() >= range.start + new.len()
+        && before[..range.start] == after[..range.start]
+        && &after[range.start..range.start + new.len()] == new
+        && skip_spaces(&before[range.end..]) == skip_spaces(&after[range.start + new.len()..])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn set_maxproc_changes_only_that_field(text in syntax_bytes(), n in 2u32..100_000) {
+        let doc = MasterCf::parse(&text);
+        for index in 0..doc.entries.len() {
+            let once = crate::set_maxproc(&doc, index, n);
+            let reparsed = MasterCf::parse(&once);
+            prop_assert_eq!(reparsed.entries.len(), doc.entries.len());
+            for (i, (old, new)) in doc.entries.iter().zip(&reparsed.entries).enumerate() {
+                let old_fields: Vec<&str> = old.fields.iter().map(|f| f.text.as_str()).collect();
+                let mut new_fields: Vec<&str> = new.fields.iter().map(|f| f.text.as_str()).collect();
+                if i == index {
+                    prop_assert_eq!(new_fields[crate::MAXPROC_FIELD], n.to_string());
+                    new_fields[crate::MAXPROC_FIELD] = old_fields[crate::MAXPROC_FIELD];
+                }
+                prop_assert_eq!(old_fields, new_fields);
+            }
+            prop_assert!(only_field_changed(&text, &once, doc.entries[index].maxproc().range.clone(), n.to_string().as_bytes()));
+            prop_assert_eq!(crate::set_maxproc(&reparsed, index, n), once.clone(), "idempotent");
+        }
+    }
+
+    #[test]
+    fn set_parameter_changes_only_that_parameter(text in syntax_bytes(), n in 2u32..100_000) {
+        let doc = MainCf::parse(&text);
+        let once = crate::set_parameter(&doc, "smtp-amavis_destination_concurrency_limit", &n.to_string());
+        let reparsed = MainCf::parse(&once);
+        prop_assert_eq!(reparsed.get("smtp-amavis_destination_concurrency_limit").map(|p| p.value.clone()), Some(n.to_string()));
+        let others = |d: &MainCf| -> Vec<(String, String)> {
+            d.parameters.iter().filter(|p| p.name != "smtp-amavis_destination_concurrency_limit").map(|p| (p.name.clone(), p.value.clone())).collect()
+        };
+        prop_assert_eq!(others(&doc), others(&reparsed));
+        prop_assert_eq!(crate::set_parameter(&reparsed, "smtp-amavis_destination_concurrency_limit", &n.to_string()), once, "idempotent");
+    }
+
+    #[test]
+    fn set_max_servers_is_idempotent_and_read_back(text in syntax_bytes(), n in 2u32..100_000) {
+        let doc = AmavisConf::parse(&text);
+        if let Ok(once) = crate::set_max_servers(&doc, n) {
+            let reparsed = AmavisConf::parse(&once);
+            // An edit is only made where it takes effect: a top-level plain number.
+            let last = reparsed.last();
+            prop_assert!(last.is_some_and(|a| a.number() == Some(n)), "{:?}", last);
+            prop_assert_eq!(crate::set_max_servers(&reparsed, n), Ok(once), "idempotent");
+        }
+    }
+}

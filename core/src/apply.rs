@@ -1,0 +1,257 @@
+//! `apply`: the edits that make both sides run at N, decided from the parsed files, checked
+//! before anything is written. Pure: the CLI writes what this returns.
+
+use crate::amavis_conf::AmavisConf;
+use crate::check::{ConfigSet, Report, SourceFile, Status, check, effective_maxproc};
+use crate::concurrency::Concurrency;
+use crate::diagnostic::Severity;
+use crate::main_cf::MainCf;
+use crate::master_cf::MasterCf;
+use crate::method::PostfixMethod;
+use crate::patch;
+
+/// What `apply` needs beyond the files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApplyOptions {
+    pub concurrency: Concurrency,
+    pub method: PostfixMethod,
+    /// The index in `ConfigSet::amavis` of the file meant for local settings (Debian's
+    /// `/etc/amavis/conf.d/50-user`), if there is one.
+    pub amavis_local_override: Option<usize>,
+}
+
+/// One file's new contents and why each change was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    pub path: String,
+    pub original: Vec<u8>,
+    pub new: Vec<u8>,
+    pub reasons: Vec<String>,
+}
+
+/// The result of [`apply`]: the changed files (none when everything is already in place), the
+/// check before and after, and whether N is a raise (amavisd restarts first) or a cut (Postfix
+/// reloads first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changes {
+    pub files: Vec<FileChange>,
+    pub before: Report,
+    pub after: Report,
+    pub raising: bool,
+}
+
+/// Why `apply` will not edit the files: each reason says what to do by hand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub reasons: Vec<String>,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reasons.join("; "))
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+fn refuse<T>(reason: impl Into<String>) -> Result<T, Refusal> {
+    Err(Refusal { reasons: vec![reason.into()] })
+}
+
+/// Decides every edit that makes Postfix and amavisd run at `options.concurrency`.
+pub fn apply(config: &ConfigSet, options: &ApplyOptions) -> Result<Changes, Refusal> {
+    let n = options.concurrency.get();
+    let before = check(config);
+    for (path, diagnostics) in [(&config.master_cf.path, &config.master_cf.doc.diagnostics), (&config.main_cf.path, &config.main_cf.doc.diagnostics)] {
+        if let Some(error) = diagnostics.iter().find(|d| d.severity == Severity::Error) {
+            return refuse(format!("{path}:{}: {}; fix it first", error.line, error.message));
+        }
+    }
+    let Some(service) = before.postfix.service.clone() else {
+        return refuse("no content_filter names an amavis transport, so there is no Postfix side to set; configure the content filter first");
+    };
+    if let Some(finding) = before.findings.iter().find(|f| {
+        matches!(f.code, crate::FindingCode::TransportMissing | crate::FindingCode::SeveralTransports | crate::FindingCode::ContentFilterUnreadable)
+    }) {
+        return refuse(format!("{}; resolve it by hand first", finding.message));
+    }
+    let entries: Vec<usize> = config.master_cf.doc.entries.iter().enumerate().filter(|(_, e)| e.service() == service && e.kind() == "unix").map(|(i, _)| i).collect();
+    let entry_index = match entries.as_slice() {
+        [one] => *one,
+        [] => match config.master_cf.doc.entries.iter().position(|e| e.service() == service) {
+            Some(index) => index,
+            None => return refuse(format!("master.cf has no `{service}` entry")),
+        },
+        _ => return refuse(format!("master.cf defines `{service}/unix` {} times; remove the extra entries first", entries.len())),
+    };
+
+    let mut master = FileChange::new(&config.master_cf);
+    let mut main = FileChange::new(&config.main_cf);
+    let own_limit = format!("{service}_destination_concurrency_limit");
+    let entry = &config.master_cf.doc.entries[entry_index];
+    let maxproc_line = entry.maxproc().line;
+    match options.method {
+        PostfixMethod::MasterCf => {
+            master.edit(
+                |doc| patch::set_maxproc(doc, entry_index, n),
+                format!("line {maxproc_line}: maxproc of `{service}` {} -> {n}", entry.maxproc().text),
+                MasterCf::parse,
+            );
+            let postfix = &before.postfix;
+            let destinations = u32::try_from(postfix.destinations.max(1)).unwrap_or(u32::MAX);
+            if postfix.destination_concurrency_limit_applies
+                && postfix.destination_concurrency_limit.is_some_and(|limit| limit.saturating_mul(destinations) < n)
+            {
+                main.edit(
+                    |doc| patch::set_parameter(doc, &own_limit, &n.to_string()),
+                    format!(
+                        "`{own_limit} = {n}`: the destination concurrency limit ({}) would otherwise let only {} deliveries through",
+                        postfix.destination_concurrency_limit.unwrap_or_default(),
+                        postfix.destination_concurrency_limit.unwrap_or_default().saturating_mul(destinations)
+                    ),
+                    MainCf::parse,
+                );
+            }
+        }
+        PostfixMethod::MainCf => {
+            if !before.postfix.destination_concurrency_limit_applies
+                && before.postfix.destination_concurrency_limit.is_some_and(|l| l > 0)
+            {
+                return refuse(format!(
+                    "`{service}_destination_recipient_limit` is 1, so `{own_limit}` counts per recipient and cannot cap the connections to amavisd; use --method master-cf"
+                ));
+            }
+            if before.postfix.destinations > 1 {
+                return refuse(format!(
+                    "`{service}` delivers to {} content-filter destinations and the main.cf limit counts each separately; use --method master-cf",
+                    before.postfix.destinations
+                ));
+            }
+            main.edit(|doc| patch::set_parameter(doc, &own_limit, &n.to_string()), format!("`{own_limit} = {n}`"), MainCf::parse);
+            if effective_maxproc(entry, &config.main_cf).is_some_and(|m| m < n) {
+                master.edit(
+                    |doc| patch::set_maxproc(doc, entry_index, n),
+                    format!("line {maxproc_line}: maxproc of `{service}` {} -> {n}, which would otherwise cap the main.cf limit", entry.maxproc().text),
+                    MasterCf::parse,
+                );
+            }
+        }
+    }
+    raise_reinjection(config, &mut master, n);
+    let amavis = amavis_change(config, options)?;
+
+    let after_config = ConfigSet {
+        master_cf: SourceFile { path: master.path.clone(), doc: MasterCf::parse(&master.new) },
+        main_cf: SourceFile { path: main.path.clone(), doc: MainCf::parse(&main.new) },
+        amavis: config
+            .amavis
+            .iter()
+            .map(|file| match &amavis {
+                Some(change) if change.path == file.path => SourceFile { path: file.path.clone(), doc: AmavisConf::parse(&change.new) },
+                _ => file.clone(),
+            })
+            .collect(),
+        amavis_skipped: config.amavis_skipped.clone(),
+    };
+    let after = check(&after_config);
+    if after.status != Status::Match || after.amavis.max_servers != Some(n) || after.postfix.effective != Some(n) || after.has_errors() {
+        let problems: Vec<String> = after.findings.iter().filter(|f| f.severity == Severity::Error).map(|f| f.message.clone()).collect();
+        return refuse(format!(
+            "after these edits both sides would not run at {n} (amavisd {}, Postfix {}){}; change the files by hand",
+            after.amavis.max_servers.map_or("unknown".to_owned(), |v| v.to_string()),
+            after.postfix.effective.map_or("unlimited or unknown".to_owned(), |v| v.to_string()),
+            if problems.is_empty() { String::new() } else { format!(": {}", problems.join("; ")) }
+        ));
+    }
+    let raising = before.amavis.max_servers.is_none_or(|current| n >= current);
+    let files = amavis.into_iter().chain([master, main]).filter(|f| f.new != f.original).collect();
+    Ok(Changes { files, before, after, raising })
+}
+
+impl FileChange {
+    fn new<T: Rendered>(file: &SourceFile<T>) -> FileChange {
+        FileChange { path: file.path.clone(), original: file.doc.bytes().to_vec(), new: file.doc.bytes().to_vec(), reasons: Vec::new() }
+    }
+
+    /// Applies one edit to the current new text (re-parsed, so earlier edits' shifts are known),
+    /// recording the reason only when it changes something.
+    fn edit<T>(&mut self, edit: impl FnOnce(&T) -> Vec<u8>, reason: String, parse: fn(&[u8]) -> T) {
+        let edited = edit(&parse(&self.new));
+        if edited != self.new {
+            self.new = edited;
+            self.reasons.push(reason);
+        }
+    }
+}
+
+trait Rendered {
+    fn bytes(&self) -> &[u8];
+}
+
+impl Rendered for MasterCf {
+    fn bytes(&self) -> &[u8] {
+        self.render()
+    }
+}
+
+impl Rendered for MainCf {
+    fn bytes(&self) -> &[u8] {
+        self.render()
+    }
+}
+
+/// The re-injection listener must take N connections back from amavisd.
+fn raise_reinjection(config: &ConfigSet, master: &mut FileChange, n: u32) {
+    for (index, entry) in config.master_cf.doc.entries.iter().enumerate() {
+        let is_listener = entry.kind() == "inet"
+            && entry.command() == "smtpd"
+            && (entry.option("content_filter").is_some_and(|o| o.value.is_empty()) || entry.service().ends_with(":10025"));
+        if is_listener && effective_maxproc(entry, &config.main_cf).is_some_and(|limit| limit < n) {
+            master.edit(
+                |doc| patch::set_maxproc(doc, index, n),
+                format!(
+                    "line {}: maxproc of the re-injection listener `{}` {} -> {n}, so amavisd's children can all hand mail back",
+                    entry.maxproc().line,
+                    entry.service(),
+                    entry.maxproc().text
+                ),
+                MasterCf::parse,
+            );
+        }
+    }
+}
+
+/// The amavisd file to edit: the one whose assignment is in force, or the local override file
+/// when that is read later than the assignment in force (package files are never edited).
+fn amavis_change(config: &ConfigSet, options: &ApplyOptions) -> Result<Option<FileChange>, Refusal> {
+    let n = options.concurrency.get();
+    let winner = config.amavis.iter().rposition(|file| file.doc.last().is_some());
+    let target = match (winner, options.amavis_local_override) {
+        (Some(w), Some(local)) if w < local => local,
+        (Some(w), _) => w,
+        (None, Some(local)) => local,
+        (None, None) if !config.amavis.is_empty() => config.amavis.len() - 1,
+        (None, None) => return refuse("no amavisd configuration file was read"),
+    };
+    let file = &config.amavis[target];
+    let new = patch::set_max_servers(&file.doc, n).map_err(|patch::Refused(reason)| Refusal { reasons: vec![format!("{}: {reason}", file.path)] })?;
+    let reason = match (winner, file.doc.last()) {
+        (_, Some(last)) => format!("line {}: $max_servers -> {n}", last.line),
+        (Some(w), None) => format!(
+            "added `$max_servers = {n};` above the final `1;`: this file is read after {}, which sets it now",
+            config.amavis[w].path
+        ),
+        (None, None) => format!("added `$max_servers = {n};` above the final `1;` (nothing set it: amavisd's default is 2)"),
+    };
+    let mut reasons = vec![reason];
+    if let (Some(local), true) = (options.amavis_local_override, target != options.amavis_local_override.unwrap_or(target)) {
+        reasons.push(format!(
+            "edited here, not in {}, because this file is read later and its value is the one in force; a tool that generates it may overwrite the change",
+            config.amavis[local].path
+        ));
+    }
+    Ok(Some(FileChange { path: file.path.clone(), original: file.doc.render().to_vec(), new, reasons }))
+}
+
+#[cfg(test)]
+mod tests;
