@@ -23,6 +23,8 @@ pub(crate) enum Command {
     Plan(PlanArgs),
     /// Read the live configuration and say whether Postfix and amavisd agree (exit 0 yes, 1 no, 2 error).
     Check(CheckArgs),
+    /// Set both sides to N in place: shows the diff, backs up, writes atomically, checks the result.
+    Apply(ApplyArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff).
@@ -150,6 +152,56 @@ pub(crate) struct ConfigArgs {
 pub(crate) struct CheckArgs {
     #[command(flatten)]
     pub(crate) config: ConfigArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ApplyArgs {
+    /// The number both sides should run at, 2 or more.
+    #[arg(long, value_name = "N", value_parser = parse_concurrency, allow_hyphen_values = true)]
+    pub(crate) concurrency: Concurrency,
+
+    #[command(flatten)]
+    pub(crate) config: ConfigArgs,
+
+    /// Where Postfix gets the number: the maxproc column in master.cf, or main.cf's
+    /// <service>_destination_concurrency_limit.
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) method: PostfixMethod,
+
+    /// Show the diff and stop: nothing is written.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+
+    /// Do not keep a backup of each changed file.
+    #[arg(long)]
+    pub(crate) no_backup: bool,
+
+    /// Apply even when N does not fit in the RAM (the plan says why).
+    #[arg(long)]
+    pub(crate) force: bool,
+
+    /// After writing, run the validate and restart/reload steps, showing each command first.
+    #[arg(long)]
+    pub(crate) restart: bool,
+
+    /// The server's RAM, for the memory check. Default: this machine's, from /proc/meminfo.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, allow_hyphen_values = true)]
+    pub(crate) ram: Option<MiB>,
+
+    /// The server runs no ClamAV (for the memory check).
+    #[arg(long)]
+    pub(crate) no_clamav: bool,
+
+    /// clamd runs with `ConcurrentDatabaseReload no` (for the memory check).
+    #[arg(long, conflicts_with = "no_clamav")]
+    pub(crate) no_concurrent_reload: bool,
+
+    #[command(flatten)]
+    pub(crate) overrides: OverrideArgs,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t)]

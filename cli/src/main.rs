@@ -3,10 +3,12 @@
 //! `main` only parses the arguments, dispatches to one module per subcommand and turns the
 //! outcome into an exit code.
 
+mod apply;
 mod args;
 mod check;
 mod check_text;
 mod completions;
+mod diff;
 mod exit_status;
 mod layout;
 mod machine;
@@ -14,6 +16,7 @@ mod output;
 mod plan;
 mod plan_text;
 mod read;
+mod write;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Plan(args) => plan::run(args, &mut stdout),
         Command::Check(args) => check::run(args, &mut stdout),
+        Command::Apply(args) => apply::run(args, &mut stdout),
         Command::Completions(args) => completions::completions(&args, &mut stdout),
         Command::Man => completions::man(&mut stdout),
     };

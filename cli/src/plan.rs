@@ -5,7 +5,7 @@ use std::io::Write;
 use amavis_tune_core::{ClamAv, Inputs, Os, Overrides, Plan};
 use serde::Serialize;
 
-use crate::args::{OutputFormat, PlanArgs};
+use crate::args::{OutputFormat, OverrideArgs, PlanArgs};
 use crate::exit_status::ExitStatus;
 use crate::machine;
 
@@ -57,13 +57,7 @@ fn inputs(args: &PlanArgs) -> anyhow::Result<(Inputs, Sources)> {
     };
     let clamav =
         if args.no_clamav { ClamAv::Off } else { ClamAv::On { concurrent_reload: !args.no_concurrent_reload } };
-    let overrides = Overrides {
-        reserve: args.overrides.reserve,
-        clamd: args.overrides.clamd,
-        amavisd_parent: args.overrides.amavisd_parent,
-        per_child: args.overrides.per_child,
-        headroom_percent: args.overrides.headroom,
-    };
+    let overrides = overrides(&args.overrides);
     let inputs = Inputs {
         ram,
         concurrency: args.concurrency,
@@ -75,6 +69,16 @@ fn inputs(args: &PlanArgs) -> anyhow::Result<(Inputs, Sources)> {
         overrides,
     };
     Ok((inputs, Sources { ram: ram_source, cpus: cpus_source, os: os_source }))
+}
+
+pub(crate) fn overrides(args: &OverrideArgs) -> Overrides {
+    Overrides {
+        reserve: args.reserve,
+        clamd: args.clamd,
+        amavisd_parent: args.amavisd_parent,
+        per_child: args.per_child,
+        headroom_percent: args.headroom,
+    }
 }
 
 /// The plan's JSON contract plus where each machine-dependent input came from.

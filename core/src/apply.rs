@@ -62,27 +62,50 @@ fn refuse<T>(reason: impl Into<String>) -> Result<T, Refusal> {
 pub fn apply(config: &ConfigSet, options: &ApplyOptions) -> Result<Changes, Refusal> {
     let n = options.concurrency.get();
     let before = check(config);
-    for (path, diagnostics) in [(&config.master_cf.path, &config.master_cf.doc.diagnostics), (&config.main_cf.path, &config.main_cf.doc.diagnostics)] {
+    for (path, diagnostics) in [
+        (&config.master_cf.path, &config.master_cf.doc.diagnostics),
+        (&config.main_cf.path, &config.main_cf.doc.diagnostics),
+    ] {
         if let Some(error) = diagnostics.iter().find(|d| d.severity == Severity::Error) {
             return refuse(format!("{path}:{}: {}; fix it first", error.line, error.message));
         }
     }
     let Some(service) = before.postfix.service.clone() else {
-        return refuse("no content_filter names an amavis transport, so there is no Postfix side to set; configure the content filter first");
+        return refuse(
+            "no content_filter names an amavis transport, so there is no Postfix side to set; configure the content filter first",
+        );
     };
     if let Some(finding) = before.findings.iter().find(|f| {
-        matches!(f.code, crate::FindingCode::TransportMissing | crate::FindingCode::SeveralTransports | crate::FindingCode::ContentFilterUnreadable)
+        matches!(
+            f.code,
+            crate::FindingCode::TransportMissing
+                | crate::FindingCode::SeveralTransports
+                | crate::FindingCode::ContentFilterUnreadable
+        )
     }) {
         return refuse(format!("{}; resolve it by hand first", finding.message));
     }
-    let entries: Vec<usize> = config.master_cf.doc.entries.iter().enumerate().filter(|(_, e)| e.service() == service && e.kind() == "unix").map(|(i, _)| i).collect();
+    let entries: Vec<usize> = config
+        .master_cf
+        .doc
+        .entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.service() == service && e.kind() == "unix")
+        .map(|(i, _)| i)
+        .collect();
     let entry_index = match entries.as_slice() {
         [one] => *one,
         [] => match config.master_cf.doc.entries.iter().position(|e| e.service() == service) {
             Some(index) => index,
             None => return refuse(format!("master.cf has no `{service}` entry")),
         },
-        _ => return refuse(format!("master.cf defines `{service}/unix` {} times; remove the extra entries first", entries.len())),
+        _ => {
+            return refuse(format!(
+                "master.cf defines `{service}/unix` {} times; remove the extra entries first",
+                entries.len()
+            ));
+        }
     };
 
     let mut master = FileChange::new(&config.master_cf);
@@ -127,7 +150,11 @@ pub fn apply(config: &ConfigSet, options: &ApplyOptions) -> Result<Changes, Refu
                     before.postfix.destinations
                 ));
             }
-            main.edit(|doc| patch::set_parameter(doc, &own_limit, &n.to_string()), format!("`{own_limit} = {n}`"), MainCf::parse);
+            main.edit(
+                |doc| patch::set_parameter(doc, &own_limit, &n.to_string()),
+                format!("`{own_limit} = {n}`"),
+                MainCf::parse,
+            );
             if effective_maxproc(entry, &config.main_cf).is_some_and(|m| m < n) {
                 master.edit(
                     |doc| patch::set_maxproc(doc, entry_index, n),
@@ -147,15 +174,22 @@ pub fn apply(config: &ConfigSet, options: &ApplyOptions) -> Result<Changes, Refu
             .amavis
             .iter()
             .map(|file| match &amavis {
-                Some(change) if change.path == file.path => SourceFile { path: file.path.clone(), doc: AmavisConf::parse(&change.new) },
+                Some(change) if change.path == file.path => {
+                    SourceFile { path: file.path.clone(), doc: AmavisConf::parse(&change.new) }
+                }
                 _ => file.clone(),
             })
             .collect(),
         amavis_skipped: config.amavis_skipped.clone(),
     };
     let after = check(&after_config);
-    if after.status != Status::Match || after.amavis.max_servers != Some(n) || after.postfix.effective != Some(n) || after.has_errors() {
-        let problems: Vec<String> = after.findings.iter().filter(|f| f.severity == Severity::Error).map(|f| f.message.clone()).collect();
+    if after.status != Status::Match
+        || after.amavis.max_servers != Some(n)
+        || after.postfix.effective != Some(n)
+        || after.has_errors()
+    {
+        let problems: Vec<String> =
+            after.findings.iter().filter(|f| f.severity == Severity::Error).map(|f| f.message.clone()).collect();
         return refuse(format!(
             "after these edits both sides would not run at {n} (amavisd {}, Postfix {}){}; change the files by hand",
             after.amavis.max_servers.map_or("unknown".to_owned(), |v| v.to_string()),
@@ -170,7 +204,12 @@ pub fn apply(config: &ConfigSet, options: &ApplyOptions) -> Result<Changes, Refu
 
 impl FileChange {
     fn new<T: Rendered>(file: &SourceFile<T>) -> FileChange {
-        FileChange { path: file.path.clone(), original: file.doc.bytes().to_vec(), new: file.doc.bytes().to_vec(), reasons: Vec::new() }
+        FileChange {
+            path: file.path.clone(),
+            original: file.doc.bytes().to_vec(),
+            new: file.doc.bytes().to_vec(),
+            reasons: Vec::new(),
+        }
     }
 
     /// Applies one edit to the current new text (re-parsed, so earlier edits' shifts are known),
@@ -205,7 +244,8 @@ fn raise_reinjection(config: &ConfigSet, master: &mut FileChange, n: u32) {
     for (index, entry) in config.master_cf.doc.entries.iter().enumerate() {
         let is_listener = entry.kind() == "inet"
             && entry.command() == "smtpd"
-            && (entry.option("content_filter").is_some_and(|o| o.value.is_empty()) || entry.service().ends_with(":10025"));
+            && (entry.option("content_filter").is_some_and(|o| o.value.is_empty())
+                || entry.service().ends_with(":10025"));
         if is_listener && effective_maxproc(entry, &config.main_cf).is_some_and(|limit| limit < n) {
             master.edit(
                 |doc| patch::set_maxproc(doc, index, n),
@@ -234,17 +274,22 @@ fn amavis_change(config: &ConfigSet, options: &ApplyOptions) -> Result<Option<Fi
         (None, None) => return refuse("no amavisd configuration file was read"),
     };
     let file = &config.amavis[target];
-    let new = patch::set_max_servers(&file.doc, n).map_err(|patch::Refused(reason)| Refusal { reasons: vec![format!("{}: {reason}", file.path)] })?;
+    let new = patch::set_max_servers(&file.doc, n)
+        .map_err(|patch::Refused(reason)| Refusal { reasons: vec![format!("{}: {reason}", file.path)] })?;
     let reason = match (winner, file.doc.last()) {
         (_, Some(last)) => format!("line {}: $max_servers -> {n}", last.line),
         (Some(w), None) => format!(
             "added `$max_servers = {n};` above the final `1;`: this file is read after {}, which sets it now",
             config.amavis[w].path
         ),
-        (None, None) => format!("added `$max_servers = {n};` above the final `1;` (nothing set it: amavisd's default is 2)"),
+        (None, None) => {
+            format!("added `$max_servers = {n};` above the final `1;` (nothing set it: amavisd's default is 2)")
+        }
     };
     let mut reasons = vec![reason];
-    if let (Some(local), true) = (options.amavis_local_override, target != options.amavis_local_override.unwrap_or(target)) {
+    if let (Some(local), true) =
+        (options.amavis_local_override, target != options.amavis_local_override.unwrap_or(target))
+    {
         reasons.push(format!(
             "edited here, not in {}, because this file is read later and its value is the one in force; a tool that generates it may overwrite the change",
             config.amavis[local].path

@@ -160,7 +160,7 @@ fn amavis_side(config: &ConfigSet, findings: &mut Vec<Finding>) -> AmavisSide {
         findings.push(Finding::new(
             FindingCode::AmavisFileSkipped,
             Severity::Info,
-            format!("amavisd does not read `{skipped}`: run-parts skips names with characters other than letters, digits, `_` and `-`"),
+            "amavisd does not read this file: run-parts skips names with characters other than letters, digits, `_` and `-`".to_owned(),
             Some(Location { path: skipped.clone(), line: 0 }),
         ));
     }

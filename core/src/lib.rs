@@ -28,11 +28,11 @@ mod steps;
 mod warning;
 
 pub use amavis_conf::{AmavisConf, AssignedValue, Assignment};
+pub use apply::{ApplyOptions, Changes, FileChange, Refusal, apply};
 pub use check::{
     AMAVISD_DEFAULT_MAX_SERVERS, AmavisSide, Cap, ConfigSet, DEFAULT_DESTINATION_RECIPIENT_LIMIT, Finding, FindingCode,
     Location, PostfixSide, Report, SourceFile, Status, check,
 };
-pub use apply::{ApplyOptions, Changes, FileChange, Refusal, apply};
 pub use concurrency::{Concurrency, MAX_CONCURRENCY, MIN_CONCURRENCY};
 pub use diagnostic::{Diagnostic, Severity};
 pub use error::InputError;
@@ -53,7 +53,7 @@ pub use run_parts::{is_run_parts_name, run_parts_order};
 pub use service_name::{DEFAULT_SERVICE, ServiceName};
 pub use size::{MAX_SIZE, MiB, parse_size};
 pub use snippet::{FileKind, Snippet, master_cf_line};
-pub use steps::Step;
+pub use steps::{Step, StepKind, apply_steps};
 pub use warning::{Warning, WarningCode};
 
 #[cfg(test)]

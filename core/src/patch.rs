@@ -18,7 +18,8 @@ fn line_end(text: &[u8]) -> &'static [u8] {
 }
 
 /// Replaces `range` with `new`, keeping the column after it aligned where spaces allow: a longer
-/// value eats into the spaces that follow (leaving at least one), a shorter one adds spaces.
+/// value eats into the spaces that follow (leaving at least one), a shorter one adds spaces when
+/// the file lines up its columns (more than one space follows).
 pub fn replace_aligned(text: &[u8], range: Range<usize>, new: &[u8]) -> Vec<u8> {
     let old_len = range.end - range.start;
     let spaces = text[range.end..].iter().take_while(|&&b| b == b' ').count();
@@ -30,7 +31,8 @@ pub fn replace_aligned(text: &[u8], range: Range<usize>, new: &[u8]) -> Vec<u8> 
     if spaces > 0 && followed_by_text {
         if new.len() > old_len {
             rest_start += (new.len() - old_len).min(spaces - 1);
-        } else {
+        } else if spaces > 1 {
+            // Padding only where the file lines up columns; a single space stays single.
             out.extend(std::iter::repeat_n(b' ', old_len - new.len()));
         }
     }
@@ -85,7 +87,9 @@ pub fn set_max_servers(doc: &AmavisConf, value: u32) -> Result<Vec<u8>, Refused>
     let text = doc.render();
     if let Some(last) = doc.last() {
         return match (&last.value, last.in_block) {
-            (AssignedValue::Number { range, .. }, false) => Ok(replace_aligned(text, range.clone(), value.to_string().as_bytes())),
+            (AssignedValue::Number { range, .. }, false) => {
+                Ok(replace_aligned(text, range.clone(), value.to_string().as_bytes()))
+            }
             (AssignedValue::Number { .. }, true) => Err(Refused(format!(
                 "line {}: $max_servers is set inside a block, which a static edit cannot change safely; move it to the top level of the file",
                 last.line

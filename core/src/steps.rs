@@ -12,10 +12,20 @@ use crate::service_name::ServiceName;
 pub struct Step {
     pub description: String,
     pub command: String,
+    pub kind: StepKind,
 }
 
-fn step(description: &str, command: impl Into<String>) -> Step {
-    Step { description: description.to_owned(), command: command.into() }
+/// What a step does: only `validate` and `restart` steps change or test the running system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepKind {
+    Validate,
+    Restart,
+    Verify,
+}
+
+fn step(description: &str, command: impl Into<String>, kind: StepKind) -> Step {
+    Step { description: description.to_owned(), command: command.into(), kind }
 }
 
 /// Raising N: amavisd first, then Postfix (DOMAIN.md, "which side may be larger": Postfix's
@@ -27,17 +37,34 @@ pub(crate) fn steps(os: Os, method: PostfixMethod, service: &ServiceName, n: Con
         PostfixMethod::MainCf => format!("postconf -h {service}_destination_concurrency_limit"),
     };
     vec![
-        step("Check amavisd's configuration without starting it", os.amavis_test_config()),
-        step("Restart amavisd, so it runs the new number of children before Postfix uses them", os.amavis_restart()),
-        step("Check Postfix's configuration", "postfix check"),
+        step("Check amavisd's configuration without starting it", os.amavis_test_config(), StepKind::Validate),
+        step(
+            "Restart amavisd, so it runs the new number of children before Postfix uses them",
+            os.amavis_restart(),
+            StepKind::Restart,
+        ),
+        step("Check Postfix's configuration", "postfix check", StepKind::Validate),
         step(
             "Reload Postfix (master(5): a reload is enough for master.cf and main.cf; a restart also works)",
             "postfix reload",
+            StepKind::Restart,
         ),
-        step(&format!("Verify that Postfix reads {n}"), verify_postfix),
-        step(&format!("Verify that amavisd runs {n} children"), os.count_children()),
-        step("Watch the queue drain (no mail should stay deferred)", "postqueue -p"),
+        step(&format!("Verify that Postfix reads {n}"), verify_postfix, StepKind::Verify),
+        step(&format!("Verify that amavisd runs {n} children"), os.count_children(), StepKind::Verify),
+        step("Watch the queue drain (no mail should stay deferred)", "postqueue -p", StepKind::Verify),
     ]
+}
+
+/// The steps after `apply`: for a raise, amavisd first; for a cut, Postfix first, so that
+/// Postfix never opens more connections than amavisd has children.
+pub fn apply_steps(os: Os, method: PostfixMethod, service: &ServiceName, n: Concurrency, raising: bool) -> Vec<Step> {
+    let mut all = steps(os, method, service, n);
+    if !raising {
+        all[..4].rotate_left(2);
+        all[2].description =
+            "Restart amavisd, now that Postfix opens no more connections than its new number of children".to_owned();
+    }
+    all
 }
 
 /// What to do differently when the new number is lower than the current one.

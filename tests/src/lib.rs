@@ -53,6 +53,11 @@ impl Run {
         Run { command }
     }
 
+    pub fn env(mut self, key: &str, value: &str) -> Run {
+        self.command.env(key, value);
+        self
+    }
+
     pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Run {
         self.command.current_dir(dir);
         self
@@ -121,4 +126,42 @@ pub fn write_aged(path: &Path, contents: impl AsRef<[u8]>) {
     let file = std::fs::File::options().write(true).open(path).expect("opens the test file");
     let past = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
     file.set_modified(past).expect("sets the modification time");
+}
+
+/// Copies a directory tree (files, directories and symlinks) to `to`.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("creates the copy");
+    for entry in std::fs::read_dir(from).expect("lists the tree") {
+        let entry = entry.expect("reads the entry");
+        let target = to.join(entry.file_name());
+        let kind = entry.file_type().expect("file type");
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(entry.path()).expect("reads the link"), &target)
+                .expect("links");
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copies");
+        }
+    }
+}
+
+/// Every file under `dir`, with its bytes, for before/after comparisons.
+pub fn snapshot_tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in std::fs::read_dir(&current).expect("lists") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.insert(
+                    path.strip_prefix(dir).expect("under dir").to_path_buf(),
+                    std::fs::read(&path).unwrap_or_default(),
+                );
+            }
+        }
+    }
+    files
 }

@@ -11,8 +11,16 @@ fn check_master(text: &str, value: u32, expect: &str) {
 
 #[test]
 fn maxproc_keeps_columns() {
-    check_master("smtp-amavis unix -       -       n       -       2       smtp\n", 10, "smtp-amavis unix -       -       n       -       10      smtp\n");
-    check_master("smtp-amavis unix -       -       n       -       10      smtp\n", 2, "smtp-amavis unix -       -       n       -       2       smtp\n");
+    check_master(
+        "smtp-amavis unix -       -       n       -       2       smtp\n",
+        10,
+        "smtp-amavis unix -       -       n       -       10      smtp\n",
+    );
+    check_master(
+        "smtp-amavis unix -       -       n       -       10      smtp\n",
+        2,
+        "smtp-amavis unix -       -       n       -       2       smtp\n",
+    );
     check_master("smtp-amavis unix - - n - 2 smtp\n", 100, "smtp-amavis unix - - n - 100 smtp\n");
     check_master("a\tunix\t-\t-\tn\t-\t2\tsmtp\n", 12, "a\tunix\t-\t-\tn\t-\t12\tsmtp\n");
     check_master("a unix - - n\n# c\n   -   -   lmtp\n  -o x=1\n", 7, "a unix - - n\n# c\n   -   7   lmtp\n  -o x=1\n");
@@ -56,12 +64,18 @@ fn check_amavis(text: &str, value: u32, expect: Result<&str, &str>) {
 
 #[test]
 fn amavis_assignments() {
-    check_amavis("use strict;\n$max_servers = 2;   # two\n1;\n", 12, Ok("use strict;\n$max_servers = 12;   # two\n1;\n"));
+    check_amavis(
+        "use strict;\n$max_servers = 2;   # two\n1;\n",
+        12,
+        Ok("use strict;\n$max_servers = 12;   # two\n1;\n"),
+    );
     check_amavis("$max_servers = 2; $max_servers = 3;\n", 5, Ok("$max_servers = 2; $max_servers = 5;\n"));
     check_amavis(
         "use strict;\n\n#---- Do not modify anything below this line ----\n1;  # ensure a defined return\n",
         6,
-        Ok("use strict;\n\n#---- Do not modify anything below this line ----\n$max_servers = 6;\n1;  # ensure a defined return\n"),
+        Ok(
+            "use strict;\n\n#---- Do not modify anything below this line ----\n$max_servers = 6;\n1;  # ensure a defined return\n",
+        ),
     );
     check_amavis("use strict;\r\n1;\r\n", 6, Ok("use strict;\r\n$max_servers = 6;\r\n1;\r\n"));
     check_amavis("use strict;", 6, Ok("use strict;\n$max_servers = 6;\n"));

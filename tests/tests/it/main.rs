@@ -1,6 +1,7 @@
 //! amavis-tune's one integration-test binary, organised by concern.
 
 mod amavis_oracle;
+mod apply;
 mod check_fixtures;
 mod cli_errors;
 mod cli_plan;

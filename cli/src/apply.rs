@@ -1,0 +1,217 @@
+//! `amavis-tune apply --concurrency N`: plan, decide the edits (core), show the diff, write each
+//! file atomically with a backup, check the result, print the steps.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use amavis_tune_core::{ApplyOptions, ClamAv, Inputs, Report, Step, StepKind, apply_steps};
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::args::{ApplyArgs, OutputFormat};
+use crate::check::load;
+use crate::exit_status::ExitStatus;
+use crate::layout::under;
+use crate::output::Hinted;
+use crate::write::{Replacement, Written, replace_all};
+
+pub(crate) fn run(args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    let (layout, config) = load(&args.config)?;
+    let n = args.concurrency;
+    guard_memory(&args, layout.os)?;
+    let local_override = (layout.os.is_debian_family() && args.config.amavis_conf.is_empty())
+        .then(|| under(&args.config.root, "/etc/amavis/conf.d/50-user"))
+        .and_then(|path| layout.amavis.iter().position(|p| *p == path));
+    let options = ApplyOptions { concurrency: n, method: args.method, amavis_local_override: local_override };
+    let changes = amavis_tune_core::apply(&config, &options).map_err(|refusal| {
+        anyhow::Error::new(Hinted {
+            message: format!("refusing to apply, nothing was written: {refusal}"),
+            hint: "`amavis-tune check` shows what amavis-tune reads in these files".to_owned(),
+        })
+    })?;
+    let service = changes.before.postfix.service.clone().unwrap_or_default().parse().unwrap_or_default();
+    let steps = apply_steps(layout.os, args.method, &service, n, changes.raising);
+    let json = args.format == OutputFormat::Json;
+    let colour = !json && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+
+    if changes.files.is_empty() {
+        if json {
+            write_json(
+                out,
+                &Outcome {
+                    applied: false,
+                    dry_run: args.dry_run,
+                    files: Vec::new(),
+                    check: &changes.after,
+                    steps: &steps,
+                },
+            )?;
+        } else {
+            writeln!(out, "Already in place: Postfix and amavisd both run at {n}; nothing was written.")?;
+        }
+        return Ok(ExitStatus::Ok);
+    }
+    if !json {
+        for file in &changes.files {
+            writeln!(out, "{}", file.path)?;
+            for reason in &file.reasons {
+                writeln!(out, "  * {reason}")?;
+            }
+        }
+        writeln!(out)?;
+        for file in &changes.files {
+            crate::diff::write_diff(out, &file.path, &file.original, &file.new, colour)?;
+        }
+    }
+    if args.dry_run {
+        if json {
+            let files = changes.files.iter().map(FileOutcome::planned).collect();
+            write_json(out, &Outcome { applied: false, dry_run: true, files, check: &changes.after, steps: &steps })?;
+        } else {
+            writeln!(out)?;
+            writeln!(out, "Dry run: nothing was written.")?;
+        }
+        return Ok(ExitStatus::Ok);
+    }
+
+    let replacements: Vec<Replacement<'_>> = changes
+        .files
+        .iter()
+        .map(|f| Replacement { path: PathBuf::from(&f.path), original: &f.original, new: &f.new })
+        .collect();
+    let stamp = stamp();
+    let written = replace_all(&replacements, !args.no_backup, &stamp)?;
+    // Read back from disk what Postfix and amavisd will read.
+    let (_, config_after) = load(&args.config)?;
+    let after = amavis_tune_core::check(&config_after);
+
+    if json {
+        let files = changes.files.iter().zip(&written).map(|(f, w)| FileOutcome::written(f, w)).collect();
+        write_json(out, &Outcome { applied: true, dry_run: false, files, check: &after, steps: &steps })?;
+    } else {
+        writeln!(out)?;
+        for w in &written {
+            match &w.target {
+                Some(target) => {
+                    writeln!(out, "wrote {} (a symlink; its target {} was edited)", w.path.display(), target.display())?
+                }
+                None => writeln!(out, "wrote {}", w.path.display())?,
+            }
+            if let Some(backup) = &w.backup {
+                writeln!(out, "  backup: {}", backup.display())?;
+            }
+        }
+        writeln!(out)?;
+        writeln!(out, "Check of the result:")?;
+        crate::check_text::write(out, &after, &layout, &args.config)?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Steps{}",
+            if changes.raising { " (raising: amavisd first)" } else { " (lowering: Postfix first)" }
+        )?;
+        for (index, step) in steps.iter().enumerate() {
+            writeln!(out, "  {}. {}", index + 1, step.description)?;
+            writeln!(out, "       {}", step.command)?;
+        }
+    }
+    if args.restart {
+        run_steps(out, &args.config.root, &steps)?;
+    }
+    Ok(crate::check::status(&after))
+}
+
+/// Refuses a number that does not fit this machine's RAM (or --ram), unless --force.
+fn guard_memory(args: &ApplyArgs, os: amavis_tune_core::Os) -> anyhow::Result<()> {
+    let ram = match args.ram {
+        Some(ram) => ram,
+        None => crate::machine::ram()?,
+    };
+    let clamav =
+        if args.no_clamav { ClamAv::Off } else { ClamAv::On { concurrent_reload: !args.no_concurrent_reload } };
+    let inputs = Inputs {
+        concurrency: Some(args.concurrency),
+        clamav,
+        method: args.method,
+        overrides: crate::plan::overrides(&args.overrides),
+        ..Inputs::new(ram, os)
+    };
+    let plan = amavis_tune_core::plan(&inputs);
+    if !plan.budget.fits && !args.force {
+        let needed = plan.warnings.first().map(|w| w.message.clone()).unwrap_or_default();
+        return Err(anyhow::Error::new(Hinted {
+            message: format!("refusing to apply {}, nothing was written: {needed}", args.concurrency),
+            hint: format!(
+                "apply at most {} here, give the server's RAM with --ram if this is not the server, or --force to apply anyway",
+                plan.safe_max.max(2)
+            ),
+        }));
+    }
+    Ok(())
+}
+
+fn run_steps(out: &mut dyn Write, root: &Path, steps: &[Step]) -> anyhow::Result<()> {
+    if root != Path::new("/") {
+        anyhow::bail!(
+            "--restart runs commands on this machine, but --root {} names another tree; run the steps on that server",
+            root.display()
+        );
+    }
+    writeln!(out)?;
+    for step in steps.iter().filter(|s| s.kind != StepKind::Verify) {
+        writeln!(out, "+ {}", step.command)?;
+        out.flush()?;
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(&step.command)
+            .status()
+            .with_context(|| format!("cannot run `{}`", step.command))?;
+        if !status.success() {
+            anyhow::bail!(
+                "`{}` failed ({status}); the files are changed, the remaining steps were not run",
+                step.command
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The backup stamp: UTC, to the second, e.g. `20261128T101500`.
+fn stamp() -> String {
+    let text = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    text.chars().filter(|c| c.is_ascii_digit() || *c == 'T').collect()
+}
+
+#[derive(Serialize)]
+struct Outcome<'a> {
+    applied: bool,
+    dry_run: bool,
+    files: Vec<FileOutcome>,
+    check: &'a Report,
+    steps: &'a [Step],
+}
+
+#[derive(Serialize)]
+struct FileOutcome {
+    path: String,
+    reasons: Vec<String>,
+    target: Option<PathBuf>,
+    backup: Option<PathBuf>,
+}
+
+impl FileOutcome {
+    fn planned(file: &amavis_tune_core::FileChange) -> FileOutcome {
+        FileOutcome { path: file.path.clone(), reasons: file.reasons.clone(), target: None, backup: None }
+    }
+
+    fn written(file: &amavis_tune_core::FileChange, written: &Written) -> FileOutcome {
+        FileOutcome { target: written.target.clone(), backup: written.backup.clone(), ..FileOutcome::planned(file) }
+    }
+}
+
+fn write_json(out: &mut dyn Write, outcome: &Outcome<'_>) -> anyhow::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, outcome)?;
+    writeln!(out)?;
+    Ok(())
+}

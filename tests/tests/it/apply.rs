@@ -1,0 +1,308 @@
+//! `amavis-tune apply` on copies of the fixture trees: both sides agree as the real programs read
+//! them, nothing else changes, backups are complete and skipped by amavisd, failures leave the
+//! originals intact.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use amavis_tune_tests::{Outcome, Run, copy_tree, fixture_trees, oracle, snapshot_tree, write_aged};
+
+/// A copy of one fixture tree in a temporary directory.
+fn copy_of(tree: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join(tree);
+    copy_tree(&amavis_tune_tests::workspace_root().join("tests/fixtures/trees").join(tree), &root);
+    (dir, root)
+}
+
+fn apply(root: &Path, args: &[&str]) -> Outcome {
+    let mut all = vec!["apply", "--ram", "64G"];
+    all.extend_from_slice(args);
+    all.push("--root");
+    Run::new(all).run_with_arg(root)
+}
+
+fn postfix_dir(root: &Path) -> PathBuf {
+    ["etc/postfix", "usr/local/etc/postfix"].iter().map(|d| root.join(d)).find(|d| d.is_dir()).expect("postfix dir")
+}
+
+/// Lines with digit runs and lone `-` folded, so a changed number compares equal.
+fn shape(line: &str) -> String {
+    line.split_whitespace()
+        .map(|word| {
+            if word == "-" || word.bytes().all(|b| b.is_ascii_digit()) {
+                "#".to_owned()
+            } else {
+                word.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Every changed line only changes a number, and every added line is one amavis-tune adds.
+fn assert_only_numbers_changed(before: &[u8], after: &[u8], n: u32, what: &str) {
+    let diff = similar::TextDiff::from_lines(before, after);
+    let mut deleted = Vec::new();
+    let mut inserted = Vec::new();
+    for change in diff.iter_all_changes() {
+        let text = String::from_utf8_lossy(change.value()).into_owned();
+        match change.tag() {
+            similar::ChangeTag::Delete => deleted.push(text),
+            similar::ChangeTag::Insert => inserted.push(text),
+            similar::ChangeTag::Equal => {}
+        }
+    }
+    let mut added = inserted.clone();
+    for old in &deleted {
+        let position = added.iter().position(|new| shape(new) == shape(old));
+        let new = added
+            .remove(position.unwrap_or_else(|| panic!("{what}: `{old}` changed more than a number: {inserted:?}")));
+        assert!(new.contains(&n.to_string()), "{what}: {new}");
+    }
+    for line in added {
+        let line = line.trim_end();
+        assert!(
+            line == format!("$max_servers = {n};") || line.ends_with(&format!("_destination_concurrency_limit = {n}")),
+            "{what}: unexpected added line `{line}`"
+        );
+    }
+}
+
+const N: u32 = 7;
+
+#[test]
+fn every_fixture_tree_ends_up_matched_at_n() {
+    let postconf = oracle("postconf");
+    let amavisd = oracle("amavisd");
+    for tree in fixture_trees() {
+        let name = tree.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let (_dir, root) = copy_of(&name);
+        let before = snapshot_tree(&root);
+        let outcome = apply(&root, &["--concurrency", &N.to_string(), "--format", "json"]);
+        if name == "debian-expression" {
+            assert_eq!(outcome.code, 2, "{name}: {}", outcome.stdout);
+            assert!(outcome.stderr.contains("cannot change safely"), "{}", outcome.stderr);
+            assert_eq!(snapshot_tree(&root), before, "{name}: a refusal writes nothing");
+            continue;
+        }
+        assert_eq!(outcome.code, 0, "{name}: {}{}", outcome.stdout, outcome.stderr);
+        let json: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
+        assert_eq!(json["check"]["status"], "match", "{name}");
+        assert_eq!(json["check"]["amavis"]["max_servers"], N, "{name}");
+        assert_eq!(json["check"]["postfix"]["effective"], N, "{name}");
+
+        let after = snapshot_tree(&root);
+        for (path, old) in &before {
+            let new = &after[path];
+            if new != old {
+                assert_only_numbers_changed(old, new, N, &format!("{name}/{}", path.display()));
+                let backups: Vec<_> = after
+                    .keys()
+                    .filter(|p| {
+                        p.starts_with(path.parent().unwrap_or(Path::new("")))
+                            && p.to_string_lossy().contains(".amavis-tune-")
+                    })
+                    .collect();
+                let backup = backups
+                    .iter()
+                    .find(|b| {
+                        b.file_name()
+                            .unwrap_or_default()
+                            .to_string_lossy()
+                            .starts_with(&*path.file_name().unwrap_or_default().to_string_lossy())
+                    })
+                    .unwrap_or_else(|| panic!("{name}: no backup of {}", path.display()));
+                assert_eq!(&after[*backup], old, "{name}: the backup is the complete original");
+            }
+        }
+        // Apply twice = apply once: no write, no second backup.
+        let again = apply(&root, &["--concurrency", &N.to_string()]);
+        assert_eq!(again.code, 0);
+        assert!(again.stdout.starts_with("Already in place"), "{name}: {}", again.stdout);
+        assert_eq!(snapshot_tree(&root), after, "{name}: the second apply wrote nothing");
+
+        if let Some(postconf) = &postconf {
+            let dir = postfix_dir(&root);
+            for file in ["master.cf", "main.cf"] {
+                let bytes = std::fs::read(dir.join(file)).expect("reads");
+                write_aged(&dir.join(file), bytes);
+            }
+            let service = json["check"]["postfix"]["service"].as_str().expect("service");
+            let output = Command::new(postconf)
+                .arg("-c")
+                .arg(&dir)
+                .arg("-h")
+                .arg("-F")
+                .arg(format!("{service}/unix/process_limit"))
+                .output()
+                .expect("postconf runs");
+            assert_eq!(
+                String::from_utf8_lossy(&output.stdout).trim(),
+                N.to_string(),
+                "{name}: postconf reads the new maxproc"
+            );
+        }
+        if let Some(amavisd) = &amavisd {
+            let value = amavisd_value(amavisd, &root);
+            assert_eq!(value, N, "{name}: amavisd's own loader reads the new $max_servers");
+        }
+    }
+}
+
+/// What amavisd reads in a tree (every file it would read, in its order, via `run-parts`).
+fn amavisd_value(amavisd: &Path, root: &Path) -> u32 {
+    let mut files: Vec<PathBuf> = Vec::new();
+    if root.join("etc/amavis/conf.d").is_dir() {
+        for dir in ["usr/share/amavis/conf.d", "etc/amavis/conf.d"] {
+            let output = Command::new("run-parts").arg("--list").arg(root.join(dir)).output().expect("run-parts");
+            files.extend(String::from_utf8_lossy(&output.stdout).lines().map(PathBuf::from));
+        }
+    } else {
+        files.extend(
+            ["etc/amavisd/amavisd.conf", "usr/local/etc/amavisd.conf", "etc/amavisd.conf"]
+                .iter()
+                .map(|f| root.join(f))
+                .filter(|f| f.is_file()),
+        );
+    }
+    let printer = root.join("print-max-servers");
+    std::fs::write(&printer, "print STDERR \"max_servers=$max_servers\\n\"; 1;\n").expect("writes");
+    let mut command = Command::new(amavisd);
+    command.env("AMAVIS_TEST_CONFIG", "1");
+    for file in files.iter().chain([&printer]) {
+        command.arg("-c").arg(file);
+    }
+    let output = command.output().expect("amavisd runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("max_servers="))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{stderr}"))
+}
+
+#[test]
+fn dry_run_writes_nothing() {
+    let (_dir, root) = copy_of("freebsd-mismatch");
+    let before = snapshot_tree(&root);
+    let outcome = apply(&root, &["--concurrency", "3", "--dry-run"]);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    assert!(
+        outcome.stdout.contains("-smtp-amavis unix - - n - 10 smtp")
+            && outcome.stdout.contains("+smtp-amavis unix - - n - 3 smtp"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(outcome.stdout.ends_with("Dry run: nothing was written.\n"));
+    assert!(!outcome.stdout.contains('\x1b'), "no colour when not on a terminal");
+    assert_eq!(snapshot_tree(&root), before);
+}
+
+#[test]
+fn lowering_reloads_postfix_first() {
+    let (_dir, root) = copy_of("debian-match");
+    let outcome = apply(&root, &["--concurrency", "2"]);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let steps = &outcome.stdout[outcome.stdout.find("Steps (lowering: Postfix first)").expect("lowering steps")..];
+    assert!(
+        steps.find("postfix reload").expect("reload") < steps.find("systemctl restart amavis").expect("restart"),
+        "{steps}"
+    );
+}
+
+#[test]
+fn main_cf_method() {
+    let (_dir, root) = copy_of("rhel-main-cf-limit");
+    let outcome = apply(&root, &["--concurrency", "9", "--method", "main-cf", "--format", "json"]);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let main = std::fs::read_to_string(root.join("etc/postfix/main.cf")).expect("reads");
+    assert!(main.ends_with("smtp-amavis_destination_concurrency_limit = 9\n"), "{main}");
+    assert_eq!(main.matches("smtp-amavis_destination_concurrency_limit").count(), 1, "never a second copy");
+    let (_dir, root) = copy_of("ubuntu-iredmail");
+    let outcome = apply(&root, &["--concurrency", "9", "--method", "main-cf"]);
+    assert_eq!(outcome.code, 2);
+    assert!(outcome.stderr.contains("use --method master-cf"), "{}", outcome.stderr);
+}
+
+#[test]
+fn memory_guard() {
+    let (_dir, root) = copy_of("debian-match");
+    let before = snapshot_tree(&root);
+    let outcome = Run::new(["apply", "--ram", "4G", "--concurrency", "40", "--root"]).run_with_arg(&root);
+    assert_eq!(outcome.code, 2);
+    assert!(
+        outcome.stderr.contains("refusing to apply 40") && outcome.stderr.contains("--force"),
+        "{}",
+        outcome.stderr
+    );
+    assert_eq!(snapshot_tree(&root), before);
+    let forced = Run::new(["apply", "--ram", "4G", "--concurrency", "40", "--force", "--root"]).run_with_arg(&root);
+    assert_eq!(forced.code, 0, "{}", forced.stderr);
+}
+
+/// Each injected failure (disk full halfway through a write, EIO on fsync, a failed rename, a
+/// failed backup) leaves every original complete and no temporary file behind.
+#[test]
+fn failures_leave_the_originals_intact() {
+    for failpoint in ["write", "backup", "fsync", "rename"] {
+        let (_dir, root) = copy_of("debian-default-mismatch");
+        let before = snapshot_tree(&root);
+        let mut run = Run::new(["apply", "--ram", "64G", "--concurrency", "5", "--root"]);
+        run = run.env("AMAVIS_TUNE_FAILPOINT", failpoint);
+        let outcome = run.run_with_arg(&root);
+        assert_eq!(outcome.code, 2, "{failpoint}: {}", outcome.stdout);
+        assert!(outcome.stderr.starts_with("error: "), "{failpoint}: {}", outcome.stderr);
+        let after = snapshot_tree(&root);
+        for (path, bytes) in &before {
+            assert_eq!(after.get(path), Some(bytes), "{failpoint}: {} is intact", path.display());
+        }
+        for path in after.keys().filter(|p| !before.contains_key(*p)) {
+            let name = path.to_string_lossy();
+            assert!(!name.ends_with(".tmp"), "{failpoint}: a temporary file remains: {name}");
+            let original =
+                before.keys().find(|b| name.starts_with(&*b.to_string_lossy())).expect("a backup of an original");
+            assert_eq!(after[path], before[original], "{failpoint}: a leftover backup is complete");
+        }
+        // A rerun finishes the job.
+        let rerun = Run::new(["apply", "--ram", "64G", "--concurrency", "5", "--root"]).run_with_arg(&root);
+        assert_eq!(rerun.code, 0, "{failpoint}: {}", rerun.stderr);
+    }
+}
+
+#[test]
+fn missing_files_and_directories() {
+    let (_dir, root) = copy_of("openbsd-reinjection");
+    std::fs::remove_file(root.join("etc/postfix/main.cf")).expect("removes");
+    let outcome = apply(&root, &["--concurrency", "4", "--os", "openbsd"]);
+    assert_eq!(outcome.code, 2);
+    assert!(
+        outcome.stderr.contains("cannot read main.cf at") && outcome.stderr.contains("No such file"),
+        "{}",
+        outcome.stderr
+    );
+    std::fs::create_dir(root.join("etc/postfix/main.cf")).expect("mkdir");
+    let outcome = apply(&root, &["--concurrency", "4", "--os", "openbsd"]);
+    assert_eq!(outcome.code, 2);
+    assert!(outcome.stderr.contains("it is a directory"), "{}", outcome.stderr);
+}
+
+#[test]
+fn symlinks_are_followed_and_kept_and_modes_kept() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, root) = copy_of("freebsd-mismatch");
+    let real = dir.path().join("real-amavisd.conf");
+    std::fs::rename(root.join("usr/local/etc/amavisd.conf"), &real).expect("moves");
+    std::os::unix::fs::symlink(&real, root.join("usr/local/etc/amavisd.conf")).expect("links");
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    let master = root.join("usr/local/etc/postfix/master.cf");
+    std::fs::set_permissions(&master, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let outcome = apply(&root, &["--concurrency", "6"]);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    assert!(outcome.stdout.contains("(a symlink; its target"), "{}", outcome.stdout);
+    let link = std::fs::symlink_metadata(root.join("usr/local/etc/amavisd.conf")).expect("stat");
+    assert!(link.file_type().is_symlink(), "the symlink stays a symlink");
+    assert!(std::fs::read_to_string(&real).expect("reads").contains("$max_servers = 6;"));
+    assert_eq!(std::fs::metadata(&real).expect("stat").permissions().mode() & 0o7777, 0o640);
+    assert_eq!(std::fs::metadata(&master).expect("stat").permissions().mode() & 0o7777, 0o600);
+}
