@@ -6,3 +6,4 @@ mod check_fixtures;
 mod cli_errors;
 mod cli_plan;
 mod postfix_oracle;
+mod web;

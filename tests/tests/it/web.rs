@@ -1,0 +1,296 @@
+//! The web calculator in a real headless Chromium over WebDriver (chromedriver), against the
+//! built `dist/` served on 127.0.0.1: what it shows equals what the CLI prints.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use amavis_tune_tests::{in_ci, oracle, workspace_root};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+/// Builds the site once per test run into `target/web-test-dist` (not the user's `dist/`).
+fn site() -> Option<&'static Path> {
+    static SITE: OnceLock<Option<PathBuf>> = OnceLock::new();
+    SITE.get_or_init(|| {
+        let out = workspace_root().join("target/web-test-dist");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let output = Command::new(cargo)
+            .args(["run", "--quiet", "-p", "amavis-tune-tests", "--bin", "build-web", "--"])
+            .arg(&out)
+            .current_dir(workspace_root())
+            .output()
+            .expect("cargo runs");
+        if !output.status.success() {
+            let message = String::from_utf8_lossy(&output.stderr).into_owned();
+            assert!(!in_ci(), "building the web calculator failed under CI=true: {message}");
+            eprintln!("SKIPPED: the web calculator could not be built ({message}); browser tests did not run");
+            return None;
+        }
+        Some(out)
+    })
+    .as_deref()
+}
+
+/// A static file server on 127.0.0.1 that records every path requested.
+struct Server {
+    address: String,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+fn serve(dir: &Path) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
+    let address = format!("http://{}", listener.local_addr().expect("address"));
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let dir = dir.to_path_buf();
+    let log = requests.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let dir = dir.clone();
+            let log = log.clone();
+            std::thread::spawn(move || respond(stream, &dir, &log));
+        }
+    });
+    Server { address, requests }
+}
+
+fn respond(mut stream: TcpStream, dir: &Path, log: &Mutex<Vec<String>>) {
+    let mut reader = BufReader::new(stream.try_clone().expect("clones"));
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).map_or(true, |n| n == 0) || header == "\r\n" {
+            break;
+        }
+    }
+    let target = request_line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    log.lock().expect("log").push(target.clone());
+    let path = target.split('?').next().unwrap_or("/");
+    let file = if path == "/" { "index.html" } else { path.trim_start_matches('/') };
+    let full = dir.join(file);
+    let (status, body) = match (file.contains(".."), std::fs::read(&full)) {
+        (false, Ok(body)) => ("200 OK", body),
+        _ => ("404 Not Found", b"not found".to_vec()),
+    };
+    let kind = match full.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript",
+        Some("wasm") => "application/wasm",
+        Some("css") => "text/css",
+        _ => "application/octet-stream",
+    };
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(&body);
+}
+
+/// chromedriver and a headless Chromium, closed when dropped.
+struct Browser {
+    client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+async fn browser() -> Option<Browser> {
+    let chromedriver = oracle("chromedriver")?;
+    let chromium = oracle("chromium")?;
+    let port = TcpListener::bind("127.0.0.1:0").expect("binds").local_addr().expect("addr").port();
+    let driver = Command::new(chromedriver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let profile = tempfile::tempdir().expect("profile dir");
+    let capabilities = json!({
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-first-run", "--disable-dev-shm-usage", "--window-size=1280,1800",
+                     format!("--user-data-dir={}", profile.path().display())],
+        },
+        "goog:loggingPrefs": { "browser": "ALL" },
+    });
+    let capabilities = match capabilities {
+        Value::Object(map) => map,
+        _ => unreachable!("a JSON object"),
+    };
+    let mut last_error = String::new();
+    for _ in 0..50 {
+        match ClientBuilder::rustls()
+            .expect("TLS config")
+            .capabilities(capabilities.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => return Some(Browser { client, driver, _profile: profile }),
+            Err(error) => last_error = error.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("cannot start a WebDriver session: {last_error}");
+}
+
+async fn open(client: &Client, server: &Server, query: &str) {
+    client.goto(&format!("{}/?{query}", server.address)).await.expect("navigates");
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#result-n"))
+        .await
+        .expect("the calculator renders");
+}
+
+async fn js(client: &Client, script: &str) -> Value {
+    client.execute(script, vec![]).await.expect("script runs")
+}
+
+async fn snippets(client: &Client) -> Value {
+    js(client, "return Array.from(document.querySelectorAll('article.snippet')).map(a => ({path: a.querySelector('.path').textContent, content: a.querySelector('pre').textContent}));").await
+}
+
+fn cli_plan(args: &[&str]) -> Value {
+    let mut all = vec!["plan", "--format", "json"];
+    all.extend_from_slice(args);
+    let outcome = amavis_tune_tests::Run::new(all).run();
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    serde_json::from_str(&outcome.stdout).expect("valid JSON")
+}
+
+/// The same inputs as a query string and as CLI flags.
+const SAME_INPUTS: &[(&str, &[&str])] = &[
+    ("ram=8G&concurrency=10&os=debian", &["--ram", "8G", "--concurrency", "10", "--os", "debian"]),
+    (
+        "ram=4G&os=rhel&clamav=on&reload=off&method=main-cf&cpus=2",
+        &["--ram", "4G", "--os", "rhel", "--no-concurrent-reload", "--method", "main-cf", "--cpus", "2"],
+    ),
+    (
+        "ram=32G&concurrency=24&os=freebsd&clamav=off",
+        &["--ram", "32G", "--concurrency", "24", "--os", "freebsd", "--no-clamav"],
+    ),
+    (
+        "ram=6G&os=openbsd&per-child=150M&reserve=2G&headroom=5",
+        &["--ram", "6G", "--os", "openbsd", "--per-child", "150M", "--reserve", "2G", "--headroom", "5"],
+    ),
+    ("ram=2G&os=ubuntu", &["--ram", "2G", "--os", "ubuntu"]),
+];
+
+#[tokio::test(flavor = "current_thread")]
+async fn page_agrees_with_cli_and_reacts() {
+    let Some(site) = site() else { return };
+    let Some(browser) = browser().await else { return };
+    let server = serve(site);
+    let client = &browser.client;
+
+    for (query, flags) in SAME_INPUTS {
+        open(client, &server, query).await;
+        let cli = cli_plan(flags);
+        let page_snippets = snippets(client).await;
+        let cli_snippets: Vec<Value> = cli["snippets"]
+            .as_array()
+            .expect("snippets")
+            .iter()
+            .map(|s| json!({"path": s["path"], "content": s["content"]}))
+            .collect();
+        assert_eq!(page_snippets, Value::Array(cli_snippets), "{query}");
+        let n = client.find(Locator::Css("#result-n")).await.expect("n").text().await.expect("text");
+        assert_eq!(n, cli["max_servers"].to_string(), "{query}");
+        let warnings =
+            js(client, "return Array.from(document.querySelectorAll('#warnings li')).map(li => li.dataset.code);")
+                .await;
+        let cli_codes: Vec<Value> =
+            cli["warnings"].as_array().expect("warnings").iter().map(|w| w["code"].clone()).collect();
+        assert_eq!(warnings, Value::Array(cli_codes), "{query}");
+        let os = flags[flags.iter().position(|f| *f == "--os").expect("os") + 1];
+        let shot = client.screenshot().await.expect("screenshot");
+        let dir = workspace_root().join("target/web-screenshots");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(dir.join(format!("{os}.png")), shot).expect("writes the screenshot");
+    }
+
+    // Typing updates the output and the URL.
+    open(client, &server, "ram=8G&os=debian").await;
+    let ram = client.find(Locator::Css("#field-ram")).await.expect("ram field");
+    ram.clear().await.expect("clears");
+    ram.send_keys("32G").await.expect("types");
+    let safe_max = client.find(Locator::Css(".safe-max")).await.expect("safe max").text().await.expect("text");
+    assert_eq!(
+        safe_max,
+        format!("Safe maximum for this RAM: {}", cli_plan(&["--ram", "32G", "--os", "debian"])["safe_max"])
+    );
+    let concurrency = client.find(Locator::Css("#field-concurrency")).await.expect("field");
+    concurrency.send_keys("12").await.expect("types");
+    assert_eq!(client.find(Locator::Css("#result-n")).await.expect("n").text().await.expect("text"), "12");
+    let search = js(client, "return location.search;").await;
+    assert_eq!(search, "?ram=32G&concurrency=12&os=debian&clamav=on&method=master-cf");
+
+    // An invalid value shows an inline error at its field and the page keeps working.
+    ram.clear().await.expect("clears");
+    ram.send_keys("8Q").await.expect("types");
+    let error =
+        client.find(Locator::Css(".field.invalid .error")).await.expect("inline error").text().await.expect("text");
+    assert_eq!(error, "invalid size `8Q`: unknown unit `Q`");
+    assert_eq!(client.find(Locator::Css("#result-n")).await.expect("n").text().await.expect("text"), "12");
+    open(client, &server, "ram=8G&os=windows").await;
+    let error =
+        client.find(Locator::Css(".field.invalid .error")).await.expect("inline error").text().await.expect("text");
+    assert!(error.contains("invalid operating system `windows`"), "{error}");
+
+    // The copy button reaches the "copied" state only when the Clipboard API resolved.
+    open(client, &server, "ram=8G&concurrency=10&os=debian").await;
+    let button = client.find(Locator::Css("article.snippet button.copy")).await.expect("copy button");
+    button.click().await.expect("clicks");
+    client
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::Css("article.snippet button.copy.copied"))
+        .await
+        .expect("copied state");
+    let copied = client.execute_async("const done = arguments[arguments.length - 1]; navigator.clipboard.readText().then(done, e => done('error: ' + e));", vec![]).await.expect("reads");
+    if let Some(text) = copied.as_str().filter(|t| !t.starts_with("error: ")) {
+        assert_eq!(text, "$max_servers = 10;\n");
+    }
+
+    // No request leaves the page's origin and folder.
+    let resources =
+        js(client, "return performance.getEntriesByType('resource').map(e => e.name).concat([location.href]);").await;
+    for name in resources.as_array().expect("list") {
+        let name = name.as_str().expect("string");
+        assert!(name.starts_with(&server.address), "a request left the origin: {name}");
+    }
+    for path in server.requests.lock().expect("log").iter() {
+        assert!(!path.contains(".."), "{path}");
+    }
+    browser.client.clone().close().await.expect("closes");
+}
+
+/// The first-load transfer of the built site (every file, gzip -9) stays within the budget.
+#[test]
+fn size_budget() {
+    /// The hard budget for the first load, gzip -9 (README, "The web calculator").
+    const BUDGET_GZIP_BYTES: usize = 150_000;
+    let Some(site) = site() else { return };
+    let mut total = 0;
+    for entry in std::fs::read_dir(site).expect("lists dist") {
+        let path = entry.expect("entry").path();
+        let output = Command::new("gzip").arg("-9").arg("-c").arg(&path).output().expect("gzip runs");
+        total += output.stdout.len();
+    }
+    assert!(total <= BUDGET_GZIP_BYTES, "the site is {total} bytes gzipped, over the {BUDGET_GZIP_BYTES} budget");
+}

@@ -1,0 +1,80 @@
+//! The few browser APIs the page uses: the URL query, localStorage, the clipboard. Each degrades
+//! to doing nothing where the API is missing (server-side rendering, a locked-down browser).
+
+use wasm_bindgen::JsCast;
+
+const STORAGE_KEY: &str = "amavis-tune.query";
+
+/// The browser window; none when rendering natively (server-side rendering, tests), where
+/// wasm-bindgen's imports cannot be called.
+fn window() -> Option<web_sys::Window> {
+    if cfg!(target_arch = "wasm32") { web_sys::window() } else { None }
+}
+
+/// The current query string, without `?`.
+pub(crate) fn query() -> String {
+    window().and_then(|w| w.location().search().ok()).unwrap_or_default().trim_start_matches('?').to_owned()
+}
+
+/// Replaces the query string without reloading or adding a history entry, and remembers it.
+pub(crate) fn set_query(query: &str) {
+    let Some(window) = window() else { return };
+    let path = window.location().pathname().unwrap_or_default();
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("{path}?{query}")));
+    }
+    if let Ok(Some(storage)) = window.local_storage() {
+        let _ = storage.set_item(STORAGE_KEY, query);
+    }
+}
+
+/// The query string saved by an earlier visit (used only when the URL has none).
+pub(crate) fn saved_query() -> Option<String> {
+    window()?.local_storage().ok()??.get_item(STORAGE_KEY).ok()?
+}
+
+/// The page's address without its query (for the "copy link" button).
+pub(crate) fn page_address() -> String {
+    let Some(location) = window().map(|w| w.location()) else { return String::new() };
+    format!("{}{}", location.origin().unwrap_or_default(), location.pathname().unwrap_or_default())
+}
+
+/// Copies `text`: the Clipboard API where there is one, else a selected hidden textarea and
+/// `execCommand("copy")`. Calls `done(true)` when the text was copied.
+pub(crate) fn copy(text: String, done: impl FnOnce(bool) + 'static) {
+    let Some(window) = window() else { return done(false) };
+    // `navigator.clipboard` is missing outside secure contexts: look before using it.
+    let clipboard = js_sys::Reflect::get(&window.navigator(), &"clipboard".into()).ok().filter(|c| !c.is_undefined());
+    if clipboard.is_some() {
+        let promise = window.navigator().clipboard().write_text(&text);
+        wasm_bindgen_futures::spawn_local(async move {
+            match wasm_bindgen_futures::JsFuture::from(promise).await {
+                Ok(_) => done(true),
+                Err(_) => done(copy_with_textarea(&text)),
+            }
+        });
+    } else {
+        done(copy_with_textarea(&text));
+    }
+}
+
+fn copy_with_textarea(text: &str) -> bool {
+    let Some(document) = window().and_then(|w| w.document()) else { return false };
+    let Ok(element) = document.create_element("textarea") else { return false };
+    let Ok(area) = element.dyn_into::<web_sys::HtmlTextAreaElement>() else { return false };
+    area.set_value(text);
+    // A class, not a style attribute: the page's Content-Security-Policy forbids inline styles.
+    area.set_class_name("amavis-tune-offscreen");
+    let Some(body) = document.body() else { return false };
+    if body.append_child(&area).is_err() {
+        return false;
+    }
+    area.select();
+    let copied = document.dyn_ref::<web_sys::HtmlDocument>().and_then(|d| d.exec_command("copy").ok()).unwrap_or(false);
+    area.remove();
+    copied
+}
+
+pub(crate) fn element_by_id(id: &str) -> Option<web_sys::Element> {
+    window()?.document()?.get_element_by_id(id)
+}

@@ -1,0 +1,14 @@
+//! One function component per file.
+
+pub(crate) mod app;
+pub(crate) mod budget_chart;
+pub(crate) mod copy_button;
+pub(crate) mod footer;
+pub(crate) mod form_panel;
+pub(crate) mod snippet_card;
+pub(crate) mod steps_list;
+pub(crate) mod summary;
+pub(crate) mod text_field;
+
+#[cfg(test)]
+mod ssr_tests;

@@ -1,0 +1,53 @@
+use std::rc::Rc;
+
+use amavis_tune_core::plan;
+use yew::prelude::*;
+
+use super::budget_chart::BudgetChart;
+use super::copy_button::CopyButton;
+use super::footer::Footer;
+use super::form_panel::FormPanel;
+use super::snippet_card::SnippetCard;
+use super::steps_list::StepsList;
+use super::summary::Summary;
+use crate::browser;
+use crate::query::{from_query, to_query};
+use crate::state::Form;
+
+/// The calculator: the form on one side, the plan core computes on the other.
+#[component]
+pub fn App() -> Html {
+    // The URL first; localStorage only when the URL names nothing.
+    let initial = use_memo((), |()| {
+        let query = browser::query();
+        let query = if query.is_empty() { browser::saved_query().unwrap_or_default() } else { query };
+        from_query(&query)
+    });
+    let form = {
+        let initial = initial.clone();
+        use_reducer(move || initial.0.clone())
+    };
+    use_effect_with((*form).clone(), |form: &Form| browser::set_query(&to_query(form)));
+    let (inputs, errors) = crate::inputs::inputs(&form);
+    let plan = Rc::new(plan(&inputs));
+    let link = format!("{}?{}", browser::page_address(), to_query(&form));
+    html! {
+        <div class="amavis-tune">
+            <header>
+                <h1>{ "amavis-tune" }</h1>
+                <p class="lead">{ "Match amavisd's $max_servers and Postfix's maxproc to your server's RAM." }</p>
+                <CopyButton text={AttrValue::from(link)} label={AttrValue::from("link to this result")} caption={AttrValue::from("Copy link")} />
+            </header>
+            <div class="columns">
+                <FormPanel form={(*form).clone()} dispatch={form.dispatcher()} errors={Rc::new(errors)} url_errors={Rc::new(initial.1.clone())} />
+                <main class="output" aria-live="polite">
+                    <Summary plan={plan.clone()} />
+                    <BudgetChart plan={plan.clone()} />
+                    { for plan.snippets.iter().map(|snippet| html! { <SnippetCard snippet={snippet.clone()} /> }) }
+                    <StepsList steps={plan.steps.clone()} note={plan.lowering_note} />
+                </main>
+            </div>
+            <Footer />
+        </div>
+    }
+}

@@ -1,0 +1,81 @@
+use std::rc::Rc;
+
+use amavis_tune_core::Plan;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub(crate) struct Props {
+    pub(crate) plan: Rc<Plan>,
+}
+
+/// The memory budget as one stacked SVG bar (each consumer, then what is free), with the safe
+/// maximum marked, and the figures as a table for screen readers and copying.
+#[component]
+pub(crate) fn BudgetChart(props: &Props) -> Html {
+    let budget = &props.plan.budget;
+    // The bar spans the larger of RAM and what is required, so an overflow is visible.
+    let scale = budget.total.0.max(budget.required.0).max(1) as f64;
+    let width = |mib: u64| mib as f64 / scale * 1000.0;
+    let mut x = 0.0;
+    let segments: Vec<Html> = budget
+        .consumers
+        .iter()
+        .enumerate()
+        .map(|(index, consumer)| {
+            let w = width(consumer.mib.0);
+            let rect = html! {
+                <rect x={format!("{x:.1}")} y="0" width={format!("{w:.1}")} height="40" class={format!("c{index} {}", consumer.id)}>
+                    <title>{ format!("{}: {} MiB", consumer.label, consumer.mib.0) }</title>
+                </rect>
+            };
+            x += w;
+            rect
+        })
+        .collect();
+    let plan = &props.plan;
+    let per_child = plan.assumptions.per_child.0;
+    let children = u64::from(plan.concurrency.get());
+    // Where the children segment would end at the safe maximum.
+    let before_children: u64 =
+        budget.consumers.iter().take_while(|c| c.id != "amavisd-children").map(|c| c.mib.0).sum();
+    let safe_end = width(before_children + plan.safe_max.saturating_mul(per_child).min(budget.total.0));
+    let ram_end = width(budget.total.0);
+    html! {
+        <section class="card budget" aria-label="Memory budget">
+            <h2>{ format!("Memory budget: {} of {} MiB", budget.required.0, budget.total.0) }</h2>
+            <svg viewBox="0 0 1000 60" role="img" aria-label={format!("{} MiB required of {} MiB", budget.required.0, budget.total.0)} preserveAspectRatio="none">
+                <rect x="0" y="0" width={format!("{ram_end:.1}")} height="40" class="ram" />
+                { for segments }
+                <line x1={format!("{safe_end:.1}")} x2={format!("{safe_end:.1}")} y1="0" y2="52" class="safe-max" />
+                <text x={format!("{:.1}", safe_end.min(990.0))} y="59" class="safe-max-label" text-anchor="end">{ format!("safe max {}", plan.safe_max) }</text>
+            </svg>
+            <table>
+                <tbody>
+                    { for budget.consumers.iter().map(|c| html! {
+                        <tr><th scope="row">{ c.label.clone() }</th><td>{ format!("{} MiB", c.mib.0) }</td><td>{ if c.origin == amavis_tune_core::Origin::Override { "override" } else { "default" } }</td></tr>
+                    }) }
+                    <tr class={classes!(if budget.fits { "free" } else { "short" })}>
+                        <th scope="row">{ if budget.fits { "free" } else { "short by" } }</th>
+                        <td>{ format!("{} MiB", budget.free_mib.unsigned_abs()) }</td><td></td>
+                    </tr>
+                </tbody>
+            </table>
+            <p class="note">{ format!("{children} children x {per_child} MiB. ") }{ clamd_note(plan) }</p>
+        </section>
+    }
+}
+
+fn clamd_note(plan: &Plan) -> String {
+    let budget = &plan.budget;
+    match budget.clamd_mode {
+        amavis_tune_core::ClamdMode::ConcurrentReload => format!(
+            "clamd is budgeted at its concurrent-reload peak ({} MiB); without concurrent reload it peaks at {} MiB.",
+            budget.clamd_peak_concurrent.0, budget.clamd_peak_single.0
+        ),
+        amavis_tune_core::ClamdMode::Single => format!(
+            "clamd is budgeted without concurrent reload ({} MiB); with it, it would peak at {} MiB.",
+            budget.clamd_peak_single.0, budget.clamd_peak_concurrent.0
+        ),
+        amavis_tune_core::ClamdMode::Off => "No ClamAV.".to_owned(),
+    }
+}

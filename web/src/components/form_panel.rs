@@ -1,0 +1,102 @@
+use std::rc::Rc;
+
+use amavis_tune_core::{Os, PostfixMethod};
+use yew::prelude::*;
+
+use super::text_field::TextInput;
+use crate::state::{Action, Form, TextField};
+
+#[derive(Properties, PartialEq)]
+pub(crate) struct Props {
+    pub(crate) form: Form,
+    pub(crate) dispatch: UseReducerDispatcher<Form>,
+    pub(crate) errors: Rc<Vec<(TextField, String)>>,
+    pub(crate) url_errors: Rc<Vec<(String, String)>>,
+}
+
+/// The inputs: RAM, concurrency, OS, ClamAV, method, CPUs, and the memory assumptions.
+#[component]
+pub(crate) fn FormPanel(props: &Props) -> Html {
+    let form = &props.form;
+    let error =
+        |field: TextField| props.errors.iter().find(|(f, _)| *f == field).map(|(_, m)| AttrValue::from(m.clone()));
+    let url_error = |key: &str| props.url_errors.iter().find(|(k, _)| k == key).map(|(_, m)| m.clone());
+    let text = |field: TextField, label: &'static str, placeholder: &'static str, hint: &'static str| {
+        html! {
+            <TextInput field={field} label={label} value={AttrValue::from(field.get(form).to_owned())}
+                placeholder={placeholder} hint={hint} error={error(field)} dispatch={props.dispatch.clone()} />
+        }
+    };
+    let on_os = {
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |event: Event| {
+            let select: web_sys::HtmlSelectElement = event.target_unchecked_into();
+            if let Ok(os) = select.value().parse::<Os>() {
+                dispatch.dispatch(Action::Os(os));
+            }
+        })
+    };
+    let on_method = {
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |event: Event| {
+            let select: web_sys::HtmlSelectElement = event.target_unchecked_into();
+            let method = if select.value() == "main-cf" { PostfixMethod::MainCf } else { PostfixMethod::MasterCf };
+            dispatch.dispatch(Action::Method(method));
+        })
+    };
+    let checkbox = |action: fn(bool) -> Action| {
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |event: Event| {
+            let input: web_sys::HtmlInputElement = event.target_unchecked_into();
+            dispatch.dispatch(action(input.checked()));
+        })
+    };
+    let slider = {
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |event: InputEvent| {
+            let input: web_sys::HtmlInputElement = event.target_unchecked_into();
+            dispatch.dispatch(Action::Text(TextField::Concurrency, input.value()));
+        })
+    };
+    let slider_value = form.concurrency.trim().parse::<u32>().unwrap_or(0).clamp(2, 50).to_string();
+    html! {
+        <form class="inputs" onsubmit={Callback::from(|e: SubmitEvent| e.prevent_default())} aria-label="Server">
+            { text(TextField::Ram, "RAM", "8G", "8G, 8192M, 4.5G (binary units)") }
+            { text(TextField::Concurrency, "Concurrency (children)", "recommend", "Leave empty for a recommendation") }
+            <input type="range" min="2" max="50" value={slider_value} oninput={slider} aria-label="Concurrency slider" />
+            <div class={classes!("field", url_error("os").is_some().then_some("invalid"))}>
+                <label for="field-os">{ "Operating system" }</label>
+                <select id="field-os" onchange={on_os}>
+                    { for Os::ALL.iter().map(|os| html! { <option value={os.name()} selected={*os == form.os}>{ os.name() }</option> }) }
+                </select>
+                if let Some(message) = url_error("os") { <p class="error" role="alert">{ format!("Ignored from the link: {message}") }</p> }
+            </div>
+            <div class="field checkbox">
+                <input id="field-clamav" type="checkbox" checked={form.clamav} onchange={checkbox(Action::ClamAv)} />
+                <label for="field-clamav">{ "ClamAV (clamd) runs on this server" }</label>
+            </div>
+            <div class="field checkbox">
+                <input id="field-reload" type="checkbox" checked={form.concurrent_reload} disabled={!form.clamav} onchange={checkbox(Action::ConcurrentReload)} />
+                <label for="field-reload">{ "clamd reloads its database concurrently (ConcurrentDatabaseReload yes)" }</label>
+            </div>
+            if let Some(message) = url_error("clamav").or_else(|| url_error("reload")) { <p class="error" role="alert">{ format!("Ignored from the link: {message}") }</p> }
+            <div class={classes!("field", url_error("method").is_some().then_some("invalid"))}>
+                <label for="field-method">{ "Postfix method" }</label>
+                <select id="field-method" onchange={on_method}>
+                    <option value="master-cf" selected={form.method == PostfixMethod::MasterCf}>{ "master.cf maxproc" }</option>
+                    <option value="main-cf" selected={form.method == PostfixMethod::MainCf}>{ "main.cf destination concurrency limit" }</option>
+                </select>
+                if let Some(message) = url_error("method") { <p class="error" role="alert">{ format!("Ignored from the link: {message}") }</p> }
+            </div>
+            { text(TextField::Cpus, "CPUs", "unknown", "Bounds the recommendation at 3 per CPU") }
+            <details>
+                <summary>{ "Memory assumptions" }</summary>
+                { text(TextField::PerChild, "Per amavisd child", "100M", "") }
+                { text(TextField::Clamd, "clamd", "1536M", "Doubled during a concurrent reload") }
+                { text(TextField::AmavisdParent, "amavisd parent", "128M", "") }
+                { text(TextField::Reserve, "Rest of the system", "1024M", "") }
+                { text(TextField::Headroom, "Headroom (%)", "10", "") }
+            </details>
+        </form>
+    }
+}

@@ -1,0 +1,32 @@
+use amavis_tune_core::Step;
+use yew::prelude::*;
+
+use super::copy_button::CopyButton;
+
+#[derive(Properties, PartialEq)]
+pub(crate) struct Props {
+    pub(crate) steps: Vec<Step>,
+    pub(crate) note: &'static str,
+}
+
+/// The commands that make the plan live, in order, each copyable.
+#[component]
+pub(crate) fn StepsList(props: &Props) -> Html {
+    html! {
+        <section class="card steps" aria-label="Steps">
+            <h2>{ "Steps" }</h2>
+            <ol>
+                { for props.steps.iter().map(|step| html! {
+                    <li>
+                        <span>{ step.description.clone() }</span>
+                        <div class="command-line">
+                            <code>{ step.command.clone() }</code>
+                            <CopyButton text={AttrValue::from(step.command.clone())} label={AttrValue::from(step.command.clone())} />
+                        </div>
+                    </li>
+                }) }
+            </ol>
+            <p class="note">{ props.note }</p>
+        </section>
+    }
+}

@@ -1,0 +1,3 @@
+fn main() {
+    amavis_tune_web::mount();
+}

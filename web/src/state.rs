@@ -1,0 +1,136 @@
+//! The calculator's state: the form as typed, and the actions that change it.
+
+use std::rc::Rc;
+
+use amavis_tune_core::{Os, PostfixMethod};
+use yew::Reducible;
+
+/// Every input as the user typed it (strings for the free fields, so an invalid value can be
+/// shown and corrected in place).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Form {
+    pub ram: String,
+    /// Empty: recommend one.
+    pub concurrency: String,
+    pub os: Os,
+    pub clamav: bool,
+    pub concurrent_reload: bool,
+    pub method: PostfixMethod,
+    pub cpus: String,
+    pub per_child: String,
+    pub clamd: String,
+    pub amavisd_parent: String,
+    pub reserve: String,
+    pub headroom: String,
+}
+
+impl Default for Form {
+    /// 8 GiB, Debian, ClamAV on with concurrent reload, master.cf method: a common small server.
+    fn default() -> Form {
+        Form {
+            ram: "8G".to_owned(),
+            concurrency: String::new(),
+            os: Os::Debian,
+            clamav: true,
+            concurrent_reload: true,
+            method: PostfixMethod::MasterCf,
+            cpus: String::new(),
+            per_child: String::new(),
+            clamd: String::new(),
+            amavisd_parent: String::new(),
+            reserve: String::new(),
+            headroom: String::new(),
+        }
+    }
+}
+
+/// The free-text fields, named as in the URL query and the CLI flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextField {
+    Ram,
+    Concurrency,
+    Cpus,
+    PerChild,
+    Clamd,
+    AmavisdParent,
+    Reserve,
+    Headroom,
+}
+
+impl TextField {
+    pub const ALL: [TextField; 8] = [
+        TextField::Ram,
+        TextField::Concurrency,
+        TextField::Cpus,
+        TextField::PerChild,
+        TextField::Clamd,
+        TextField::AmavisdParent,
+        TextField::Reserve,
+        TextField::Headroom,
+    ];
+
+    /// The query-string key, the same as the CLI flag without `--`.
+    pub fn key(self) -> &'static str {
+        match self {
+            TextField::Ram => "ram",
+            TextField::Concurrency => "concurrency",
+            TextField::Cpus => "cpus",
+            TextField::PerChild => "per-child",
+            TextField::Clamd => "clamd",
+            TextField::AmavisdParent => "amavisd-parent",
+            TextField::Reserve => "reserve",
+            TextField::Headroom => "headroom",
+        }
+    }
+
+    pub fn get(self, form: &Form) -> &str {
+        match self {
+            TextField::Ram => &form.ram,
+            TextField::Concurrency => &form.concurrency,
+            TextField::Cpus => &form.cpus,
+            TextField::PerChild => &form.per_child,
+            TextField::Clamd => &form.clamd,
+            TextField::AmavisdParent => &form.amavisd_parent,
+            TextField::Reserve => &form.reserve,
+            TextField::Headroom => &form.headroom,
+        }
+    }
+
+    pub fn set(self, form: &mut Form, value: String) {
+        match self {
+            TextField::Ram => form.ram = value,
+            TextField::Concurrency => form.concurrency = value,
+            TextField::Cpus => form.cpus = value,
+            TextField::PerChild => form.per_child = value,
+            TextField::Clamd => form.clamd = value,
+            TextField::AmavisdParent => form.amavisd_parent = value,
+            TextField::Reserve => form.reserve = value,
+            TextField::Headroom => form.headroom = value,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Text(TextField, String),
+    Os(Os),
+    ClamAv(bool),
+    ConcurrentReload(bool),
+    Method(PostfixMethod),
+}
+
+impl Reducible for Form {
+    type Action = Action;
+
+    fn reduce(self: Rc<Form>, action: Action) -> Rc<Form> {
+        let mut form = (*self).clone();
+        match action {
+            Action::Text(field, value) => field.set(&mut form, value),
+            Action::Os(os) => form.os = os,
+            Action::ClamAv(on) => form.clamav = on,
+            Action::ConcurrentReload(on) => form.concurrent_reload = on,
+            Action::Method(method) => form.method = method,
+        }
+        Rc::new(form)
+    }
+}
