@@ -20,8 +20,10 @@ pub(crate) fn query() -> String {
 pub(crate) fn set_query(query: &str) {
     let Some(window) = window() else { return };
     let path = window.location().pathname().unwrap_or_default();
+    let hash = window.location().hash().unwrap_or_default();
     if let Ok(history) = window.history() {
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("{path}?{query}")));
+        let _ =
+            history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("{path}?{query}{hash}")));
     }
     if let Ok(Some(storage)) = window.local_storage() {
         let _ = storage.set_item(STORAGE_KEY, query);
@@ -77,4 +79,46 @@ fn copy_with_textarea(text: &str) -> bool {
 
 pub(crate) fn element_by_id(id: &str) -> Option<web_sys::Element> {
     window()?.document()?.get_element_by_id(id)
+}
+
+/// Reads a file the user picked, locally (nothing is uploaded), and hands its text to `done`.
+pub(crate) fn read_file(file: web_sys::File, done: impl FnOnce(String) + 'static) {
+    let promise = file.text();
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Ok(text) = wasm_bindgen_futures::JsFuture::from(promise).await {
+            done(text.as_string().unwrap_or_default());
+        }
+    });
+}
+
+/// Offers `text` as a download named `name`.
+pub(crate) fn download(name: &str, text: &str) {
+    let Some(document) = window().and_then(|w| w.document()) else { return };
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/plain");
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+    if let Ok(anchor) =
+        document.create_element("a").and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().map_err(Into::into))
+    {
+        anchor.set_href(&url);
+        anchor.set_download(name);
+        anchor.click();
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+/// The URL fragment (`#check` selects the check view).
+pub(crate) fn hash() -> String {
+    window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
+}
+
+pub(crate) fn set_hash(hash: &str) {
+    let Some(window) = window() else { return };
+    let location = window.location();
+    let url = format!("{}{}{}", location.pathname().unwrap_or_default(), location.search().unwrap_or_default(), hash);
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
 }

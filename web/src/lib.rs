@@ -6,6 +6,7 @@
 mod browser;
 mod components;
 pub mod inputs;
+pub mod line_diff;
 pub mod query;
 pub mod state;
 

@@ -72,10 +72,19 @@ fn main() -> anyhow::Result<()> {
     std::fs::write(out.join(&css_name), css)?;
     std::fs::write(out.join(&loader_name), loader)?;
     std::fs::write(out.join("index.html"), html)?;
+    // The example documentation page that embeds the calculator.
+    let example = std::fs::read_to_string(root.join("web/example/index.html"))?
+        .replace("{{css}}", &css_name)
+        .replace("{{script}}", &loader_name);
+    std::fs::create_dir_all(out.join("example"))?;
+    std::fs::write(out.join("example/index.html"), example)?;
+    std::fs::copy(root.join("web/example/docs.css"), out.join("example/docs.css"))?;
     std::fs::remove_dir_all(&staging)?;
     for entry in std::fs::read_dir(&out)? {
         let entry = entry?;
-        println!("{:>9} {}", entry.metadata()?.len(), entry.file_name().to_string_lossy());
+        if entry.file_type()?.is_file() {
+            println!("{:>9} {}", entry.metadata()?.len(), entry.file_name().to_string_lossy());
+        }
     }
     println!("built {}", out.display());
     Ok(())

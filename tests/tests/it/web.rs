@@ -72,8 +72,8 @@ fn respond(mut stream: TcpStream, dir: &Path, log: &Mutex<Vec<String>>) {
     let target = request_line.split_whitespace().nth(1).unwrap_or("/").to_owned();
     log.lock().expect("log").push(target.clone());
     let path = target.split('?').next().unwrap_or("/");
-    let file = if path == "/" { "index.html" } else { path.trim_start_matches('/') };
-    let full = dir.join(file);
+    let file = format!("{}{}", path.trim_start_matches('/'), if path.ends_with('/') { "index.html" } else { "" });
+    let full = dir.join(&file);
     let (status, body) = match (file.contains(".."), std::fs::read(&full)) {
         (false, Ok(body)) => ("200 OK", body),
         _ => ("404 Not Found", b"not found".to_vec()),
@@ -289,8 +289,140 @@ fn size_budget() {
     let mut total = 0;
     for entry in std::fs::read_dir(site).expect("lists dist") {
         let path = entry.expect("entry").path();
+        if path.is_dir() {
+            // The example documentation page is not part of the calculator's first load.
+            continue;
+        }
         let output = Command::new("gzip").arg("-9").arg("-c").arg(&path).output().expect("gzip runs");
         total += output.stdout.len();
     }
     assert!(total <= BUDGET_GZIP_BYTES, "the site is {total} bytes gzipped, over the {BUDGET_GZIP_BYTES} budget");
+}
+
+/// Pastes text into a text area the way a person's paste does (value, then an input event).
+async fn paste(client: &Client, id: &str, text: &str) {
+    client
+        .execute(
+            "const el = document.getElementById(arguments[0]); el.value = arguments[1]; el.dispatchEvent(new Event('input', {bubbles: true}));",
+            vec![json!(id), json!(text)],
+        )
+        .await
+        .expect("pastes");
+}
+
+/// Check fixtures as three files: master.cf, main.cf and the amavisd file that sets $max_servers.
+const CHECK_FIXTURES: &[(&str, &str, &str)] = &[
+    ("debian-match", "etc/postfix", "etc/amavis/conf.d/50-user"),
+    ("debian-later-file-wins", "etc/postfix", "etc/amavis/conf.d/61-dms_auto_generated"),
+    ("freebsd-mismatch", "usr/local/etc/postfix", "usr/local/etc/amavisd.conf"),
+    ("openbsd-reinjection", "etc/postfix", "etc/amavisd.conf"),
+    ("rhel-main-cf-limit", "etc/postfix", "etc/amavisd/amavisd.conf"),
+    ("ubuntu-iredmail", "etc/postfix", "etc/amavis/conf.d/50-user"),
+];
+
+#[tokio::test(flavor = "current_thread")]
+async fn check_view_agrees_with_cli_check_and_apply() {
+    let Some(site) = site() else { return };
+    let Some(browser) = browser().await else { return };
+    let server = serve(site);
+    let client = &browser.client;
+    let trees = workspace_root().join("tests/fixtures/trees");
+    for (tree, postfix, amavis) in CHECK_FIXTURES {
+        // The same three files, under the same names, for the CLI.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let name = Path::new(amavis).file_name().expect("name").to_string_lossy().into_owned();
+        let master = std::fs::read_to_string(trees.join(tree).join(postfix).join("master.cf")).expect("reads");
+        let main = std::fs::read_to_string(trees.join(tree).join(postfix).join("main.cf")).expect("reads");
+        let conf = std::fs::read_to_string(trees.join(tree).join(amavis)).expect("reads");
+        std::fs::write(dir.path().join("master.cf"), &master).expect("writes");
+        std::fs::write(dir.path().join("main.cf"), &main).expect("writes");
+        std::fs::write(dir.path().join(&name), &conf).expect("writes");
+        let files = ["--master-cf", "master.cf", "--main-cf", "main.cf", "--amavis-conf", name.as_str()];
+        let mut args = vec!["check", "--format", "json"];
+        args.extend_from_slice(&files);
+        let cli = amavis_tune_tests::Run::new(args).current_dir(dir.path()).run();
+        let cli: Value = serde_json::from_str(&cli.stdout).expect("valid JSON");
+
+        client.goto(&format!("{}/#check", server.address)).await.expect("navigates");
+        client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("#paste-master-cf"))
+            .await
+            .expect("check view");
+        js(client, &format!("document.getElementById('paste-amavis-name').value = {:?}; document.getElementById('paste-amavis-name').dispatchEvent(new Event('input', {{bubbles: true}}));", name)).await;
+        paste(client, "paste-master-cf", &master).await;
+        paste(client, "paste-main-cf", &main).await;
+        paste(client, "paste-amavis", &conf).await;
+        let page = js(client, "return {status: document.getElementById('check-status').dataset.status, amavis: document.getElementById('check-amavis').textContent, postfix: document.getElementById('check-postfix').textContent, findings: Array.from(document.querySelectorAll('#findings li')).map(li => [li.dataset.code, li.querySelector('.message').textContent])};").await;
+        assert_eq!(page["status"], cli["status"], "{tree}");
+        assert_eq!(page["amavis"], cli["amavis"]["max_servers"].to_string(), "{tree}");
+        assert_eq!(page["postfix"], cli["postfix"]["effective"].to_string(), "{tree}");
+        let cli_findings: Vec<Value> =
+            cli["findings"].as_array().expect("findings").iter().map(|f| json!([f["code"], f["message"]])).collect();
+        assert_eq!(page["findings"], Value::Array(cli_findings), "{tree}");
+
+        // Patch to 9 in the page; apply 9 with the CLI; the files must be the same.
+        paste(client, "patch-n", "9").await;
+        let patched = js(client, "return Array.from(document.querySelectorAll('article.patched')).map(a => [a.dataset.path, a.querySelector('.new-text').textContent]);").await;
+        let mut args = vec!["apply", "--concurrency", "9", "--ram", "64G", "--no-backup"];
+        args.extend_from_slice(&files);
+        let applied = amavis_tune_tests::Run::new(args).current_dir(dir.path()).run();
+        assert_eq!(applied.code, 0, "{tree}: {}", applied.stderr);
+        let patched = patched.as_array().expect("list");
+        assert!(!patched.is_empty(), "{tree}: the page patched nothing");
+        for file in patched {
+            let path = file[0].as_str().expect("path");
+            let on_disk = std::fs::read_to_string(dir.path().join(path)).expect("reads");
+            assert_eq!(file[1].as_str(), Some(on_disk.as_str()), "{tree}: {path}");
+        }
+    }
+
+    // Pasted text is shown as text, never interpreted as HTML.
+    client.goto(&format!("{}/#check", server.address)).await.expect("navigates");
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#paste-master-cf"))
+        .await
+        .expect("check view");
+    let payload = "# <script>window.__xss = 1</script><img src=x onerror=\"window.__xss = 2\">\nsmtp-amavis unix - - n - 2 smtp\n";
+    paste(client, "paste-master-cf", payload).await;
+    paste(client, "paste-main-cf", "content_filter = smtp-amavis:[127.0.0.1]:10024\n").await;
+    paste(client, "paste-amavis", "$max_servers = 2; # <img src=y onerror=\"window.__xss = 3\">\n1;\n").await;
+    paste(client, "patch-n", "4").await;
+    let result = js(client, "return {xss: window.__xss === undefined ? null : window.__xss, images: document.querySelectorAll('.amavis-tune img, .amavis-tune script').length, shown: Array.from(document.querySelectorAll('article.patched .new-text')).map(e => e.textContent).join('')};").await;
+    assert_eq!(result["xss"], Value::Null);
+    assert_eq!(result["images"], 0);
+    assert!(result["shown"].as_str().is_some_and(|t| t.contains("<script>window.__xss = 1</script>")), "{result}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn embedded_in_a_documentation_page() {
+    let Some(site) = site() else { return };
+    let Some(browser) = browser().await else { return };
+    let server = serve(site);
+    let client = &browser.client;
+    client.goto(&format!("{}/example/?ram=16G&concurrency=8&os=ubuntu", server.address)).await.expect("navigates");
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#amavis-tune #result-n"))
+        .await
+        .expect("the calculator renders inside the host element");
+    let page = js(client, "window.__violations = []; document.addEventListener('securitypolicyviolation', e => window.__violations.push(e.violatedDirective)); return {title: document.getElementById('host-title').textContent, prose: getComputedStyle(document.getElementById('host-prose')).fontFamily, after: document.getElementById('host-after').textContent, inside: document.querySelector('#amavis-tune > .amavis-tune') !== null, n: document.getElementById('result-n').textContent, button: getComputedStyle(document.querySelector('.amavis-tune button.copy')).backgroundColor, bodyChildren: document.body.children.length};").await;
+    assert_eq!(page["title"], "Process more (or fewer) emails concurrently");
+    assert!(page["prose"].as_str().is_some_and(|f| f.contains("Georgia")), "the host's own style is untouched: {page}");
+    assert_eq!(page["after"], "After changing the files, restart amavisd first, then reload Postfix.");
+    assert_eq!(page["inside"], true);
+    assert_eq!(page["n"], "8");
+    assert_ne!(page["button"], "rgb(255, 105, 180)", "the host's button rule does not reach the calculator");
+    assert_eq!(page["bodyChildren"], 2, "nothing was added to the host's body");
+    // Exercise the page, then read the CSP violations it raised.
+    let ram = client.find(Locator::Css("#field-ram")).await.expect("ram");
+    ram.send_keys("0").await.expect("types");
+    client.find(Locator::Css("#tab-check")).await.expect("tab").click().await.expect("clicks");
+    client.find(Locator::Css("#tab-calculator")).await.expect("tab").click().await.expect("clicks");
+    let violations = js(client, "return window.__violations;").await;
+    assert_eq!(violations, json!([]), "Content-Security-Policy violations");
 }

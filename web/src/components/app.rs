@@ -4,6 +4,7 @@ use amavis_tune_core::plan;
 use yew::prelude::*;
 
 use super::budget_chart::BudgetChart;
+use super::check_view::CheckView;
 use super::copy_button::CopyButton;
 use super::footer::Footer;
 use super::form_panel::FormPanel;
@@ -31,6 +32,16 @@ pub fn App() -> Html {
     let (inputs, errors) = crate::inputs::inputs(&form);
     let plan = Rc::new(plan(&inputs));
     let link = format!("{}?{}", browser::page_address(), to_query(&form));
+    let view = use_state(|| browser::hash() == "#check");
+    let tab = |check: bool, label: &'static str, id: &'static str| {
+        let view = view.clone();
+        let selected = *view == check;
+        let onclick = Callback::from(move |_| {
+            browser::set_hash(if check { "#check" } else { "" });
+            view.set(check);
+        });
+        html! { <button type="button" role="tab" id={id} class={classes!("tab", selected.then_some("selected"))} aria-selected={selected.to_string()} {onclick}>{ label }</button> }
+    };
     html! {
         <div class="amavis-tune">
             <header>
@@ -38,6 +49,13 @@ pub fn App() -> Html {
                 <p class="lead">{ "Match amavisd's $max_servers and Postfix's maxproc to your server's RAM." }</p>
                 <CopyButton text={AttrValue::from(link)} label={AttrValue::from("link to this result")} caption={AttrValue::from("Copy link")} />
             </header>
+            <nav class="tabs" role="tablist" aria-label="Views">
+                { tab(false, "Calculator", "tab-calculator") }
+                { tab(true, "Check my config", "tab-check") }
+            </nav>
+            if *view {
+                <CheckView />
+            } else {
             <div class="columns">
                 <FormPanel form={(*form).clone()} dispatch={form.dispatcher()} errors={Rc::new(errors)} url_errors={Rc::new(initial.1.clone())} />
                 <main class="output" aria-live="polite">
@@ -47,6 +65,7 @@ pub fn App() -> Html {
                     <StepsList steps={plan.steps.clone()} note={plan.lowering_note} />
                 </main>
             </div>
+            }
             <Footer />
         </div>
     }

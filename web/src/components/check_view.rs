@@ -1,0 +1,147 @@
+use amavis_tune_core::{
+    AmavisConf, ApplyOptions, Concurrency, ConfigSet, MainCf, MasterCf, PostfixMethod, Report, Severity, SourceFile,
+    Status, apply, check,
+};
+use yew::prelude::*;
+
+use super::config_area::ConfigArea;
+use super::patched_file::PatchedFile;
+
+/// The pasted files, as typed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Pasted {
+    master_cf: String,
+    main_cf: String,
+    amavis: String,
+    amavis_name: String,
+    concurrency: String,
+}
+
+/// "Check my config": paste master.cf, main.cf and the amavisd file that sets `$max_servers`;
+/// see the same report as `amavis-tune check`, and the files patched to a chosen N.
+#[component]
+pub(crate) fn CheckView() -> Html {
+    let pasted = use_state(|| Pasted { amavis_name: "50-user".to_owned(), ..Pasted::default() });
+    let setter = |edit: fn(&mut Pasted, String)| {
+        let pasted = pasted.clone();
+        Callback::from(move |value: String| {
+            let mut next = (*pasted).clone();
+            edit(&mut next, value);
+            pasted.set(next);
+        })
+    };
+    let on_name = {
+        let pasted = pasted.clone();
+        Callback::from(move |event: InputEvent| {
+            let input: web_sys::HtmlInputElement = event.target_unchecked_into();
+            let mut next = (*pasted).clone();
+            next.amavis_name = input.value();
+            pasted.set(next);
+        })
+    };
+    let on_n = {
+        let pasted = pasted.clone();
+        Callback::from(move |event: InputEvent| {
+            let input: web_sys::HtmlInputElement = event.target_unchecked_into();
+            let mut next = (*pasted).clone();
+            next.concurrency = input.value();
+            pasted.set(next);
+        })
+    };
+    let amavis_name = if pasted.amavis_name.trim().is_empty() {
+        "amavisd.conf".to_owned()
+    } else {
+        pasted.amavis_name.trim().to_owned()
+    };
+    let config = ConfigSet {
+        master_cf: SourceFile { path: "master.cf".to_owned(), doc: MasterCf::parse(pasted.master_cf.as_bytes()) },
+        main_cf: SourceFile { path: "main.cf".to_owned(), doc: MainCf::parse(pasted.main_cf.as_bytes()) },
+        amavis: vec![SourceFile { path: amavis_name, doc: AmavisConf::parse(pasted.amavis.as_bytes()) }],
+        amavis_skipped: Vec::new(),
+    };
+    let empty = pasted.master_cf.is_empty() && pasted.main_cf.is_empty() && pasted.amavis.is_empty();
+    let report = check(&config);
+    let n_text = if pasted.concurrency.trim().is_empty() {
+        report.suggested.map(|n| n.to_string()).unwrap_or_default()
+    } else {
+        pasted.concurrency.trim().to_owned()
+    };
+    let patched = match n_text.parse::<Concurrency>() {
+        Ok(n) => Some(
+            apply(
+                &config,
+                &ApplyOptions { concurrency: n, method: PostfixMethod::MasterCf, amavis_local_override: None },
+            )
+            .map_err(|r| r.to_string()),
+        ),
+        Err(e) => Some(Err(e.to_string())),
+    };
+    html! {
+        <div class="check-view">
+            <div class="columns">
+                <form class="inputs" aria-label="Configuration files" onsubmit={Callback::from(|e: SubmitEvent| e.prevent_default())}>
+                    <ConfigArea id="paste-master-cf" label="master.cf" value={AttrValue::from(pasted.master_cf.clone())} placeholder="smtp-amavis unix - - n - 2 smtp" onchange={setter(|p, v| p.master_cf = v)} />
+                    <ConfigArea id="paste-main-cf" label="main.cf" value={AttrValue::from(pasted.main_cf.clone())} placeholder="content_filter = smtp-amavis:[127.0.0.1]:10024" onchange={setter(|p, v| p.main_cf = v)} />
+                    <div class="field">
+                        <label for="paste-amavis-name">{ "Name of the amavisd file that sets $max_servers" }</label>
+                        <input id="paste-amavis-name" type="text" value={pasted.amavis_name.clone()} oninput={on_name} />
+                    </div>
+                    <ConfigArea id="paste-amavis" label="amavisd config" value={AttrValue::from(pasted.amavis.clone())} placeholder="$max_servers = 2;" onchange={setter(|p, v| p.amavis = v)} />
+                    <p class="hint">{ "Nothing leaves this page: the files are read and checked in your browser." }</p>
+                </form>
+                <main class="output" aria-live="polite">
+                    if empty {
+                        <p class="note">{ "Paste your master.cf, main.cf and the amavisd file that sets $max_servers (on Debian and Ubuntu, /etc/amavis/conf.d/50-user or a file read after it)." }</p>
+                    } else {
+                        { report_view(&report) }
+                        <div class="field">
+                            <label for="patch-n">{ "Make both sides run at" }</label>
+                            <input id="patch-n" type="text" inputmode="numeric" value={pasted.concurrency.clone()} placeholder={n_text.clone()} oninput={on_n} />
+                        </div>
+                        { match patched {
+                            Some(Ok(changes)) if changes.files.is_empty() => html! { <p class="note" id="patch-none">{ format!("Both sides already run at {n_text}: nothing to change.") }</p> },
+                            Some(Ok(changes)) => html! { <>{ for changes.files.iter().map(|f| html! { <PatchedFile change={f.clone()} /> }) }</> },
+                            Some(Err(message)) => html! { <p class="error" id="patch-refused" role="alert">{ message }</p> },
+                            None => html! {},
+                        } }
+                    }
+                </main>
+            </div>
+        </div>
+    }
+}
+
+fn report_view(report: &Report) -> Html {
+    let status = match report.status {
+        Status::Match => "match",
+        Status::Mismatch => "mismatch",
+    };
+    let amavis = report.amavis.max_servers.map_or("?".to_owned(), |n| n.to_string());
+    let amavis_source =
+        report.amavis.source.as_ref().map_or("amavisd's built-in default".to_owned(), |l| l.to_string());
+    let postfix = report.postfix.effective.map_or("unlimited or unknown".to_owned(), |n| n.to_string());
+    let postfix_source = report.postfix.maxproc_source.as_ref().map_or(String::new(), |l| l.to_string());
+    html! {
+        <section class="summary check-report" aria-label="Check">
+            <p class={classes!("status", status)} id="check-status" data-status={status}>{ format!("Status: {status}") }</p>
+            <table>
+                <tbody>
+                    <tr><th scope="row">{ "amavisd $max_servers" }</th><td id="check-amavis">{ amavis }</td><td>{ amavis_source }</td></tr>
+                    <tr><th scope="row">{ format!("Postfix {} (maxproc {})", report.postfix.service.clone().unwrap_or_default(), report.postfix.maxproc.clone().unwrap_or_default()) }</th><td id="check-postfix">{ postfix }</td><td>{ postfix_source }</td></tr>
+                </tbody>
+            </table>
+            <ul class="findings" id="findings">
+                { for report.findings.iter().map(|f| {
+                    let severity = match f.severity { Severity::Error => "error", Severity::Warning => "warning", Severity::Info => "info" };
+                    let location = match (&f.path, f.line) { (Some(p), Some(l)) => format!("{p}:{l}"), (Some(p), None) => p.clone(), _ => String::new() };
+                    html! {
+                        <li class={classes!("finding", severity)} data-code={f.code.as_str()} data-severity={severity}>
+                            <strong>{ format!("{severity}[{}]", f.code.as_str()) }</strong>{ " " }<span class="location">{ location }</span>{ " " }
+                            <span class="message">{ f.message.clone() }</span>
+                        </li>
+                    }
+                }) }
+            </ul>
+        </section>
+    }
+}
