@@ -79,6 +79,17 @@ fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(out.join("example"))?;
     std::fs::write(out.join("example/index.html"), example)?;
     std::fs::copy(root.join("web/example/docs.css"), out.join("example/docs.css"))?;
+    // The MkDocs example's sources, with the calculator's files, ready for `mkdocs build`.
+    let mkdocs = out.join("mkdocs-src");
+    std::fs::create_dir_all(mkdocs.join("docs/calculator"))?;
+    std::fs::copy(root.join("web/mkdocs/mkdocs.yml"), mkdocs.join("mkdocs.yml"))?;
+    let page = std::fs::read_to_string(root.join("web/mkdocs/docs/index.md"))?
+        .replace("{{css}}", &css_name)
+        .replace("{{script}}", &loader_name);
+    std::fs::write(mkdocs.join("docs/index.md"), page)?;
+    for name in [&wasm_name, &glue_name, &css_name, &loader_name] {
+        std::fs::copy(out.join(name), mkdocs.join("docs/calculator").join(name))?;
+    }
     std::fs::remove_dir_all(&staging)?;
     for entry in std::fs::read_dir(&out)? {
         let entry = entry?;

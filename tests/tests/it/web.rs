@@ -426,3 +426,36 @@ async fn embedded_in_a_documentation_page() {
     let violations = js(client, "return window.__violations;").await;
     assert_eq!(violations, json!([]), "Content-Security-Policy violations");
 }
+
+/// The MkDocs example: `mkdocs build` on the sources build-web prepared, then the built page shows
+/// the calculator and loads nothing from elsewhere.
+#[tokio::test(flavor = "current_thread")]
+async fn embedded_in_an_mkdocs_site() {
+    let Some(site) = site() else { return };
+    let Some(mkdocs) = oracle("mkdocs") else { return };
+    let built = tempfile::tempdir().expect("tempdir");
+    let status = Command::new(mkdocs)
+        .args(["build", "--quiet", "-f"])
+        .arg(site.join("mkdocs-src/mkdocs.yml"))
+        .arg("-d")
+        .arg(built.path())
+        .status()
+        .expect("mkdocs runs");
+    assert!(status.success(), "mkdocs build failed");
+    let Some(browser) = browser().await else { return };
+    let server = serve(built.path());
+    let client = &browser.client;
+    client.goto(&format!("{}/?ram=12G&os=rhel", server.address)).await.expect("navigates");
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#amavis-tune #result-n"))
+        .await
+        .expect("the calculator renders in the MkDocs page");
+    let page = js(client, "return {heading: document.querySelector('h1').textContent, path: document.querySelector('article.snippet .path').textContent, resources: performance.getEntriesByType('resource').map(e => e.name)};").await;
+    assert_eq!(page["heading"], "Process more (or fewer) emails concurrently");
+    assert_eq!(page["path"], "/etc/amavisd/amavisd.conf");
+    for name in page["resources"].as_array().expect("list") {
+        assert!(name.as_str().is_some_and(|n| n.starts_with(&server.address)), "a request left the origin: {name}");
+    }
+}
