@@ -378,6 +378,33 @@ async fn check_view_agrees_with_cli_check_and_apply() {
         }
     }
 
+    // A 1 MiB master.cf is read and checked, and the page still answers input afterwards.
+    client.goto(&format!("{}/#check", server.address)).await.expect("navigates");
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#paste-master-cf"))
+        .await
+        .expect("check view");
+    let mut big = String::from("smtp-amavis unix - - n - 3 smtp\n");
+    let mut index = 0;
+    while big.len() < 1 << 20 {
+        big.push_str(&format!("svc{index} unix - - n - - pipe\n  -o flags=R user=nobody argv=/bin/true\n"));
+        index += 1;
+    }
+    paste(client, "paste-master-cf", &big).await;
+    paste(client, "paste-main-cf", "content_filter = smtp-amavis:[127.0.0.1]:10024\n").await;
+    paste(client, "paste-amavis", "$max_servers = 3;\n1;\n").await;
+    let status = js(client, "return document.getElementById('check-status').dataset.status;").await;
+    assert_eq!(status, "match");
+    paste(client, "patch-n", "5").await;
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("article.patched"))
+        .await
+        .expect("the page answers after a 1 MiB paste");
+
     // Pasted text is shown as text, never interpreted as HTML.
     client.goto(&format!("{}/#check", server.address)).await.expect("navigates");
     client
