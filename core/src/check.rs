@@ -245,5 +245,19 @@ pub(crate) fn effective_maxproc(entry: &Entry, main_cf: &SourceFile<MainCf>) -> 
     }
 }
 
+/// A configuration from texts, named `master.cf`, `main.cf` and as given, for data-driven tests.
+#[cfg(test)]
+pub(crate) fn test_config(master_cf: &str, main_cf: &str, amavis: &[(&str, &str)]) -> ConfigSet {
+    ConfigSet {
+        master_cf: SourceFile { path: "master.cf".to_owned(), doc: MasterCf::parse(master_cf.as_bytes()) },
+        main_cf: SourceFile { path: "main.cf".to_owned(), doc: MainCf::parse(main_cf.as_bytes()) },
+        amavis: amavis
+            .iter()
+            .map(|(path, text)| SourceFile { path: (*path).to_owned(), doc: AmavisConf::parse(text.as_bytes()) })
+            .collect(),
+        amavis_skipped: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests;

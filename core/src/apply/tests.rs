@@ -1,16 +1,6 @@
 use super::*;
 
-fn config(master_cf: &str, main_cf: &str, amavis: &[(&str, &str)]) -> ConfigSet {
-    ConfigSet {
-        master_cf: SourceFile { path: "master.cf".to_owned(), doc: MasterCf::parse(master_cf.as_bytes()) },
-        main_cf: SourceFile { path: "main.cf".to_owned(), doc: MainCf::parse(main_cf.as_bytes()) },
-        amavis: amavis
-            .iter()
-            .map(|(p, t)| SourceFile { path: (*p).to_owned(), doc: AmavisConf::parse(t.as_bytes()) })
-            .collect(),
-        amavis_skipped: Vec::new(),
-    }
-}
+use crate::check::test_config as config;
 
 /// Each changed file as `path: new text`, or the refusal.
 #[track_caller]

@@ -1,16 +1,6 @@
 use super::*;
 
-fn config(master_cf: &str, main_cf: &str, amavis: &[(&str, &str)]) -> ConfigSet {
-    ConfigSet {
-        master_cf: SourceFile { path: "master.cf".to_owned(), doc: MasterCf::parse(master_cf.as_bytes()) },
-        main_cf: SourceFile { path: "main.cf".to_owned(), doc: MainCf::parse(main_cf.as_bytes()) },
-        amavis: amavis
-            .iter()
-            .map(|(path, text)| SourceFile { path: (*path).to_owned(), doc: AmavisConf::parse(text.as_bytes()) })
-            .collect(),
-        amavis_skipped: Vec::new(),
-    }
-}
+use crate::check::test_config as config;
 
 /// `status amavis=N@where postfix=E(cap) [codes]`
 #[track_caller]

@@ -147,14 +147,19 @@ async fn browser() -> Option<Browser> {
     panic!("cannot start a WebDriver session: {last_error}");
 }
 
-async fn open(client: &Client, server: &Server, query: &str) {
-    client.goto(&format!("{}/?{query}", server.address)).await.expect("navigates");
+/// Goes to `url` and waits until `selector` is on the page (the calculator has rendered).
+async fn visit(client: &Client, url: &str, selector: &str, what: &str) {
+    client.goto(url).await.expect("navigates");
     client
         .wait()
         .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("#result-n"))
+        .for_element(Locator::Css(selector))
         .await
-        .expect("the calculator renders");
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+}
+
+async fn open(client: &Client, server: &Server, query: &str) {
+    visit(client, &format!("{}/?{query}", server.address), "#result-n", "the calculator renders").await;
 }
 
 async fn js(client: &Client, script: &str) -> Value {
@@ -343,13 +348,7 @@ async fn check_view_agrees_with_cli_check_and_apply() {
         let cli = amavis_tune_tests::Run::new(args).current_dir(dir.path()).run();
         let cli: Value = serde_json::from_str(&cli.stdout).expect("valid JSON");
 
-        client.goto(&format!("{}/#check", server.address)).await.expect("navigates");
-        client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css("#paste-master-cf"))
-            .await
-            .expect("check view");
+        visit(client, &format!("{}/#check", server.address), "#paste-master-cf", "check view").await;
         js(client, &format!("document.getElementById('paste-amavis-name').value = {:?}; document.getElementById('paste-amavis-name').dispatchEvent(new Event('input', {{bubbles: true}}));", name)).await;
         paste(client, "paste-master-cf", &master).await;
         paste(client, "paste-main-cf", &main).await;
@@ -379,13 +378,7 @@ async fn check_view_agrees_with_cli_check_and_apply() {
     }
 
     // A 1 MiB master.cf is read and checked, and the page still answers input afterwards.
-    client.goto(&format!("{}/#check", server.address)).await.expect("navigates");
-    client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("#paste-master-cf"))
-        .await
-        .expect("check view");
+    visit(client, &format!("{}/#check", server.address), "#paste-master-cf", "check view").await;
     let mut big = String::from("smtp-amavis unix - - n - 3 smtp\n");
     let mut index = 0;
     while big.len() < 1 << 20 {
@@ -406,13 +399,7 @@ async fn check_view_agrees_with_cli_check_and_apply() {
         .expect("the page answers after a 1 MiB paste");
 
     // Pasted text is shown as text, never interpreted as HTML.
-    client.goto(&format!("{}/#check", server.address)).await.expect("navigates");
-    client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("#paste-master-cf"))
-        .await
-        .expect("check view");
+    visit(client, &format!("{}/#check", server.address), "#paste-master-cf", "check view").await;
     let payload = "# <script>window.__xss = 1</script><img src=x onerror=\"window.__xss = 2\">\nsmtp-amavis unix - - n - 2 smtp\n";
     paste(client, "paste-master-cf", payload).await;
     paste(client, "paste-main-cf", "content_filter = smtp-amavis:[127.0.0.1]:10024\n").await;
@@ -430,13 +417,13 @@ async fn embedded_in_a_documentation_page() {
     let Some(browser) = browser().await else { return };
     let server = serve(site);
     let client = &browser.client;
-    client.goto(&format!("{}/example/?ram=16G&concurrency=8&os=ubuntu", server.address)).await.expect("navigates");
-    client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("#amavis-tune #result-n"))
-        .await
-        .expect("the calculator renders inside the host element");
+    visit(
+        client,
+        &format!("{}/example/?ram=16G&concurrency=8&os=ubuntu", server.address),
+        "#amavis-tune #result-n",
+        "the calculator renders inside the host element",
+    )
+    .await;
     let page = js(client, "window.__violations = []; document.addEventListener('securitypolicyviolation', e => window.__violations.push(e.violatedDirective)); return {title: document.getElementById('host-title').textContent, prose: getComputedStyle(document.getElementById('host-prose')).fontFamily, after: document.getElementById('host-after').textContent, inside: document.querySelector('#amavis-tune > .amavis-tune') !== null, n: document.getElementById('result-n').textContent, button: getComputedStyle(document.querySelector('.amavis-tune button.copy')).backgroundColor, bodyChildren: document.body.children.length};").await;
     assert_eq!(page["title"], "Process more (or fewer) emails concurrently");
     assert!(page["prose"].as_str().is_some_and(|f| f.contains("Georgia")), "the host's own style is untouched: {page}");
@@ -472,13 +459,13 @@ async fn embedded_in_an_mkdocs_site() {
     let Some(browser) = browser().await else { return };
     let server = serve(built.path());
     let client = &browser.client;
-    client.goto(&format!("{}/?ram=12G&os=rhel", server.address)).await.expect("navigates");
-    client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("#amavis-tune #result-n"))
-        .await
-        .expect("the calculator renders in the MkDocs page");
+    visit(
+        client,
+        &format!("{}/?ram=12G&os=rhel", server.address),
+        "#amavis-tune #result-n",
+        "the calculator renders in the MkDocs page",
+    )
+    .await;
     let page = js(client, "return {heading: document.querySelector('h1').textContent, path: document.querySelector('article.snippet .path').textContent, resources: performance.getEntriesByType('resource').map(e => e.name)};").await;
     assert_eq!(page["heading"], "Process more (or fewer) emails concurrently");
     assert_eq!(page["path"], "/etc/amavisd/amavisd.conf");
