@@ -126,7 +126,7 @@ pub(crate) fn run(args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
 fn guard_memory(args: &ApplyArgs, os: amavis_tune_core::Os) -> anyhow::Result<()> {
     let ram = match args.ram {
         Some(ram) => ram,
-        None => crate::machine::ram()?,
+        None => crate::machine::ram(&args.sysroot)?.usable,
     };
     let clamav =
         if args.no_clamav { ClamAv::Off } else { ClamAv::On { concurrent_reload: !args.no_concurrent_reload } };

@@ -81,6 +81,10 @@ pub(crate) struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub(crate) format: OutputFormat,
+
+    /// Where /proc and /sys are (for reading a captured machine; tests use it).
+    #[arg(long, value_name = "DIR", default_value = "/", hide = true)]
+    pub(crate) sysroot: PathBuf,
 }
 
 /// Overrides of the memory model's assumptions (README, "The memory model").
@@ -206,6 +210,10 @@ pub(crate) struct ApplyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub(crate) format: OutputFormat,
+
+    /// Where /proc and /sys are (for reading a captured machine; tests use it).
+    #[arg(long, value_name = "DIR", default_value = "/", hide = true)]
+    pub(crate) sysroot: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -23,9 +23,13 @@ pub(crate) enum Source {
     Unknown,
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub(crate) struct Sources {
     pub(crate) ram: Source,
+    /// When the RAM was read from this machine: where (`/proc/meminfo`, or a cgroup limit file).
+    pub(crate) ram_from: Option<String>,
+    /// The host's total when a cgroup limit is lower and used instead.
+    pub(crate) host_ram_mib: Option<u64>,
     pub(crate) cpus: Source,
     pub(crate) os: Source,
 }
@@ -41,9 +45,13 @@ pub(crate) fn run(args: PlanArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
 }
 
 fn inputs(args: &PlanArgs) -> anyhow::Result<(Inputs, Sources)> {
-    let (ram, ram_source) = match args.ram {
-        Some(ram) => (ram, Source::Flag),
-        None => (machine::ram()?, Source::Detected),
+    let (ram, ram_source, ram_from, host_ram_mib) = match args.ram {
+        Some(ram) => (ram, Source::Flag, None, None),
+        None => {
+            let read = machine::ram(&args.sysroot)?;
+            let from = read.cgroup.as_ref().map_or(machine::MEMINFO.to_owned(), |c| c.source.clone());
+            (read.usable, Source::Detected, Some(from), read.cgroup.is_some().then_some(read.host.0))
+        }
     };
     // The CPU count is this machine's only when the plan is for this machine.
     let (cpus, cpus_source) = match (args.cpus, args.ram) {
@@ -68,7 +76,7 @@ fn inputs(args: &PlanArgs) -> anyhow::Result<(Inputs, Sources)> {
         cpus,
         overrides,
     };
-    Ok((inputs, Sources { ram: ram_source, cpus: cpus_source, os: os_source }))
+    Ok((inputs, Sources { ram: ram_source, ram_from, host_ram_mib, cpus: cpus_source, os: os_source }))
 }
 
 pub(crate) fn overrides(args: &OverrideArgs) -> Overrides {

@@ -13,8 +13,11 @@ const BAR_WIDTH: u64 = 40;
 pub(crate) fn write(out: &mut dyn Write, plan: &Plan, sources: &Sources) -> io::Result<()> {
     let inputs = &plan.inputs;
     let n = plan.concurrency;
-    let ram_note = match sources.ram {
-        Source::Detected => format!(" (read from {})", crate::machine::MEMINFO),
+    let ram_note = match (sources.ram, &sources.ram_from, sources.host_ram_mib) {
+        (Source::Detected, Some(from), Some(host)) => {
+            format!(" (the memory limit of this cgroup, read from {from}; the host has {host} MiB)")
+        }
+        (Source::Detected, Some(from), None) => format!(" (read from {from})"),
         _ => String::new(),
     };
     let cpus = match (inputs.cpus, sources.cpus) {

@@ -5,6 +5,7 @@
 
 mod amavis_conf;
 mod apply;
+mod cgroup;
 mod check;
 mod concurrency;
 mod diagnostic;
@@ -29,6 +30,7 @@ mod warning;
 
 pub use amavis_conf::{AmavisConf, AssignedValue, Assignment};
 pub use apply::{ApplyOptions, Changes, FileChange, Refusal, apply};
+pub use cgroup::{CgroupLimit, cgroup_memory_limit};
 pub use check::{
     AMAVISD_DEFAULT_MAX_SERVERS, AmavisSide, Cap, ConfigSet, DEFAULT_DESTINATION_RECIPIENT_LIMIT, Finding, FindingCode,
     Location, PostfixSide, Report, SourceFile, Status, check,

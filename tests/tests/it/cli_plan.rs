@@ -95,3 +95,33 @@ fn broken_pipe_is_not_an_error() {
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// Inside a container or a slice with a memory limit, the plan uses the limit, and says so.
+#[test]
+fn cgroup_limits_are_honoured() {
+    let sysroot = amavis_tune_tests::workspace_root().join("tests/fixtures/sysroot");
+    for (name, ram, from, host) in [
+        ("cgroup-v2", 6144, "/sys/fs/cgroup/docker/mailserver/memory.max", Some(15954)),
+        ("cgroup-v1", 4096, "/sys/fs/cgroup/memory/docker/mailcow/memory.limit_in_bytes", Some(15954)),
+        ("no-limit", 15954, "/proc/meminfo", None),
+    ] {
+        let outcome = amavis_tune_tests::Run::new(["plan", "--os", "debian", "--format", "json", "--sysroot"])
+            .run_with_arg(sysroot.join(name));
+        assert_eq!(outcome.code, 0, "{name}: {}", outcome.stderr);
+        let json: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
+        assert_eq!(json["inputs"]["ram_mib"], ram, "{name}");
+        assert_eq!(json["sources"]["ram_from"], from, "{name}");
+        assert_eq!(json["sources"]["host_ram_mib"], serde_json::json!(host), "{name}");
+        let text =
+            amavis_tune_tests::Run::new(["plan", "--os", "debian", "--sysroot"]).run_with_arg(sysroot.join(name));
+        let first = text.stdout.lines().next().unwrap_or_default().to_owned();
+        if host.is_some() {
+            assert!(
+                first.contains(&format!("(the memory limit of this cgroup, read from {from}; the host has 15954 MiB)")),
+                "{first}"
+            );
+        } else {
+            assert!(first.contains("(read from /proc/meminfo)"), "{first}");
+        }
+    }
+}
