@@ -178,7 +178,7 @@ fn run_steps(out: &mut dyn Write, root: &Path, steps: &[Step]) -> anyhow::Result
 }
 
 /// The backup stamp: UTC, to the second, e.g. `20261128T101500`.
-fn stamp() -> String {
+pub(crate) fn stamp() -> String {
     let text = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     text.chars().filter(|c| c.is_ascii_digit() || *c == 'T').collect()
 }

@@ -25,6 +25,8 @@ pub(crate) enum Command {
     Check(CheckArgs),
     /// Set both sides to N in place: shows the diff, backs up, writes atomically, checks the result.
     Apply(ApplyArgs),
+    /// List the backups apply made (newest first, with the diff back to each), or restore one.
+    Restore(RestoreArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff).
@@ -214,6 +216,24 @@ pub(crate) struct ApplyArgs {
     /// Where /proc and /sys are (for reading a captured machine; tests use it).
     #[arg(long, value_name = "DIR", default_value = "/", hide = true)]
     pub(crate) sysroot: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RestoreArgs {
+    #[command(flatten)]
+    pub(crate) config: ConfigArgs,
+
+    /// The backup to restore (NAME.amavis-tune-STAMP.bak, next to NAME). Without it, list them.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) backup: Option<PathBuf>,
+
+    /// Show the diff and stop: nothing is written.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+
+    /// Restore even when the backup differs from the file in more than amavis-tune's numbers.
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,7 @@ mod output;
 mod plan;
 mod plan_text;
 mod read;
+mod restore;
 mod write;
 
 use std::io::{self, Write};
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args, &mut stdout),
         Command::Check(args) => check::run(args, &mut stdout),
         Command::Apply(args) => apply::run(args, &mut stdout),
+        Command::Restore(args) => restore::run(args, &mut stdout),
         Command::Completions(args) => completions::completions(&args, &mut stdout),
         Command::Man => completions::man(&mut stdout),
     };

@@ -306,3 +306,56 @@ fn symlinks_are_followed_and_kept_and_modes_kept() {
     assert_eq!(std::fs::metadata(&real).expect("stat").permissions().mode() & 0o7777, 0o640);
     assert_eq!(std::fs::metadata(&master).expect("stat").permissions().mode() & 0o7777, 0o600);
 }
+
+/// Apply, then restore every backup: the files are byte for byte the originals again.
+#[test]
+fn restore_round_trip_on_every_fixture() {
+    for tree in fixture_trees() {
+        let name = tree.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        if name == "debian-expression" {
+            continue;
+        }
+        let (_dir, root) = copy_of(&name);
+        let originals = snapshot_tree(&root);
+        let outcome = apply(&root, &["--concurrency", "7", "--format", "json"]);
+        assert_eq!(outcome.code, 0, "{name}: {}", outcome.stderr);
+        let json: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
+        let listed = Run::new(["restore", "--root"]).run_with_arg(&root);
+        assert_eq!(listed.code, 0, "{name}: {}", listed.stderr);
+        for file in json["files"].as_array().expect("files") {
+            let backup = file["backup"].as_str().expect("a backup");
+            assert!(listed.stdout.contains(backup), "{name}: {backup} is listed");
+            let restored = Run::new(["restore", "--backup", backup, "--root"]).run_with_arg(&root);
+            // Exit 1 is right when the restored state is itself a mismatch.
+            assert_ne!(restored.code, 2, "{name}: {}", restored.stderr);
+            assert!(restored.stdout.contains("restored "), "{name}: {}", restored.stdout);
+        }
+        let after = snapshot_tree(&root);
+        for (path, bytes) in &originals {
+            assert_eq!(after.get(path), Some(bytes), "{name}: {} is the original again", path.display());
+        }
+    }
+}
+
+#[test]
+fn restore_refuses_a_backup_of_another_file() {
+    let (_dir, root) = copy_of("freebsd-mismatch");
+    let outcome = apply(&root, &["--concurrency", "4", "--format", "json"]);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let json: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
+    let amavis_backup = json["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|f| f["backup"].as_str())
+        .find(|b| b.contains("amavisd.conf"))
+        .expect("amavisd.conf backup")
+        .to_owned();
+    let fake = root.join("usr/local/etc/postfix/master.cf.amavis-tune-20200101T000000.bak");
+    std::fs::copy(&amavis_backup, &fake).expect("copies");
+    let before = std::fs::read(root.join("usr/local/etc/postfix/master.cf")).expect("reads");
+    let refused = Run::new(["restore", "--backup"]).run_with_arg(&fake);
+    assert_eq!(refused.code, 2);
+    assert!(refused.stderr.contains("differs from") && refused.stderr.contains("--force"), "{}", refused.stderr);
+    assert_eq!(std::fs::read(root.join("usr/local/etc/postfix/master.cf")).expect("reads"), before);
+}

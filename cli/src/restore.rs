@@ -1,0 +1,132 @@
+//! `amavis-tune restore`: list the backups `apply` made (newest first, with the diff back to each),
+//! or restore one atomically, keeping a backup of the current state.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use amavis_tune_core::{apply_steps, backup_matches, backup_of, check};
+use anyhow::{Context, bail};
+
+use crate::args::RestoreArgs;
+use crate::check::load;
+use crate::exit_status::ExitStatus;
+use crate::output::Hinted;
+use crate::write::{Replacement, replace_all};
+
+/// One backup and the file it is of.
+struct Backup {
+    of: PathBuf,
+    path: PathBuf,
+    stamp: String,
+}
+
+pub(crate) fn run(args: RestoreArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let Some(chosen) = &args.backup else {
+        let (layout, _) = load(&args.config)?;
+        let files: Vec<PathBuf> = [layout.master_cf.clone(), layout.main_cf.clone()]
+            .into_iter()
+            .chain(layout.amavis.iter().cloned())
+            .collect();
+        let mut backups = Vec::new();
+        for file in &files {
+            backups.extend(backups_of(file)?);
+        }
+        backups.sort_by(|a, b| b.stamp.cmp(&a.stamp).then_with(|| a.path.cmp(&b.path)));
+        if backups.is_empty() {
+            writeln!(out, "No backups made by amavis-tune next to the {} files read.", files.len())?;
+            return Ok(ExitStatus::Ok);
+        }
+        writeln!(out, "Backups, newest first (restore one with --backup PATH):")?;
+        for backup in &backups {
+            writeln!(out)?;
+            writeln!(out, "{}  (of {})", backup.path.display(), backup.of.display())?;
+            let current = std::fs::read(&backup.of).with_context(|| format!("cannot read {}", backup.of.display()))?;
+            let old = std::fs::read(&backup.path).with_context(|| format!("cannot read {}", backup.path.display()))?;
+            crate::diff::write_diff(out, &backup.of.display().to_string(), &current, &old, colour)?;
+        }
+        return Ok(ExitStatus::Ok);
+    };
+
+    let name = chosen.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let Some((original_name, _)) = backup_of(&name) else {
+        bail!("{} is not a backup made by amavis-tune (NAME.amavis-tune-STAMP.bak)", chosen.display());
+    };
+    let target = chosen.with_file_name(original_name);
+    let current = crate::read::read_config(&target, "the file the backup is of")?;
+    let old = crate::read::read_config(chosen, "the backup")?;
+    if current == old {
+        writeln!(out, "{} is already as in {}; nothing was written.", target.display(), chosen.display())?;
+        return Ok(ExitStatus::Ok);
+    }
+    if !backup_matches(&current, &old) && !args.force {
+        return Err(anyhow::Error::new(Hinted {
+            message: format!(
+                "refusing to restore, nothing was written: {} differs from {} in more than the numbers amavis-tune changes, so it may not be a backup of this file",
+                chosen.display(),
+                target.display()
+            ),
+            hint: "compare the two files; --force restores it anyway".to_owned(),
+        }));
+    }
+    crate::diff::write_diff(out, &target.display().to_string(), &current, &old, colour)?;
+    if args.dry_run {
+        writeln!(out)?;
+        writeln!(out, "Dry run: nothing was written.")?;
+        return Ok(ExitStatus::Ok);
+    }
+    let before = load(&args.config).ok().map(|(_, config)| check(&config));
+    let stamp = crate::apply::stamp();
+    let written = replace_all(&[Replacement { path: target.clone(), original: &current, new: &old }], true, &stamp)?;
+    writeln!(out)?;
+    writeln!(out, "restored {}", target.display())?;
+    for w in &written {
+        if let Some(backup) = &w.backup {
+            writeln!(out, "  backup of the state before: {}", backup.display())?;
+        }
+    }
+    let (layout, config) = match load(&args.config) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            writeln!(out, "(the files under --root {} could not be checked: {error:#})", args.config.root.display())?;
+            return Ok(ExitStatus::Ok);
+        }
+    };
+    let after = check(&config);
+    writeln!(out)?;
+    crate::check_text::write(out, &after, &layout, &args.config)?;
+    if let (Some(n), Some(service)) = (
+        after.amavis.max_servers.and_then(|n| amavis_tune_core::Concurrency::new(n).ok()),
+        after.postfix.service.as_ref(),
+    ) {
+        let raising = before.as_ref().and_then(|b| b.amavis.max_servers).is_none_or(|old| n.get() >= old);
+        let service = service.parse().unwrap_or_default();
+        writeln!(out)?;
+        writeln!(out, "Steps")?;
+        for (index, step) in
+            apply_steps(layout.os, amavis_tune_core::PostfixMethod::MasterCf, &service, n, raising).iter().enumerate()
+        {
+            writeln!(out, "  {}. {}", index + 1, step.description)?;
+            writeln!(out, "       {}", step.command)?;
+        }
+    }
+    Ok(crate::check::status(&after))
+}
+
+fn backups_of(file: &Path) -> anyhow::Result<Vec<Backup>> {
+    let Some(dir) = file.parent() else { return Ok(Vec::new()) };
+    let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(if dir.as_os_str().is_empty() { Path::new(".") } else { dir })
+        .with_context(|| format!("cannot list {}", dir.display()))?
+    {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some((of, stamp)) = backup_of(&name)
+            && of == file_name
+        {
+            found.push(Backup { of: file.to_path_buf(), path: dir.join(&name), stamp: stamp.to_owned() });
+        }
+    }
+    Ok(found)
+}
