@@ -25,6 +25,8 @@ pub(crate) enum Command {
     Check(CheckArgs),
     /// Set both sides to N in place: shows the diff, backs up, writes atomically, checks the result.
     Apply(ApplyArgs),
+    /// Measure the memory of the running amavisd parent and children and clamd (Linux, from /proc).
+    Measure(MeasureArgs),
     /// List the backups apply made (newest first, with the diff back to each), or restore one.
     Restore(RestoreArgs),
     /// Print a shell completion script.
@@ -79,6 +81,11 @@ pub(crate) struct PlanArgs {
 
     #[command(flatten)]
     pub(crate) overrides: OverrideArgs,
+
+    /// Use the memory of the running amavisd children, parent and clamd (see `measure`) instead of
+    /// the defaults, where no override is given.
+    #[arg(long)]
+    pub(crate) measured: bool,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
@@ -214,6 +221,17 @@ pub(crate) struct ApplyArgs {
     pub(crate) format: OutputFormat,
 
     /// Where /proc and /sys are (for reading a captured machine; tests use it).
+    #[arg(long, value_name = "DIR", default_value = "/", hide = true)]
+    pub(crate) sysroot: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MeasureArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) format: OutputFormat,
+
+    /// Where /proc is (for reading a captured machine; tests use it).
     #[arg(long, value_name = "DIR", default_value = "/", hide = true)]
     pub(crate) sysroot: PathBuf,
 }

@@ -12,6 +12,7 @@ mod diff;
 mod exit_status;
 mod layout;
 mod machine;
+mod measure;
 mod output;
 mod plan;
 mod plan_text;
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args, &mut stdout),
         Command::Check(args) => check::run(args, &mut stdout),
         Command::Apply(args) => apply::run(args, &mut stdout),
+        Command::Measure(args) => measure::run(args, &mut stdout),
         Command::Restore(args) => restore::run(args, &mut stdout),
         Command::Completions(args) => completions::completions(&args, &mut stdout),
         Command::Man => completions::man(&mut stdout),

@@ -32,6 +32,18 @@ pub(crate) struct Sources {
     pub(crate) host_ram_mib: Option<u64>,
     pub(crate) cpus: Source,
     pub(crate) os: Source,
+    /// With `--measured`: the figures measured on this server (the defaults stay in `assumptions`
+    /// where nothing was measured).
+    pub(crate) measured: Option<Measured>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Measured {
+    pub(crate) per_child_mib: Option<u64>,
+    pub(crate) amavisd_parent_mib: Option<u64>,
+    pub(crate) clamd_mib: Option<u64>,
+    pub(crate) children: usize,
+    pub(crate) warnings: Vec<String>,
 }
 
 pub(crate) fn run(args: PlanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
@@ -65,7 +77,21 @@ fn inputs(args: &PlanArgs) -> anyhow::Result<(Inputs, Sources)> {
     };
     let clamav =
         if args.no_clamav { ClamAv::Off } else { ClamAv::On { concurrent_reload: !args.no_concurrent_reload } };
-    let overrides = overrides(&args.overrides);
+    let mut overrides = overrides(&args.overrides);
+    let mut measured = None;
+    if args.measured {
+        let measurement = crate::measure::read(&args.sysroot)?;
+        overrides.per_child = overrides.per_child.or(measurement.per_child);
+        overrides.amavisd_parent = overrides.amavisd_parent.or(measurement.amavisd_parent_pss);
+        overrides.clamd = overrides.clamd.or(measurement.clamd_pss);
+        measured = Some(Measured {
+            per_child_mib: measurement.per_child.map(|m| m.0),
+            amavisd_parent_mib: measurement.amavisd_parent_pss.map(|m| m.0),
+            clamd_mib: measurement.clamd_pss.map(|m| m.0),
+            children: measurement.amavisd_children.len(),
+            warnings: measurement.warnings,
+        });
+    }
     let inputs = Inputs {
         ram,
         concurrency: args.concurrency,
@@ -76,7 +102,7 @@ fn inputs(args: &PlanArgs) -> anyhow::Result<(Inputs, Sources)> {
         cpus,
         overrides,
     };
-    Ok((inputs, Sources { ram: ram_source, ram_from, host_ram_mib, cpus: cpus_source, os: os_source }))
+    Ok((inputs, Sources { ram: ram_source, ram_from, host_ram_mib, cpus: cpus_source, os: os_source, measured }))
 }
 
 pub(crate) fn overrides(args: &OverrideArgs) -> Overrides {

@@ -52,6 +52,22 @@ pub(crate) fn write(out: &mut dyn Write, plan: &Plan, sources: &Sources) -> io::
     writeln!(out)?;
 
     write_budget(out, plan)?;
+    if let Some(measured) = &sources.measured {
+        let figure = |value: Option<u64>, default: u64| {
+            value.map_or(format!("not measured (default {default})"), |v| format!("{v} (default {default})"))
+        };
+        writeln!(
+            out,
+            "  Measured on this server from {} children (PSS, MiB): per child {}, amavisd parent {}, clamd {}.",
+            measured.children,
+            figure(measured.per_child_mib, amavis_tune_core::DEFAULT_PER_CHILD.0),
+            figure(measured.amavisd_parent_mib, amavis_tune_core::DEFAULT_AMAVISD_PARENT.0),
+            figure(measured.clamd_mib, amavis_tune_core::DEFAULT_CLAMD.0)
+        )?;
+        for warning in &measured.warnings {
+            writeln!(out, "  measurement warning: {warning}")?;
+        }
+    }
 
     for snippet in &plan.snippets {
         writeln!(out)?;

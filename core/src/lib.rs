@@ -14,6 +14,7 @@ mod inputs;
 mod lines;
 mod main_cf;
 mod master_cf;
+mod measure;
 mod meminfo;
 mod memory;
 mod method;
@@ -42,6 +43,7 @@ pub use error::InputError;
 pub use inputs::{ClamAv, Cpus, HeadroomPercent, Inputs, MAX_CPUS, Overrides};
 pub use main_cf::{MainCf, Parameter};
 pub use master_cf::{Entry, Field, MAXPROC_FIELD, MasterCf, Maxproc, ServiceOption, maxproc_value};
+pub use measure::{Measurement, ProcessInfo, Rollup, measure, parse_smaps_rollup, parse_stat_ppid};
 pub use meminfo::{MeminfoError, mem_total_from_meminfo};
 pub use memory::{
     Assumptions, Budget, CLAMAV_MINIMUM_RAM, ClamdMode, Consumer, DEFAULT_AMAVISD_PARENT, DEFAULT_CLAMD,

@@ -5,5 +5,6 @@ mod apply;
 mod check_fixtures;
 mod cli_errors;
 mod cli_plan;
+mod measure;
 mod postfix_oracle;
 mod web;

@@ -1,0 +1,181 @@
+//! Measuring amavisd and clamd on a live server, from the text of `/proc` files (the CLI reads
+//! them). The per-child cost for planning is a child's PSS: its private memory plus its share of
+//! what it shares with the parent and its siblings. RSS would count the shared Perl and
+//! SpamAssassin pages again for every child.
+
+use serde::Serialize;
+
+use crate::size::MiB;
+
+/// The figures of `/proc/PID/smaps_rollup`, in KiB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Rollup {
+    pub rss_kib: u64,
+    pub pss_kib: u64,
+    /// `Private_Clean + Private_Dirty`.
+    pub private_kib: u64,
+}
+
+/// Reads `/proc/PID/smaps_rollup`; `None` when it has no `Pss:` line.
+pub fn parse_smaps_rollup(text: &str) -> Option<Rollup> {
+    let field = |name: &str| -> Option<u64> {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':')?.split_whitespace().next()?.parse().ok())
+    };
+    Some(Rollup {
+        rss_kib: field("Rss").unwrap_or(0),
+        pss_kib: field("Pss")?,
+        private_kib: field("Private_Clean").unwrap_or(0) + field("Private_Dirty").unwrap_or(0),
+    })
+}
+
+/// The parent pid from `/proc/PID/stat` (the command name may contain spaces and parentheses).
+pub fn parse_stat_ppid(text: &str) -> Option<u32> {
+    let after_name = &text[text.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// One process as read from `/proc`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProcessInfo {
+    pub pid: u32,
+    pub ppid: u32,
+    /// The command line (NULs as spaces; amavisd sets it to `amavisd (master)`, `amavisd (ch3-avail)`).
+    pub command: String,
+    /// `None` when its smaps_rollup could not be read (another user's process, without root).
+    pub memory: Option<Rollup>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Measurement {
+    pub amavisd_parent: Option<ProcessInfo>,
+    pub amavisd_children: Vec<ProcessInfo>,
+    pub clamd: Vec<ProcessInfo>,
+    /// Mean PSS of the children that could be read.
+    pub per_child: Option<MiB>,
+    pub amavisd_parent_pss: Option<MiB>,
+    pub clamd_pss: Option<MiB>,
+    /// Processes found but not readable.
+    pub unreadable: Vec<u32>,
+    pub warnings: Vec<String>,
+}
+
+fn is_amavisd(command: &str) -> bool {
+    let first = command.split_whitespace().next().unwrap_or_default();
+    first == "amavisd" || first.ends_with("/amavisd") || command.contains(" /usr/sbin/amavisd")
+}
+
+fn is_clamd(command: &str) -> bool {
+    let first = command.split_whitespace().next().unwrap_or_default();
+    first == "clamd" || first.ends_with("/clamd")
+}
+
+fn mib_of_kib(kib: u64) -> MiB {
+    MiB(kib.div_ceil(1024))
+}
+
+/// Finds amavisd's parent and children and clamd among `processes` and sums their memory.
+pub fn measure(processes: &[ProcessInfo]) -> Measurement {
+    let amavisd: Vec<&ProcessInfo> = processes.iter().filter(|p| is_amavisd(&p.command)).collect();
+    // The parent is the amavisd process with the most amavisd children (another amavisd, say a
+    // `test-config` run, may be running beside it).
+    let parent = amavisd
+        .iter()
+        .filter(|p| !amavisd.iter().any(|q| q.pid == p.ppid))
+        .max_by_key(|p| (amavisd.iter().filter(|c| c.ppid == p.pid).count(), std::cmp::Reverse(p.pid)))
+        .copied();
+    let children: Vec<ProcessInfo> = parent
+        .map(|parent| amavisd.iter().filter(|p| p.ppid == parent.pid).map(|p| (*p).clone()).collect())
+        .unwrap_or_default();
+    let clamd: Vec<ProcessInfo> = processes.iter().filter(|p| is_clamd(&p.command)).cloned().collect();
+    let unreadable: Vec<u32> = parent
+        .into_iter()
+        .chain(children.iter())
+        .chain(clamd.iter())
+        .filter(|p| p.memory.is_none())
+        .map(|p| p.pid)
+        .collect();
+    let readable: Vec<u64> = children.iter().filter_map(|c| c.memory.map(|m| m.pss_kib)).collect();
+    let per_child = (!readable.is_empty()).then(|| mib_of_kib(readable.iter().sum::<u64>() / readable.len() as u64));
+    let clamd_readable: Vec<u64> = clamd.iter().filter_map(|c| c.memory.map(|m| m.pss_kib)).collect();
+    let mut warnings = Vec::new();
+    if parent.is_some() && children.len() < 2 {
+        warnings.push(format!(
+            "only {} amavisd child(ren) running: one child's figure may not be representative",
+            children.len()
+        ));
+    }
+    if !unreadable.is_empty() {
+        warnings.push(format!(
+            "{} process(es) could not be read (run as root to read them): {unreadable:?}",
+            unreadable.len()
+        ));
+    }
+    if clamd.len() > 1 {
+        warnings.push("more than one clamd process: the figure is their sum".to_owned());
+    }
+    Measurement {
+        amavisd_parent_pss: parent.and_then(|p| p.memory).map(|m| mib_of_kib(m.pss_kib)),
+        amavisd_parent: parent.cloned(),
+        amavisd_children: children,
+        per_child,
+        clamd_pss: (!clamd_readable.is_empty()).then(|| mib_of_kib(clamd_readable.iter().sum())),
+        clamd,
+        unreadable,
+        warnings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROLLUP: &str = "56125e137000-7ffeaf087000 ---p 00000000 00:00 0  [rollup]\nRss:              204800 kB\nPss:               81920 kB\nShared_Clean:     100000 kB\nPrivate_Clean:     10240 kB\nPrivate_Dirty:     40960 kB\n";
+
+    #[test]
+    fn rollup_and_stat() {
+        assert_eq!(parse_smaps_rollup(ROLLUP), Some(Rollup { rss_kib: 204800, pss_kib: 81920, private_kib: 51200 }));
+        assert_eq!(parse_smaps_rollup("Rss: 1 kB\n"), None);
+        assert_eq!(parse_stat_ppid("1234 (amavisd (ch1)) S 1200 1234 1234 0"), Some(1200));
+        assert_eq!(parse_stat_ppid("garbage"), None);
+    }
+
+    fn process(pid: u32, ppid: u32, command: &str, pss_mib: Option<u64>) -> ProcessInfo {
+        ProcessInfo {
+            pid,
+            ppid,
+            command: command.to_owned(),
+            memory: pss_mib.map(|m| Rollup { rss_kib: m * 2048, pss_kib: m * 1024, private_kib: m * 512 }),
+        }
+    }
+
+    #[test]
+    fn finds_parent_children_and_clamd() {
+        let processes = [
+            process(1, 0, "/sbin/init", Some(5)),
+            process(100, 1, "amavisd (master)", Some(120)),
+            process(101, 100, "amavisd (ch1-avail)", Some(60)),
+            process(102, 100, "amavisd (ch2-avail)", Some(80)),
+            process(200, 1, "/usr/sbin/clamd --foreground=true", Some(1400)),
+            process(300, 1, "vim amavisd.conf", Some(10)),
+        ];
+        let m = measure(&processes);
+        assert_eq!(m.amavisd_parent.map(|p| p.pid), Some(100));
+        assert_eq!(m.amavisd_children.iter().map(|c| c.pid).collect::<Vec<_>>(), [101, 102]);
+        assert_eq!(m.per_child, Some(MiB(70)));
+        assert_eq!(m.amavisd_parent_pss, Some(MiB(120)));
+        assert_eq!(m.clamd_pss, Some(MiB(1400)));
+        assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+    }
+
+    #[test]
+    fn few_or_unreadable() {
+        let m =
+            measure(&[process(100, 1, "amavisd (master)", None), process(101, 100, "amavisd (ch1-avail)", Some(60))]);
+        assert_eq!(m.per_child, Some(MiB(60)));
+        assert_eq!(m.unreadable, [100]);
+        assert_eq!(m.warnings.len(), 2);
+        let none = measure(&[process(1, 0, "/sbin/init", Some(5))]);
+        assert!(none.amavisd_parent.is_none() && none.clamd.is_empty());
+    }
+}
