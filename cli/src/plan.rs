@@ -44,6 +44,8 @@ pub(crate) struct Measured {
     pub(crate) clamd_mib: Option<u64>,
     pub(crate) children: usize,
     pub(crate) warnings: Vec<String>,
+    /// Measured without --measured, because this machine runs amavisd and nothing was overridden.
+    pub(crate) automatic: bool,
 }
 
 pub(crate) fn run(args: PlanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
@@ -79,8 +81,18 @@ fn inputs(args: &PlanArgs) -> anyhow::Result<(Inputs, Sources)> {
         if args.no_clamav { ClamAv::Off } else { ClamAv::On { concurrent_reload: !args.no_concurrent_reload } };
     let mut overrides = overrides(&args.overrides);
     let mut measured = None;
-    if args.measured {
-        let measurement = crate::measure::read(&args.sysroot)?;
+    let no_overrides = overrides == Overrides::default();
+    // On a mail server, a plan for this machine with no overrides uses what it measures (and
+    // says so); --measured asks for it, and fails when nothing runs.
+    let automatic = !args.measured && args.ram.is_none() && no_overrides;
+    let measurement = if args.measured {
+        Some(crate::measure::read(&args.sysroot)?)
+    } else if automatic {
+        crate::measure::read(&args.sysroot).ok().filter(|m| m.per_child.is_some())
+    } else {
+        None
+    };
+    if let Some(measurement) = measurement {
         overrides.per_child = overrides.per_child.or(measurement.per_child);
         overrides.amavisd_parent = overrides.amavisd_parent.or(measurement.amavisd_parent_pss);
         overrides.clamd = overrides.clamd.or(measurement.clamd_pss);
@@ -90,6 +102,7 @@ fn inputs(args: &PlanArgs) -> anyhow::Result<(Inputs, Sources)> {
             clamd_mib: measurement.clamd_pss.map(|m| m.0),
             children: measurement.amavisd_children.len(),
             warnings: measurement.warnings,
+            automatic: !args.measured,
         });
     }
     let inputs = Inputs {

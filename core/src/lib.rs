@@ -43,7 +43,10 @@ pub use error::InputError;
 pub use inputs::{ClamAv, Cpus, HeadroomPercent, Inputs, MAX_CPUS, Overrides};
 pub use main_cf::{MainCf, Parameter};
 pub use master_cf::{Entry, Field, MAXPROC_FIELD, MasterCf, Maxproc, ServiceOption, maxproc_value};
-pub use measure::{Measurement, ProcessInfo, Rollup, measure, parse_smaps_rollup, parse_stat_ppid};
+pub use measure::{
+    Measurement, ProcessInfo, Rollup, YOUNG_CHILD_SECONDS, measure, parse_smaps_rollup, parse_stat_ppid,
+    parse_stat_start_ticks,
+};
 pub use meminfo::{MeminfoError, mem_total_from_meminfo};
 pub use memory::{
     Assumptions, Budget, CLAMAV_MINIMUM_RAM, ClamdMode, Consumer, DEFAULT_AMAVISD_PARENT, DEFAULT_CLAMD,

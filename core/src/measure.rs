@@ -35,6 +35,13 @@ pub fn parse_stat_ppid(text: &str) -> Option<u32> {
     after_name.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// The start time from `/proc/PID/stat` (field 22), in clock ticks since boot.
+pub fn parse_stat_start_ticks(text: &str) -> Option<u64> {
+    let after_name = &text[text.rfind(')')? + 1..];
+    // Fields after the name start at field 3 (state): field 22 is the 20th of them.
+    after_name.split_whitespace().nth(19)?.parse().ok()
+}
+
 /// One process as read from `/proc`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProcessInfo {
@@ -44,7 +51,15 @@ pub struct ProcessInfo {
     pub command: String,
     /// `None` when its smaps_rollup could not be read (another user's process, without root).
     pub memory: Option<Rollup>,
+    /// Seconds since the process started, when known.
+    pub age_seconds: Option<u64>,
 }
+
+/// Children younger than this have handled little mail and have not grown to their working size.
+pub const YOUNG_CHILD_SECONDS: u64 = 120;
+
+/// clamd above this many times its default figure probably holds two engines (a reload).
+const RELOAD_FACTOR_PERCENT: u64 = 180;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Measurement {
@@ -111,6 +126,21 @@ pub fn measure(processes: &[ProcessInfo]) -> Measurement {
             unreadable.len()
         ));
     }
+    if let Some(youngest) = children.iter().filter_map(|c| c.age_seconds).min()
+        && youngest < YOUNG_CHILD_SECONDS
+    {
+        warnings.push(format!(
+            "an amavisd child started {youngest} s ago: young children have handled little mail and not grown to their working size; measure again later"
+        ));
+    }
+    let clamd_total: u64 = clamd.iter().filter_map(|c| c.memory.map(|m| m.pss_kib)).sum();
+    if clamd_total / 1024 > crate::memory::DEFAULT_CLAMD.0 * RELOAD_FACTOR_PERCENT / 100 {
+        warnings.push(format!(
+            "clamd holds {} MiB, far more than the {} MiB its signatures usually take: it may be reloading its database (two engines at once); measure again later",
+            clamd_total / 1024,
+            crate::memory::DEFAULT_CLAMD.0
+        ));
+    }
     if clamd.len() > 1 {
         warnings.push("more than one clamd process: the figure is their sum".to_owned());
     }
@@ -138,6 +168,8 @@ mod tests {
         assert_eq!(parse_smaps_rollup("Rss: 1 kB\n"), None);
         assert_eq!(parse_stat_ppid("1234 (amavisd (ch1)) S 1200 1234 1234 0"), Some(1200));
         assert_eq!(parse_stat_ppid("garbage"), None);
+        let stat = "1234 (amavisd (ch1)) S 1200 1234 1234 0 -1 4194560 100 0 0 0 5 1 0 0 20 0 1 0 987654 12345678 2000";
+        assert_eq!(parse_stat_start_ticks(stat), Some(987654));
     }
 
     fn process(pid: u32, ppid: u32, command: &str, pss_mib: Option<u64>) -> ProcessInfo {
@@ -146,6 +178,7 @@ mod tests {
             ppid,
             command: command.to_owned(),
             memory: pss_mib.map(|m| Rollup { rss_kib: m * 2048, pss_kib: m * 1024, private_kib: m * 512 }),
+            age_seconds: Some(3600),
         }
     }
 
@@ -175,6 +208,16 @@ mod tests {
         assert_eq!(m.per_child, Some(MiB(60)));
         assert_eq!(m.unreadable, [100]);
         assert_eq!(m.warnings.len(), 2);
+        let mut young = process(101, 100, "amavisd (ch1-avail)", Some(60));
+        young.age_seconds = Some(5);
+        let m = measure(&[
+            process(100, 1, "amavisd (master)", Some(100)),
+            young,
+            process(102, 100, "amavisd (ch2)", Some(60)),
+            process(200, 1, "clamd", Some(3000)),
+        ]);
+        let warnings = m.warnings.join(" | ");
+        assert!(warnings.contains("started 5 s ago") && warnings.contains("may be reloading"), "{warnings}");
         let none = measure(&[process(1, 0, "/sbin/init", Some(5))]);
         assert!(none.amavisd_parent.is_none() && none.clamd.is_empty());
     }

@@ -126,3 +126,19 @@ fn real_processes() {
     assert!(per_child - private <= (rss - private) / 3 + 2, "PSS shares the shared pages: {json}");
     assert!(rss >= private + 48, "RSS counts the parent's 48 MiB again: {rss} MiB");
 }
+
+/// With amavisd running, a plain `plan` (no --ram, no override) measures by itself and says so.
+#[test]
+fn plan_measures_by_itself_on_a_mail_server() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let proc_dir = root.path().join("proc");
+    fake_process(&proc_dir, 700, 1, "amavisd (master)", 131_072);
+    fake_process(&proc_dir, 701, 700, "amavisd (ch1-avail)", 92_160);
+    fake_process(&proc_dir, 702, 700, "amavisd (ch2-avail)", 92_160);
+    std::fs::write(proc_dir.join("meminfo"), "MemTotal:        8388608 kB\n").expect("writes");
+    let outcome = Run::new(["plan", "--os", "debian", "--sysroot"]).run_with_arg(root.path());
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    assert!(outcome.stdout.contains("Measured on this server (amavisd runs here and nothing was overridden) from 2 children (PSS, MiB): per child 90 (default 100)"), "{}", outcome.stdout);
+    let with_ram = Run::new(["plan", "--os", "debian", "--ram", "8G", "--sysroot"]).run_with_arg(root.path());
+    assert!(!with_ram.stdout.contains("Measured on this server"), "a plan for another machine measures nothing");
+}
