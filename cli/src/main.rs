@@ -18,6 +18,7 @@ mod plan;
 mod plan_text;
 mod read;
 mod restore;
+mod stacked_bar;
 mod write;
 
 use std::io::{self, Write};

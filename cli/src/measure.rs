@@ -19,7 +19,7 @@ pub(crate) fn run(args: MeasureArgs, out: &mut dyn Write) -> anyhow::Result<Exit
             serde_json::to_writer_pretty(&mut *out, &measurement)?;
             writeln!(out)?;
         }
-        OutputFormat::Text => write_text(out, &measurement)?,
+        OutputFormat::Text => write_text(out, &measurement, crate::machine::ram(&args.sysroot).ok().map(|r| r.usable))?,
     }
     Ok(ExitStatus::Ok)
 }
@@ -46,6 +46,7 @@ pub(crate) fn read(sysroot: &Path) -> anyhow::Result<Measurement> {
         let memory = std::fs::read_to_string(dir.join("smaps_rollup")).ok().and_then(|s| parse_smaps_rollup(&s));
         processes.push(ProcessInfo { pid, ppid, command, memory, age_seconds });
     }
+    processes.sort_by_key(|p| p.pid);
     let measurement = measure(&processes);
     if measurement.amavisd_parent.is_none() && measurement.clamd.is_empty() {
         bail!("no amavisd or clamd process is running here (looked in {})", proc_dir.display());
@@ -53,7 +54,7 @@ pub(crate) fn read(sysroot: &Path) -> anyhow::Result<Measurement> {
     Ok(measurement)
 }
 
-fn write_text(out: &mut dyn Write, m: &Measurement) -> std::io::Result<()> {
+fn write_text(out: &mut dyn Write, m: &Measurement, total_ram: Option<amavis_tune_core::MiB>) -> std::io::Result<()> {
     writeln!(out, "{:<22} {:>8} {:>10} {:>10} {:>12}  command", "role", "pid", "RSS MiB", "PSS MiB", "private MiB")?;
     let row = |out: &mut dyn Write, role: &str, p: &ProcessInfo| -> std::io::Result<()> {
         match p.memory {
@@ -79,6 +80,20 @@ fn write_text(out: &mut dyn Write, m: &Measurement) -> std::io::Result<()> {
         row(out, "clamd", clamd)?;
     }
     writeln!(out)?;
+    let pss = |p: &ProcessInfo| p.memory.map_or(0, |m| m.pss_kib.div_ceil(1024));
+    let children: u64 = m.amavisd_children.iter().map(pss).sum();
+    let segments = [
+        ('p', "amavisd-parent", m.amavisd_parent.as_ref().map_or(0, pss)),
+        ('k', "amavisd-children", children),
+        ('c', "clamd", m.clamd.iter().map(pss).sum()),
+    ];
+    if let Some(total) = total_ram {
+        let (bar, legend) = crate::stacked_bar::stacked_bar(&segments, total.0);
+        writeln!(out, "PSS against {} MiB of RAM:", total.0)?;
+        writeln!(out, "  {bar}")?;
+        writeln!(out, "  {legend}")?;
+        writeln!(out)?;
+    }
     writeln!(out, "{} amavisd children.", m.amavisd_children.len())?;
     if let Some(per_child) = m.per_child {
         writeln!(

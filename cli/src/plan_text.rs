@@ -103,6 +103,18 @@ fn write_budget(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     let budget = &plan.budget;
     let total = budget.total.0.max(1);
     writeln!(out, "Memory budget ({} MiB; * marks your overrides)", budget.total.0)?;
+    let letter = |id: &str| match id {
+        "reserve" => 'r',
+        "clamd" => 'c',
+        "clamd-reload" => 'C',
+        "amavisd-parent" => 'p',
+        "amavisd-children" => 'k',
+        _ => 'h',
+    };
+    let segments: Vec<(char, &str, u64)> = budget.consumers.iter().map(|c| (letter(c.id), c.id, c.mib.0)).collect();
+    let (stacked, legend) = crate::stacked_bar::stacked_bar(&segments, budget.total.0);
+    writeln!(out, "  {stacked}")?;
+    writeln!(out, "  {legend}")?;
     let label_width = budget.consumers.iter().map(|c| c.label.len()).max().unwrap_or(0).max(4);
     for consumer in &budget.consumers {
         let mark = if consumer.origin == Origin::Override { "*" } else { " " };

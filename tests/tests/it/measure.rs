@@ -46,6 +46,12 @@ fn fake_proc_tree() {
     assert_eq!(json["clamd_pss"], 1536);
     let text = Run::new(["measure", "--sysroot"]).run_with_arg(root.path());
     assert!(text.stdout.contains("Per child, for planning: 70 MiB, the mean PSS"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("PSS against 8192 MiB of RAM:\n  [kkccccccccccc....")
+            && text.stdout.contains("p amavisd-parent 128, k amavisd-children 210, c clamd 1536, . free (MiB)"),
+        "{}",
+        text.stdout
+    );
 
     let plan =
         Run::new(["plan", "--measured", "--os", "debian", "--format", "json", "--sysroot"]).run_with_arg(root.path());
