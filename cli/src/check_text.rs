@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use amavis_tune_core::{Cap, Report, Severity, Status};
+use amavis_tune_core::{Cap, Report, Status};
 
 use crate::args::ConfigArgs;
 use crate::layout::Layout;
@@ -45,11 +45,7 @@ pub(crate) fn write(out: &mut dyn Write, report: &Report, layout: &Layout, args:
         writeln!(out)?;
     }
     for finding in &report.findings {
-        let severity = match finding.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        };
+        let severity = finding.severity.as_str();
         let location = match (&finding.path, finding.line) {
             (Some(path), Some(line)) => format!(" {path}:{line}:"),
             (Some(path), None) => format!(" {path}:"),

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use amavis_tune_core::{ClamAv, ClamdMode, Origin, Plan, PostfixMethod};
+use amavis_tune_core::{ClamAv, ClamdMode, Origin, Plan};
 
 use crate::plan::{Source, Sources};
 
@@ -43,10 +43,7 @@ pub(crate) fn write(out: &mut dyn Write, plan: &Plan, sources: &Sources) -> io::
         inputs.method.name()
     )?;
     writeln!(out)?;
-    let postfix_side = match inputs.method {
-        PostfixMethod::MasterCf => format!("{} maxproc = {n}", inputs.service),
-        PostfixMethod::MainCf => format!("{}_destination_concurrency_limit = {n}", inputs.service),
-    };
+    let postfix_side = format!("{} = {n}", inputs.method.setting(&inputs.service));
     writeln!(out, "  $max_servers = {n}   {postfix_side}   (safe maximum for this RAM: {})", plan.safe_max)?;
     writeln!(out, "  Why {n}: {}", plan.reason)?;
     writeln!(out)?;

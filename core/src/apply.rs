@@ -242,11 +242,7 @@ impl Rendered for MainCf {
 /// The re-injection listener must take N connections back from amavisd.
 fn raise_reinjection(config: &ConfigSet, master: &mut FileChange, n: u32) {
     for (index, entry) in config.master_cf.doc.entries.iter().enumerate() {
-        let is_listener = entry.kind() == "inet"
-            && entry.command() == "smtpd"
-            && (entry.option("content_filter").is_some_and(|o| o.value.is_empty())
-                || entry.service().ends_with(":10025"));
-        if is_listener && effective_maxproc(entry, &config.main_cf).is_some_and(|limit| limit < n) {
+        if entry.is_reinjection_listener() && effective_maxproc(entry, &config.main_cf).is_some_and(|limit| limit < n) {
             master.edit(
                 |doc| patch::set_maxproc(doc, index, n),
                 format!(

@@ -13,6 +13,17 @@ pub enum Severity {
     Error,
 }
 
+impl Severity {
+    /// The name used in text output and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     /// 1-based physical line number; 0 for the file as a whole.

@@ -79,6 +79,14 @@ impl Entry {
         options
     }
 
+    /// Whether this is the re-injection listener amavisd hands mail back to: an smtpd on inet
+    /// with `-o content_filter=` (empty), or on port 10025 as the amavis README sets it up.
+    pub fn is_reinjection_listener(&self) -> bool {
+        self.kind() == "inet"
+            && self.command() == "smtpd"
+            && (self.option("content_filter").is_some_and(|o| o.value.is_empty()) || self.service().ends_with(":10025"))
+    }
+
     /// The last value of `-o name=...` on this entry, if any.
     pub fn option(&self, name: &str) -> Option<ServiceOption> {
         self.options().into_iter().rev().find(|option| option.name == name)

@@ -16,6 +16,15 @@ pub enum PostfixMethod {
 }
 
 impl PostfixMethod {
+    /// What the number is called on the Postfix side: `smtp-amavis maxproc`, or the main.cf
+    /// parameter `smtp-amavis_destination_concurrency_limit`.
+    pub fn setting(self, service: &crate::ServiceName) -> String {
+        match self {
+            PostfixMethod::MasterCf => format!("{service} maxproc"),
+            PostfixMethod::MainCf => format!("{service}_destination_concurrency_limit"),
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             PostfixMethod::MasterCf => "master-cf",

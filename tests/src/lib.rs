@@ -165,3 +165,43 @@ pub fn snapshot_tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>>
     }
     files
 }
+
+/// What amavisd's loader says `$max_servers` is after reading `files`.
+pub fn amavisd_reads(amavisd: &Path, files: &[PathBuf], scratch: &Path) -> Result<u32, String> {
+    let printer = scratch.join("zz-print-max-servers.conf");
+    write_aged(&printer, "print STDERR \"max_servers=$max_servers\\n\"; 1;\n");
+    let mut command = std::process::Command::new(amavisd);
+    command.env("AMAVIS_TEST_CONFIG", "1");
+    for file in files.iter().chain([&printer]) {
+        command.arg("-c").arg(file);
+    }
+    let output = command.output().map_err(|e| e.to_string())?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        return Err(format!("amavisd failed ({}): {stderr}", output.status));
+    }
+    stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("max_servers="))
+        .and_then(|value| value.trim().parse().ok())
+        .ok_or_else(|| format!("amavisd printed no value: {stderr}"))
+}
+
+/// The files amavisd reads in a tree, listed by the real `run-parts` on Debian-family layouts.
+pub fn amavisd_files_of(tree: &Path) -> Vec<PathBuf> {
+    let debian = tree.join("etc/amavis/conf.d");
+    if !debian.is_dir() {
+        return ["etc/amavisd/amavisd.conf", "usr/local/etc/amavisd.conf", "etc/amavisd.conf"]
+            .iter()
+            .map(|f| tree.join(f))
+            .filter(|f| f.is_file())
+            .collect();
+    }
+    let mut files = Vec::new();
+    for dir in ["usr/share/amavis/conf.d", "etc/amavis/conf.d"] {
+        let output =
+            std::process::Command::new("run-parts").arg("--list").arg(tree.join(dir)).output().expect("run-parts runs");
+        files.extend(String::from_utf8_lossy(&output.stdout).lines().map(PathBuf::from));
+    }
+    files
+}

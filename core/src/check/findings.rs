@@ -195,11 +195,7 @@ pub(super) fn compare(config: &ConfigSet, amavis: &AmavisSide, postfix: &Postfix
 /// connections, or amavisd's children wait for it.
 pub(super) fn reinjection(config: &ConfigSet, servers: u32, findings: &mut Vec<Finding>) {
     for entry in &config.master_cf.doc.entries {
-        let is_listener = entry.kind() == "inet"
-            && entry.command() == "smtpd"
-            && (entry.option("content_filter").is_some_and(|o| o.value.is_empty())
-                || entry.service().ends_with(":10025"));
-        if !is_listener {
+        if !entry.is_reinjection_listener() {
             continue;
         }
         if let Some(limit) = effective_maxproc(entry, &config.main_cf)

@@ -3,52 +3,10 @@
 //! `AMAVIS_TEST_CONFIG=1 amavisd -c FILE ...` makes amavisd read exactly those files, in that
 //! order, and exit; a last file of our own prints the value it would run with.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use amavis_tune_core::{AmavisConf, AssignedValue};
-use amavis_tune_tests::{Run, fixture_trees, oracle, workspace_root, write_aged};
+use amavis_tune_tests::{Run, amavisd_files_of, amavisd_reads, fixture_trees, oracle, workspace_root, write_aged};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-
-/// What amavisd's loader says `$max_servers` is after reading `files`.
-fn amavisd_reads(amavisd: &Path, files: &[PathBuf], scratch: &Path) -> Result<u32, String> {
-    let printer = scratch.join("zz-print-max-servers.conf");
-    write_aged(&printer, "print STDERR \"max_servers=$max_servers\\n\"; 1;\n");
-    let mut command = Command::new(amavisd);
-    command.env("AMAVIS_TEST_CONFIG", "1");
-    for file in files.iter().chain([&printer]) {
-        command.arg("-c").arg(file);
-    }
-    let output = command.output().map_err(|e| e.to_string())?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if !output.status.success() {
-        return Err(format!("amavisd failed ({}): {stderr}", output.status));
-    }
-    stderr
-        .lines()
-        .find_map(|line| line.strip_prefix("max_servers="))
-        .and_then(|value| value.trim().parse().ok())
-        .ok_or_else(|| format!("amavisd printed no value: {stderr}"))
-}
-
-/// The files amavisd reads in a tree, listed by the real `run-parts` on Debian-family layouts.
-fn files_of(tree: &Path) -> Vec<PathBuf> {
-    let debian = tree.join("etc/amavis/conf.d");
-    if !debian.is_dir() {
-        return ["etc/amavisd/amavisd.conf", "usr/local/etc/amavisd.conf", "etc/amavisd.conf"]
-            .iter()
-            .map(|f| tree.join(f))
-            .filter(|f| f.is_file())
-            .collect();
-    }
-    let mut files = Vec::new();
-    for dir in ["usr/share/amavis/conf.d", "etc/amavis/conf.d"] {
-        let output = Command::new("run-parts").arg("--list").arg(tree.join(dir)).output().expect("run-parts runs");
-        files.extend(String::from_utf8_lossy(&output.stdout).lines().map(PathBuf::from));
-    }
-    files
-}
 
 #[test]
 fn fixtures_agree_with_amavisd() {
@@ -56,7 +14,7 @@ fn fixtures_agree_with_amavisd() {
     let scratch = tempfile::tempdir().expect("tempdir");
     let mut compared = 0;
     for tree in fixture_trees() {
-        let theirs = amavisd_reads(&amavisd, &files_of(&tree), scratch.path())
+        let theirs = amavisd_reads(&amavisd, &amavisd_files_of(&tree), scratch.path())
             .unwrap_or_else(|e| panic!("{}: {e}", tree.display()));
         let outcome =
             Run::new(["check", "--format", "json", "--root"]).current_dir(workspace_root()).run_with_arg(&tree);

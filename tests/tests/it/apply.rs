@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use amavis_tune_tests::{Outcome, Run, copy_tree, fixture_trees, oracle, snapshot_tree, write_aged};
+use amavis_tune_tests::{
+    Outcome, Run, amavisd_files_of, amavisd_reads, copy_tree, fixture_trees, oracle, snapshot_tree, write_aged,
+};
 
 /// A copy of one fixture tree in a temporary directory.
 fn copy_of(tree: &str) -> (tempfile::TempDir, PathBuf) {
@@ -144,42 +146,12 @@ fn every_fixture_tree_ends_up_matched_at_n() {
             );
         }
         if let Some(amavisd) = &amavisd {
-            let value = amavisd_value(amavisd, &root);
+            let scratch = tempfile::tempdir().expect("tempdir");
+            let value = amavisd_reads(amavisd, &amavisd_files_of(&root), scratch.path())
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(value, N, "{name}: amavisd's own loader reads the new $max_servers");
         }
     }
-}
-
-/// What amavisd reads in a tree (every file it would read, in its order, via `run-parts`).
-fn amavisd_value(amavisd: &Path, root: &Path) -> u32 {
-    let mut files: Vec<PathBuf> = Vec::new();
-    if root.join("etc/amavis/conf.d").is_dir() {
-        for dir in ["usr/share/amavis/conf.d", "etc/amavis/conf.d"] {
-            let output = Command::new("run-parts").arg("--list").arg(root.join(dir)).output().expect("run-parts");
-            files.extend(String::from_utf8_lossy(&output.stdout).lines().map(PathBuf::from));
-        }
-    } else {
-        files.extend(
-            ["etc/amavisd/amavisd.conf", "usr/local/etc/amavisd.conf", "etc/amavisd.conf"]
-                .iter()
-                .map(|f| root.join(f))
-                .filter(|f| f.is_file()),
-        );
-    }
-    let printer = root.join("print-max-servers");
-    std::fs::write(&printer, "print STDERR \"max_servers=$max_servers\\n\"; 1;\n").expect("writes");
-    let mut command = Command::new(amavisd);
-    command.env("AMAVIS_TEST_CONFIG", "1");
-    for file in files.iter().chain([&printer]) {
-        command.arg("-c").arg(file);
-    }
-    let output = command.output().expect("amavisd runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("max_servers="))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{stderr}"))
 }
 
 #[test]

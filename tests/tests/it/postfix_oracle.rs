@@ -255,18 +255,22 @@ fn main_cf() -> impl Strategy<Value = String> {
 /// The number of generated cases each differential test runs (README, "Running tests").
 const GENERATED_CASES: u32 = 1500;
 
+/// A runner for the generated cases: no failure files, bounded shrinking (each step runs postconf).
+fn runner() -> TestRunner {
+    TestRunner::new(Config {
+        cases: GENERATED_CASES,
+        failure_persistence: None,
+        max_shrink_iters: 200,
+        ..Config::default()
+    })
+}
+
 #[test]
 fn generated_master_cf_agrees_with_postconf() {
     let Some(postconf) = oracle("postconf") else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     write_aged(&dir.path().join("main.cf"), "myhostname = test.example.org\n");
-    let mut runner = TestRunner::new(Config {
-        cases: GENERATED_CASES,
-        failure_persistence: None,
-        max_shrink_iters: 200,
-        ..Config::default()
-    });
-    runner
+    runner()
         .run(&master_cf(), |text| {
             write_aged(&dir.path().join("master.cf"), &text);
             let doc = MasterCf::parse(text.as_bytes());
@@ -284,13 +288,7 @@ fn generated_main_cf_agrees_with_postconf() {
     let dir = tempfile::tempdir().expect("tempdir");
     // A smtp-amavis transport makes Postfix know `smtp-amavis_*` parameters.
     write_aged(&dir.path().join("master.cf"), "smtp-amavis unix - - n - 2 smtp\n");
-    let mut runner = TestRunner::new(Config {
-        cases: GENERATED_CASES,
-        failure_persistence: None,
-        max_shrink_iters: 200,
-        ..Config::default()
-    });
-    runner
+    runner()
         .run(&main_cf(), |text| {
             write_aged(&dir.path().join("main.cf"), &text);
             let doc = MainCf::parse(text.as_bytes());

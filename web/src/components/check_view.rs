@@ -1,6 +1,6 @@
 use amavis_tune_core::{
-    AmavisConf, ApplyOptions, Concurrency, ConfigSet, MainCf, MasterCf, PostfixMethod, Report, Severity, SourceFile,
-    Status, apply, check,
+    AmavisConf, ApplyOptions, Concurrency, ConfigSet, MainCf, MasterCf, PostfixMethod, Report, SourceFile, Status,
+    apply, check,
 };
 use yew::prelude::*;
 
@@ -132,7 +132,7 @@ fn report_view(report: &Report) -> Html {
             </table>
             <ul class="findings" id="findings">
                 { for report.findings.iter().map(|f| {
-                    let severity = match f.severity { Severity::Error => "error", Severity::Warning => "warning", Severity::Info => "info" };
+                    let severity = f.severity.as_str();
                     let location = match (&f.path, f.line) { (Some(p), Some(l)) => format!("{p}:{l}"), (Some(p), None) => p.clone(), _ => String::new() };
                     html! {
                         <li class={classes!("finding", severity)} data-code={f.code.as_str()} data-severity={severity}>

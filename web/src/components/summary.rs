@@ -1,6 +1,6 @@
 use std::rc::Rc;
 
-use amavis_tune_core::{Plan, PostfixMethod};
+use amavis_tune_core::Plan;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -13,10 +13,7 @@ pub(crate) struct Props {
 pub(crate) fn Summary(props: &Props) -> Html {
     let plan = &props.plan;
     let n = plan.concurrency.get();
-    let postfix = match plan.inputs.method {
-        PostfixMethod::MasterCf => format!("{} maxproc", plan.inputs.service),
-        PostfixMethod::MainCf => format!("{}_destination_concurrency_limit", plan.inputs.service),
-    };
+    let postfix = plan.inputs.method.setting(&plan.inputs.service);
     html! {
         <section class="summary" aria-label="Result">
             <p class="numbers">
