@@ -76,8 +76,10 @@ fn fake_proc_tree() {
 }
 
 /// A fake amavisd in Perl: the parent fills 48 MiB before forking (shared with its children
-/// copy-on-write), each of 3 children then fills 24 MiB of its own.
+/// copy-on-write), each of 3 children then fills 24 MiB of its own and, once it has, creates the
+/// file `ready-N` in the directory given as its argument.
 const FAKE_AMAVISD: &str = r#"
+my $dir = shift @ARGV;
 $0 = "amavisd (master)";
 my $shared = "s" x (48 * 1024 * 1024);
 my @children;
@@ -86,7 +88,8 @@ for my $n (1 .. 3) {
     if ($pid == 0) {
         $0 = "amavisd (ch$n-avail)";
         my $own = "c" x (24 * 1024 * 1024);
-        print STDOUT "ready\n";
+        open(my $fh, ">", "$dir/ready-$n") or die;
+        close($fh);
         sleep 60;
         exit 0;
     }
@@ -99,11 +102,22 @@ kill 'TERM', @children;
 
 #[test]
 fn real_processes() {
-    let mut parent =
-        Command::new("perl").arg("-e").arg(FAKE_AMAVISD).stdout(Stdio::null()).spawn().expect("perl starts");
+    let ready = tempfile::tempdir().expect("tempdir");
+    let mut parent = Command::new("perl")
+        .arg("-e")
+        .arg(FAKE_AMAVISD)
+        .arg(ready.path())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("perl starts");
     let mut measured = None;
     for _ in 0..100 {
         std::thread::sleep(Duration::from_millis(100));
+        // Measure only once every child has filled its own memory: a child caught mid-fill
+        // has less private memory than the test asserts.
+        if (1..=3).any(|n| !ready.path().join(format!("ready-{n}")).exists()) {
+            continue;
+        }
         let outcome = Run::new(["measure", "--format", "json"]).run();
         if outcome.code != 0 {
             continue;
