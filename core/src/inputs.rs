@@ -119,8 +119,13 @@ pub struct Overrides {
 }
 
 impl Overrides {
+    /// The assumptions with the current model's defaults where nothing is overridden.
     pub fn assumptions(&self) -> Assumptions {
-        let defaults = Assumptions::default();
+        self.assumptions_over(Assumptions::default())
+    }
+
+    /// The assumptions with `defaults` where nothing is overridden.
+    pub fn assumptions_over(&self, defaults: Assumptions) -> Assumptions {
         Assumptions {
             reserve: self.reserve.unwrap_or(defaults.reserve),
             clamd: self.clamd.unwrap_or(defaults.clamd),

@@ -10,6 +10,7 @@ mod check;
 mod concurrency;
 mod diagnostic;
 mod error;
+mod header;
 mod inputs;
 mod lines;
 mod main_cf;
@@ -18,10 +19,13 @@ mod measure;
 mod meminfo;
 mod memory;
 mod method;
+mod model;
 mod os;
 mod patch;
+mod permalink;
 mod plan;
 mod postfix_defaults;
+mod preset;
 mod restore;
 mod run_parts;
 mod service_name;
@@ -55,14 +59,23 @@ pub use memory::{
 pub use method::PostfixMethod;
 pub use os::{Os, os_from_os_release};
 pub use patch::{Refused, replace_aligned, set_max_servers, set_maxproc, set_parameter};
-pub use plan::{CHILDREN_PER_CPU, DIMINISHING_RETURNS, Decision, Plan, USEFUL_RANGE_TOP, plan};
+pub use header::{TOOL_VERSION, inputs_text};
+pub use model::{MODELS, Model, current_model, plan_with_version, version_notice, version_notice_in};
+pub use permalink::{
+    DEFAULT_BASE_URL, KEYS, Link, LinkError, decode, encode, parse_link, parse_on_off, permalink, size_text, to_query,
+};
+pub use plan::{
+    CHILDREN_PER_CPU, DIMINISHING_RETURNS, Decision, LARGEST_PLAUSIBLE_RAM, Plan, Provenance, SMALLEST_PLAUSIBLE_RAM,
+    USEFUL_RANGE_TOP, plan, plan_with,
+};
+pub use preset::Preset;
 pub use postfix_defaults::{CLAMD_DEFAULT_MAX_THREADS, DEFAULT_DESTINATION_CONCURRENCY_LIMIT, DEFAULT_PROCESS_LIMIT};
 pub use restore::{backup_matches, backup_of};
 pub use run_parts::{is_run_parts_name, run_parts_order};
 pub use service_name::{DEFAULT_SERVICE, ServiceName};
 pub use size::{MAX_SIZE, MiB, parse_size};
 pub use snippet::{FileKind, Snippet, master_cf_line};
-pub use steps::{Step, StepKind, apply_steps};
+pub use steps::{BACKUP_SUFFIX, Step, StepKind, apply_steps};
 pub use warning::{Warning, WarningCode};
 
 #[cfg(test)]

@@ -3,8 +3,11 @@
 use serde::{Serialize, Serializer};
 
 use crate::concurrency::Concurrency;
+use crate::header;
 use crate::inputs::{ClamAv, Inputs};
-use crate::memory::{Assumptions, Budget, CLAMAV_MINIMUM_RAM, MODEL_VERSION};
+use crate::memory::{Assumptions, Budget, CLAMAV_MINIMUM_RAM};
+use crate::model::{Model, current_model};
+use crate::permalink::{self, DEFAULT_BASE_URL};
 use crate::method::PostfixMethod;
 use crate::postfix_defaults::{
     CLAMD_DEFAULT_MAX_THREADS, DEFAULT_DESTINATION_CONCURRENCY_LIMIT, DEFAULT_PROCESS_LIMIT,
@@ -23,6 +26,28 @@ pub const CHILDREN_PER_CPU: u32 = 3;
 /// README.postfix: everyday use raises the number to 10-30, depending on resources.
 pub const USEFUL_RANGE_TOP: u32 = 30;
 
+/// Below this much RAM no mail server with amavisd runs: a smaller figure is taken for a unit
+/// slip (`8M` for `8G`).
+pub const SMALLEST_PLAUSIBLE_RAM: crate::size::MiB = crate::size::MiB(512);
+
+/// Above this much RAM (1 TiB) a figure is taken for a unit slip (`4048G` for `4048M`): mail
+/// servers are sized in GiB, and the biggest single machines sold carry a few dozen TiB.
+pub const LARGEST_PLAUSIBLE_RAM: crate::size::MiB = crate::size::MiB(1024 * 1024);
+
+/// What the header of each snippet says about its origin: where the web calculator lives, and
+/// the date (the core has no clock: the caller passes it, or none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    pub base_url: String,
+    /// `YYYY-MM-DD`.
+    pub date: Option<String>,
+}
+
+impl Default for Provenance {
+    fn default() -> Provenance {
+        Provenance { base_url: DEFAULT_BASE_URL.to_owned(), date: None }
+    }
+}
 /// What decided the number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -57,19 +82,39 @@ pub struct Plan {
     pub lowering_note: &'static str,
     pub warnings: Vec<Warning>,
     pub model_version: u32,
+    /// The web calculator's link for exactly these inputs.
+    pub permalink: String,
 }
 
+/// The plan for `inputs` with the current model, headers pointing at [`DEFAULT_BASE_URL`].
 pub fn plan(inputs: &Inputs) -> Plan {
-    let assumptions = inputs.overrides.assumptions();
+    plan_with(inputs, &Provenance::default())
+}
+
+/// The plan for `inputs` with the current model and the given provenance in its headers.
+pub fn plan_with(inputs: &Inputs, provenance: &Provenance) -> Plan {
+    build(inputs, current_model(), provenance)
+}
+
+/// The plan a given model version gives (for replaying old permalinks).
+pub(crate) fn plan_with_model(inputs: &Inputs, model: &Model) -> Plan {
+    build(inputs, model, &Provenance::default())
+}
+
+fn build(inputs: &Inputs, model: &Model, provenance: &Provenance) -> Plan {
+    let assumptions = inputs.overrides.assumptions_over(model.defaults);
     let mode = inputs.clamav.mode();
     let safe_max = assumptions.safe_max(inputs.ram, mode);
-    let (concurrency, decided_by) = choose(inputs, safe_max);
+    let (concurrency, decided_by) = choose(inputs, safe_max, model);
     let n = concurrency.get();
     let budget = assumptions.budget(inputs.ram, n, mode, &inputs.overrides.overridden());
     let service = &inputs.service;
     let mut warnings = Vec::new();
     let mut warn = |code, message: String| warnings.push(Warning { code, message });
 
+    if let Some(message) = ram_unit_slip(inputs.ram) {
+        warn(WarningCode::RamUnitSlip, message);
+    }
     if !budget.fits {
         let needed = assumptions.ram_needed(u64::from(n), mode);
         match decided_by {
@@ -179,33 +224,66 @@ pub fn plan(inputs: &Inputs) -> Plan {
         }
     }
 
+    let reason = reason(inputs, decided_by, n, safe_max, model);
+    let permalink = permalink::permalink(&provenance.base_url, inputs);
+    let header = header::header(inputs, concurrency, &reason, model.version, provenance.date.as_deref(), &permalink);
+    for snippet in &mut snippets {
+        snippet.header.clone_from(&header);
+    }
+    let steps = steps::steps(inputs.os, inputs.method, service, concurrency, &snippets);
     Plan {
         inputs: inputs.clone(),
         concurrency,
         decided_by,
-        reason: reason(inputs, decided_by, n, safe_max),
+        reason,
         safe_max,
         assumptions,
         budget,
         snippets,
-        steps: steps::steps(inputs.os, inputs.method, service, concurrency),
+        steps,
         lowering_note: LOWERING_NOTE,
         warnings,
-        model_version: MODEL_VERSION,
+        model_version: model.version,
+        permalink,
     }
+}
+
+/// A warning when `ram` looks like a unit slip, naming the value probably meant.
+fn ram_unit_slip(ram: crate::size::MiB) -> Option<String> {
+    use crate::permalink::size_text;
+    if ram > LARGEST_PLAUSIBLE_RAM {
+        let meant = crate::size::MiB(ram.0 / 1024);
+        return Some(format!(
+            "{} of RAM ({:.1} TiB) is more than any mail server has: if you meant {} MiB, enter {}.",
+            size_text(ram),
+            ram.as_gib_f64() / 1024.0,
+            meant.0.max(1),
+            size_text(crate::size::MiB(meant.0.max(1)))
+        ));
+    }
+    if ram < SMALLEST_PLAUSIBLE_RAM {
+        let meant = crate::size::MiB(ram.0.saturating_mul(1024));
+        return Some(format!(
+            "{} MiB of RAM is less than amavisd and Postfix need to start: if you meant {} GiB, enter {}.",
+            ram.0,
+            ram.0,
+            size_text(meant)
+        ));
+    }
+    None
 }
 
 /// The user's number when given; otherwise the smallest of the memory, CPU and
 /// diminishing-returns bounds, never below 2.
-fn choose(inputs: &Inputs, safe_max: u64) -> (Concurrency, Decision) {
+fn choose(inputs: &Inputs, safe_max: u64, model: &Model) -> (Concurrency, Decision) {
     if let Some(requested) = inputs.concurrency {
         return (requested, Decision::Requested);
     }
     let mut bounds = vec![(safe_max, Decision::Memory)];
     if let Some(cpus) = inputs.cpus {
-        bounds.push((u64::from(cpus.get()) * u64::from(CHILDREN_PER_CPU), Decision::Cpu));
+        bounds.push((u64::from(cpus.get()) * u64::from(model.children_per_cpu), Decision::Cpu));
     }
-    bounds.push((u64::from(DIMINISHING_RETURNS), Decision::DiminishingReturns));
+    bounds.push((u64::from(model.diminishing_returns), Decision::DiminishingReturns));
     // `min_by_key` keeps the first of equal bounds: memory, then CPU, then diminishing returns.
     let (value, decision) = bounds.into_iter().min_by_key(|(value, _)| *value).unwrap_or((0, Decision::Minimum));
     if value < u64::from(crate::concurrency::MIN_CONCURRENCY) {
@@ -214,7 +292,7 @@ fn choose(inputs: &Inputs, safe_max: u64) -> (Concurrency, Decision) {
     (Concurrency::clamped(value), decision)
 }
 
-fn reason(inputs: &Inputs, decided_by: Decision, n: u32, safe_max: u64) -> String {
+fn reason(inputs: &Inputs, decided_by: Decision, n: u32, safe_max: u64, model: &Model) -> String {
     match decided_by {
         Decision::Requested => format!(
             "You asked for {n}. The safe maximum for {} MiB with these assumptions is {safe_max} (memory budget: ClamAV's RAM documentation, the amavis README.postfix rule that both sides match).",
@@ -229,7 +307,8 @@ fn reason(inputs: &Inputs, decided_by: Decision, n: u32, safe_max: u64) -> Strin
             inputs.cpus.map_or(0, |c| c.get())
         ),
         Decision::DiminishingReturns => format!(
-            "Throughput: amavis README.performance finds that more than about {DIMINISHING_RETURNS} children rarely adds throughput and wastes memory; RAM would allow {safe_max}. Ask for more with --concurrency if your scan times and mail rate need it."
+            "Throughput: amavis README.performance finds that more than about {} children rarely adds throughput and wastes memory; RAM would allow {safe_max}. Ask for more if your scan times and mail rate need it.",
+            model.diminishing_returns
         ),
         Decision::Minimum => format!(
             "Minimum: {n} is the least amavis-tune plans (amavisd's own default; with 1 child amavisd stops under systemd after $max_requests messages), although RAM allows only {safe_max}."
@@ -253,6 +332,7 @@ struct Contract<'a> {
     snippets: &'a [Snippet],
     steps: &'a [Step],
     lowering_note: &'a str,
+    permalink: &'a str,
 }
 
 impl Serialize for Plan {
@@ -271,10 +351,11 @@ impl Serialize for Plan {
             snippets: &self.snippets,
             steps: &self.steps,
             lowering_note: self.lowering_note,
+            permalink: &self.permalink,
         }
         .serialize(serializer)
     }
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

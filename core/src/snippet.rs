@@ -20,12 +20,23 @@ pub struct Snippet {
     pub file: FileKind,
     /// The file's path on the target OS.
     pub path: String,
-    /// Exactly what to paste, ending with a newline.
+    /// Comment lines saying what generated the snippet, from which inputs, why this number, and
+    /// the permalink that reproduces it; paste them with `content` (`#` comments in all three
+    /// files). Ends with a newline.
+    pub header: String,
+    /// Exactly what to set, ending with a newline (no header).
     pub content: String,
     /// Where in the file it goes, for a person.
     pub placement: String,
     /// The same change as one command, where the program offers an editor of its own.
     pub command: Option<String>,
+}
+
+impl Snippet {
+    /// The header and the content: what to paste.
+    pub fn text(&self) -> String {
+        format!("{}{}", self.header, self.content)
+    }
 }
 
 pub(crate) fn amavis(os: Os, n: Concurrency) -> Snippet {
@@ -38,6 +49,7 @@ pub(crate) fn amavis(os: Os, n: Concurrency) -> Snippet {
     Snippet {
         file: FileKind::AmavisConf,
         path: os.amavis_conf_path().to_owned(),
+        header: String::new(),
         content: format!("$max_servers = {n};\n"),
         placement: placement.to_owned(),
         command: None,
@@ -53,6 +65,7 @@ pub(crate) fn master_cf(os: Os, service: &ServiceName, n: Concurrency) -> Snippe
     Snippet {
         file: FileKind::MasterCf,
         path: os.master_cf_path(),
+        header: String::new(),
         content: master_cf_line(service, n),
         placement: format!(
             "Change only the maxproc column (the 7th field) of the existing `{service} unix` entry and keep \
@@ -66,6 +79,7 @@ pub(crate) fn main_cf_limit(os: Os, service: &ServiceName, n: Concurrency, why: 
     Snippet {
         file: FileKind::MainCf,
         path: os.main_cf_path(),
+        header: String::new(),
         content: format!("{service}_destination_concurrency_limit = {n}\n"),
         placement: format!("Add it anywhere in main.cf, replacing any line of the same name. {why}"),
         command: Some(format!("postconf -e '{service}_destination_concurrency_limit = {n}'")),

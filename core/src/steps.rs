@@ -1,5 +1,6 @@
-//! The commands that make a plan live, in the order that never lets Postfix open more
-//! connections than amavisd has children.
+//! The steps a careful administrator follows to make a plan live: back up, change, validate,
+//! restart in the order that never lets Postfix open more connections than amavisd has children,
+//! verify, and how to roll back.
 
 use serde::Serialize;
 
@@ -7,6 +8,7 @@ use crate::concurrency::Concurrency;
 use crate::method::PostfixMethod;
 use crate::os::Os;
 use crate::service_name::ServiceName;
+use crate::snippet::{FileKind, Snippet};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Step {
@@ -15,23 +17,84 @@ pub struct Step {
     pub kind: StepKind,
 }
 
-/// What a step does: only `validate` and `restart` steps change or test the running system.
+/// What a step does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StepKind {
+    /// Copies the files about to change.
+    Backup,
+    /// Changes a configuration file (nothing running notices yet).
+    Change,
+    /// Tests a configuration without changing what runs.
     Validate,
+    /// Makes a running program read its configuration again.
     Restart,
+    /// Reads back what the running programs use.
     Verify,
+    /// Undoes the change, from the backups.
+    Rollback,
 }
+
+/// The suffix of the copies the backup step makes.
+pub const BACKUP_SUFFIX: &str = ".before-amavis-tune";
 
 fn step(description: &str, command: impl Into<String>, kind: StepKind) -> Step {
     Step { description: description.to_owned(), command: command.into(), kind }
 }
 
-/// Raising N: amavisd first, then Postfix (DOMAIN.md, "which side may be larger": Postfix's
-/// concurrency must never exceed `$max_servers`). The plan does not know the current value, so
-/// the order is the one for raising; `lowering_note` says what changes when lowering.
-pub(crate) fn steps(os: Os, method: PostfixMethod, service: &ServiceName, n: Concurrency) -> Vec<Step> {
+/// The steps for a plan, in the order for raising N (amavisd first, then Postfix: DOMAIN.md,
+/// "which side may be larger"). The plan does not know the current value; `LOWERING_NOTE` says
+/// what changes when lowering.
+pub(crate) fn steps(
+    os: Os,
+    method: PostfixMethod,
+    service: &ServiceName,
+    n: Concurrency,
+    snippets: &[Snippet],
+) -> Vec<Step> {
+    let files: Vec<&str> = snippets.iter().map(|s| s.path.as_str()).collect();
+    let backup = files.iter().map(|f| format!("cp -p {f} {f}{BACKUP_SUFFIX}")).collect::<Vec<_>>().join(" && ");
+    let restore = files.iter().map(|f| format!("cp -p {f}{BACKUP_SUFFIX} {f}")).collect::<Vec<_>>().join(" && ");
+    let amavis_conf = os.amavis_conf_path();
+    let postfix_commands: Vec<&str> = snippets
+        .iter()
+        .filter(|s| s.file != FileKind::AmavisConf)
+        .filter_map(|s| s.command.as_deref())
+        .collect();
+    let postfix_files: Vec<&str> =
+        snippets.iter().filter(|s| s.file != FileKind::AmavisConf).map(|s| s.path.as_str()).collect();
+    let mut all = vec![
+        step(&format!("Back up the files that change ({})", files.join(", ")), backup, StepKind::Backup),
+        step(
+            &format!(
+                "Put the amavisd snippet, with its header, in {amavis_conf} (above the final `1;`, replacing any `$max_servers` line)"
+            ),
+            format!("${{EDITOR:-vi}} {amavis_conf}"),
+            StepKind::Change,
+        ),
+    ];
+    all.extend(validate_and_restart(os, method, service, n));
+    all.insert(
+        4,
+        step(
+            &format!(
+                "Set the Postfix side with postconf, which edits {} in place (or paste the snippets)",
+                postfix_files.join(" and ")
+            ),
+            postfix_commands.join(" && "),
+            StepKind::Change,
+        ),
+    );
+    all.push(step(
+        "If anything went wrong: put the backups back, reload Postfix, restart amavisd",
+        format!("{restore} && postfix reload && {}", os.amavis_restart()),
+        StepKind::Rollback,
+    ));
+    all
+}
+
+/// Validate, restart and verify, for raising: amavisd's four steps then Postfix's.
+fn validate_and_restart(os: Os, method: PostfixMethod, service: &ServiceName, n: Concurrency) -> Vec<Step> {
     let verify_postfix = match method {
         PostfixMethod::MasterCf => format!("postconf -h -F '{service}/unix/process_limit'"),
         PostfixMethod::MainCf => format!("postconf -h {service}_destination_concurrency_limit"),
@@ -55,10 +118,11 @@ pub(crate) fn steps(os: Os, method: PostfixMethod, service: &ServiceName, n: Con
     ]
 }
 
-/// The steps after `apply`: for a raise, amavisd first; for a cut, Postfix first, so that
-/// Postfix never opens more connections than amavisd has children.
+/// The steps after `apply` (which backed up and changed the files itself): for a raise, amavisd
+/// first; for a cut, Postfix first, so that Postfix never opens more connections than amavisd has
+/// children.
 pub fn apply_steps(os: Os, method: PostfixMethod, service: &ServiceName, n: Concurrency, raising: bool) -> Vec<Step> {
-    let mut all = steps(os, method, service, n);
+    let mut all = validate_and_restart(os, method, service, n);
     if !raising {
         all[..4].rotate_left(2);
         all[2].description =
@@ -69,4 +133,4 @@ pub fn apply_steps(os: Os, method: PostfixMethod, service: &ServiceName, n: Conc
 
 /// What to do differently when the new number is lower than the current one.
 pub(crate) const LOWERING_NOTE: &str =
-    "When lowering the number, reload Postfix (steps 3-4) before restarting amavisd (steps 1-2).";
+    "When lowering the number, do Postfix's steps 5-7 before amavisd's steps 2-4, and roll back in the opposite order.";

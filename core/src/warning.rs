@@ -24,6 +24,8 @@ pub enum WarningCode {
     AboveUsefulRange,
     /// More children than clamd scans at once (`MaxThreads`, default 10).
     ClamdMaxThreads,
+    /// The RAM figure looks like a unit slip (`4048G` for `4048M`, `8M` for `8G`).
+    RamUnitSlip,
 }
 
 impl WarningCode {
@@ -38,6 +40,7 @@ impl WarningCode {
             WarningCode::AboveCpuGuidance => "above-cpu-guidance",
             WarningCode::AboveUsefulRange => "above-useful-range",
             WarningCode::ClamdMaxThreads => "clamd-max-threads",
+            WarningCode::RamUnitSlip => "ram-unit-slip",
         }
     }
 }

@@ -50,8 +50,27 @@ fn recommendations() {
     );
     check(with(inputs(2048), |i| i.clamav = ClamAv::Off), "n=6 by=memory safe_max=6 fits=true warnings=[]");
     check(inputs(2048), "n=2 by=minimum safe_max=0 fits=false warnings=[does-not-fit,clamav-low-ram]");
-    check(inputs(1), "n=2 by=minimum safe_max=0 fits=false warnings=[does-not-fit,clamav-low-ram]");
-    check(inputs(MAX_SIZE.0), "n=10 by=diminishing-returns safe_max=603937 fits=true warnings=[]");
+    check(inputs(1), "n=2 by=minimum safe_max=0 fits=false warnings=[ram-unit-slip,does-not-fit,clamav-low-ram]");
+    check(inputs(MAX_SIZE.0), "n=10 by=diminishing-returns safe_max=603937 fits=true warnings=[ram-unit-slip]");
+    // Unit slips, at the edges of what is plausible.
+    check(inputs(511), "n=2 by=minimum safe_max=0 fits=false warnings=[ram-unit-slip,does-not-fit,clamav-low-ram]");
+    check(with(inputs(512), |i| i.clamav = ClamAv::Off), "n=2 by=minimum safe_max=0 fits=false warnings=[does-not-fit]");
+    check(inputs(1024 * 1024), "n=10 by=diminishing-returns safe_max=9394 fits=true warnings=[]");
+    check(inputs(1024 * 1024 + 1), "n=10 by=diminishing-returns safe_max=9394 fits=true warnings=[ram-unit-slip]");
+}
+
+#[test]
+fn unit_slips_name_the_value_meant() {
+    let message = |mib| plan(&inputs(mib)).warnings.into_iter().find(|w| w.code == WarningCode::RamUnitSlip).map(|w| w.message);
+    assert_eq!(
+        message(4048 * 1024).as_deref(),
+        Some("4048G of RAM (4.0 TiB) is more than any mail server has: if you meant 4048 MiB, enter 4048M.")
+    );
+    assert_eq!(
+        message(8).as_deref(),
+        Some("8 MiB of RAM is less than amavisd and Postfix need to start: if you meant 8 GiB, enter 8G.")
+    );
+    assert_eq!(message(8192), None);
 }
 
 #[test]
@@ -154,27 +173,45 @@ fn snippets_per_os_and_method() {
     );
 }
 
+/// The header, the reason, the warnings and the numbered steps of every preset on every OS with
+/// each method: what an administrator pastes and follows.
 #[test]
-fn steps_per_os() {
-    let commands = |os| -> String {
-        plan(&with(inputs(8192), |i| i.os = os)).steps.iter().map(|s| s.command.clone()).collect::<Vec<_>>().join(" ; ")
-    };
-    assert_eq!(
-        commands(Os::Debian),
-        "amavisd test-config ; systemctl restart amavis ; postfix check ; postfix reload ; postconf -h -F 'smtp-amavis/unix/process_limit' ; pgrep -f 'amavisd \\(ch' | wc -l ; postqueue -p"
-    );
-    assert!(
-        commands(Os::Rhel)
-            .starts_with("amavisd -c /etc/amavisd/amavisd.conf test-config ; systemctl restart amavisd ;")
-    );
-    assert!(
-        commands(Os::Freebsd)
-            .starts_with("amavisd -c /usr/local/etc/amavisd.conf test-config ; service amavisd restart ;")
-    );
-    assert!(commands(Os::Openbsd).starts_with("amavisd -c /etc/amavisd.conf test-config ; rcctl restart amavisd ;"));
+fn presets_per_os_and_method() {
+    for preset in crate::preset::Preset::ALL {
+        for os in Os::ALL {
+            for method in [PostfixMethod::MasterCf, PostfixMethod::MainCf] {
+                let mut inputs = Inputs { method, ..Inputs::new(MiB(1), os) };
+                preset.apply_to(&mut inputs);
+                let provenance = Provenance { date: Some("2026-11-29".to_owned()), ..Provenance::default() };
+                let plan = plan_with(&inputs, &provenance);
+                let mut text = String::new();
+                for snippet in &plan.snippets {
+                    assert_eq!(snippet.header, plan.snippets[0].header, "one header for all snippets");
+                    text.push_str(&format!("--- {}\n{}", snippet.path, snippet.text()));
+                }
+                text.push_str(&format!("--- why\n{}\n--- warnings\n", plan.reason));
+                for warning in &plan.warnings {
+                    text.push_str(&format!("{}\n", warning.code.as_str()));
+                }
+                text.push_str("--- steps\n");
+                for (index, step) in plan.steps.iter().enumerate() {
+                    let kind = serde_json::to_value(step.kind).unwrap_or_default();
+                    text.push_str(&format!(
+                        "{}. [{}] {}\n   {}\n",
+                        index + 1,
+                        kind.as_str().unwrap_or_default(),
+                        step.description,
+                        step.command
+                    ));
+                }
+                text.push_str(plan.lowering_note);
+                insta::assert_snapshot!(format!("{}-{}-{}", preset.name(), os.name(), method.name()), text);
+            }
+        }
+    }
 }
 
-fn arbitrary_inputs() -> impl Strategy<Value = Inputs> {
+pub(crate) fn arbitrary_inputs() -> impl Strategy<Value = Inputs> {
     let size = prop_oneof![1u64..=65536, 1u64..=MAX_SIZE.0, Just(MAX_SIZE.0)];
     let option_size = proptest::option::of(size.clone().prop_map(MiB));
     (
@@ -185,15 +222,16 @@ fn arbitrary_inputs() -> impl Strategy<Value = Inputs> {
         prop_oneof![Just(PostfixMethod::MasterCf), Just(PostfixMethod::MainCf)],
         proptest::option::of(1u32..=crate::inputs::MAX_CPUS),
         (option_size.clone(), option_size.clone(), option_size.clone(), option_size, proptest::option::of(0u8..=90)),
+        proptest::sample::select(vec!["smtp-amavis", "amavisfeed", "scan.x_1"]),
     )
-        .prop_map(|(ram, concurrency, os, clamav, method, cpus, (reserve, clamd, parent, per_child, headroom))| {
+        .prop_map(|(ram, concurrency, os, clamav, method, cpus, (reserve, clamd, parent, per_child, headroom), service)| {
             Inputs {
                 ram: MiB(ram),
                 concurrency: concurrency.and_then(|c| Concurrency::new(c).ok()),
                 os,
                 clamav,
                 method,
-                service: crate::service_name::ServiceName::default(),
+                service: service.parse().unwrap_or_default(),
                 cpus: cpus.and_then(|c| Cpus::new(c).ok()),
                 overrides: Overrides {
                     reserve,

@@ -1,0 +1,97 @@
+//! Every version of the memory model amavis-tune has shipped, as data, so that a permalink made
+//! years ago can be replayed with the model it was made with and compared with today's.
+//!
+//! A change to a default of [`crate::memory`] or to the recommendation's bounds adds an entry to
+//! [`MODELS`] (and bumps [`MODEL_VERSION`]); entries are never edited or removed.
+
+use crate::inputs::Inputs;
+use crate::memory::{
+    Assumptions, DEFAULT_AMAVISD_PARENT, DEFAULT_CLAMD, DEFAULT_HEADROOM_PERCENT, DEFAULT_PER_CHILD, DEFAULT_RESERVE,
+    MODEL_VERSION,
+};
+use crate::plan::{CHILDREN_PER_CPU, DIMINISHING_RETURNS, Plan, plan_with_model};
+
+/// One version of the model: its defaults and bounds, and what changed from the version before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Model {
+    pub version: u32,
+    /// The memory assumptions used where the user overrides nothing.
+    pub defaults: Assumptions,
+    /// The recommendation's CPU bound: children per CPU.
+    pub children_per_cpu: u32,
+    /// The recommendation's ceiling.
+    pub diminishing_returns: u32,
+    /// What this version changed, for people reading an old link's notice.
+    pub changes: &'static str,
+}
+
+/// Every model version, oldest first; the last is the current one.
+pub const MODELS: &[Model] = &[Model {
+    version: 1,
+    defaults: Assumptions {
+        reserve: DEFAULT_RESERVE,
+        clamd: DEFAULT_CLAMD,
+        amavisd_parent: DEFAULT_AMAVISD_PARENT,
+        per_child: DEFAULT_PER_CHILD,
+        headroom_percent: DEFAULT_HEADROOM_PERCENT,
+    },
+    children_per_cpu: CHILDREN_PER_CPU,
+    diminishing_returns: DIMINISHING_RETURNS,
+    changes: "the first model: reserve 1024 MiB, clamd 1536 MiB (twice during a concurrent reload), amavisd parent \
+              128 MiB, 100 MiB per child, 10 % headroom; at most 3 children per CPU and 10 in all unless asked",
+}];
+
+/// The model [`crate::plan`] uses.
+pub fn current_model() -> &'static Model {
+    let current = &MODELS[MODELS.len() - 1];
+    debug_assert_eq!(current.version, MODEL_VERSION);
+    current
+}
+
+/// The notice for a link made with model `link_version`, replayed today; `None` when the link
+/// gives today what it gave then.
+pub fn version_notice(link_version: u32, inputs: &Inputs) -> Option<String> {
+    version_notice_in(MODELS, link_version, inputs)
+}
+
+/// [`version_notice`] against any model history (the last entry being the current model).
+pub fn version_notice_in(models: &[Model], link_version: u32, inputs: &Inputs) -> Option<String> {
+    let current = models.last()?;
+    if link_version == current.version {
+        return None;
+    }
+    let Some(old) = models.iter().find(|m| m.version == link_version) else {
+        let whose = if link_version > current.version { "a newer amavis-tune" } else { "no amavis-tune release" };
+        return Some(format!(
+            "This link names memory model {link_version}, which {whose} made and this one (model {}) does not know: \
+             the numbers below are model {}'s and may differ from those the link showed.",
+            current.version, current.version
+        ));
+    };
+    let then = plan_with_model(inputs, old);
+    let now = plan_with_model(inputs, current);
+    if then.concurrency == now.concurrency && then.safe_max == now.safe_max && then.budget == now.budget {
+        return None;
+    }
+    let changes: Vec<String> = models
+        .iter()
+        .filter(|m| m.version > old.version && m.version <= current.version)
+        .map(|m| format!("model {}: {}", m.version, m.changes))
+        .collect();
+    Some(format!(
+        "This link was made with memory model {}, which gave {} children (safe maximum {}); the current model {} gives {} \
+         (safe maximum {}). What changed since: {}.",
+        old.version,
+        then.concurrency,
+        then.safe_max,
+        current.version,
+        now.concurrency,
+        now.safe_max,
+        changes.join("; ")
+    ))
+}
+
+/// The plan an old model version gives, when amavis-tune knows that version.
+pub fn plan_with_version(inputs: &Inputs, version: u32) -> Option<Plan> {
+    MODELS.iter().find(|m| m.version == version).map(|model| plan_with_model(inputs, model))
+}

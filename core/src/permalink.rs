@@ -1,0 +1,235 @@
+//! Permalinks: the inputs of a plan as a URL query (`?v=1&ram=8G&os=debian...`), with the same
+//! value syntax as the CLI flags, and back. The query names the memory model version, so that a
+//! link opened after the model changes can say what changed (see [`crate::model`]).
+
+use thiserror::Error;
+
+use crate::concurrency::Concurrency;
+use crate::inputs::{ClamAv, Cpus, HeadroomPercent, Inputs};
+use crate::memory::MODEL_VERSION;
+use crate::method::PostfixMethod;
+use crate::os::Os;
+use crate::service_name::{DEFAULT_SERVICE, ServiceName};
+use crate::size::{MiB, parse_size};
+
+/// Where the web calculator lives unless the user names another copy of it (`--base-url`; the
+/// page uses its own address).
+pub const DEFAULT_BASE_URL: &str = "https://amavis-tune.github.io/amavis-tune/";
+
+/// Every key a permalink may carry, in the order [`to_query`] writes them.
+pub const KEYS: [&str; 14] = [
+    "v",
+    "ram",
+    "concurrency",
+    "os",
+    "clamav",
+    "reload",
+    "method",
+    "service",
+    "cpus",
+    "per-child",
+    "clamd",
+    "amavisd-parent",
+    "reserve",
+    "headroom",
+];
+
+/// The inputs a link names, and the model version it was made with (`None`: a link from before
+/// links carried one, or typed by hand).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub model_version: Option<u32>,
+    pub inputs: Inputs,
+}
+
+/// Why a link could not be read: what, where, and what would be valid.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum LinkError {
+    #[error("the link has no query (nothing after `?`); a permalink looks like {DEFAULT_BASE_URL}?v=1&ram=8G&os=debian")]
+    NoQuery,
+    #[error("the link does not name the RAM (`ram=`, e.g. ram=8G)")]
+    NoRam,
+    #[error("in the link, `{key}={value}`: {reason}")]
+    Value { key: String, value: String, reason: String },
+    #[error("the link has an unknown key `{key}`; the keys are {}", KEYS.join(", "))]
+    UnknownKey { key: String },
+}
+
+/// A size the way a person writes it: whole GiB as `8G`, anything else in MiB (`4608M`).
+pub fn size_text(size: MiB) -> String {
+    if size.0.is_multiple_of(1024) { format!("{}G", size.0 / 1024) } else { format!("{}M", size.0) }
+}
+
+/// The query (without `?`) that reproduces `inputs`: the model version, the inputs a reader wants
+/// to see (RAM, OS, ClamAV, method) always, the rest only when they are not the default.
+pub fn to_query(inputs: &Inputs) -> String {
+    let mut pairs: Vec<(&str, String)> = vec![("v", MODEL_VERSION.to_string()), ("ram", size_text(inputs.ram))];
+    if let Some(n) = inputs.concurrency {
+        pairs.push(("concurrency", n.to_string()));
+    }
+    pairs.push(("os", inputs.os.name().to_owned()));
+    pairs.push(("clamav", on_off(matches!(inputs.clamav, ClamAv::On { .. })).to_owned()));
+    if inputs.clamav == (ClamAv::On { concurrent_reload: false }) {
+        pairs.push(("reload", "off".to_owned()));
+    }
+    pairs.push(("method", inputs.method.name().to_owned()));
+    if inputs.service.as_str() != DEFAULT_SERVICE {
+        pairs.push(("service", inputs.service.as_str().to_owned()));
+    }
+    if let Some(cpus) = inputs.cpus {
+        pairs.push(("cpus", cpus.get().to_string()));
+    }
+    let overrides = &inputs.overrides;
+    for (key, size) in [
+        ("per-child", overrides.per_child),
+        ("clamd", overrides.clamd),
+        ("amavisd-parent", overrides.amavisd_parent),
+        ("reserve", overrides.reserve),
+    ] {
+        if let Some(size) = size {
+            pairs.push((key, size_text(size)));
+        }
+    }
+    if let Some(headroom) = overrides.headroom_percent {
+        pairs.push(("headroom", headroom.get().to_string()));
+    }
+    pairs.iter().map(|(key, value)| format!("{key}={}", encode(value))).collect::<Vec<_>>().join("&")
+}
+
+/// `base_url` with the query for `inputs`; any query or fragment already on `base_url` is dropped.
+pub fn permalink(base_url: &str, inputs: &Inputs) -> String {
+    let base = base_url.split(['?', '#']).next().unwrap_or_default();
+    format!("{base}?{}", to_query(inputs))
+}
+
+/// Reads a link back: a full URL, a bare query, or any text holding one (a snippet header pasted
+/// whole: the first `http://` or `https://` URL with a query is used).
+pub fn parse_link(text: &str) -> Result<Link, LinkError> {
+    let query = find_query(text).ok_or(LinkError::NoQuery)?;
+    let mut ram = None;
+    let mut model_version = None;
+    let mut inputs = Inputs::new(MiB(1), Os::Debian);
+    let mut clamav = true;
+    let mut reload = true;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, raw) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = decode(raw);
+        let bad = |reason: String| LinkError::Value { key: key.to_owned(), value: value.clone(), reason };
+        let text_error = |e: &dyn std::fmt::Display| bad(e.to_string());
+        match key {
+            "v" => {
+                model_version = Some(value.parse::<u32>().map_err(|_| {
+                    bad(format!("the model version is a whole number (this amavis-tune's is {MODEL_VERSION})"))
+                })?);
+            }
+            "ram" => ram = Some(parse_size(&value).map_err(|e| text_error(&e))?),
+            "concurrency" => inputs.concurrency = Some(value.parse::<Concurrency>().map_err(|e| text_error(&e))?),
+            "os" => inputs.os = value.parse::<Os>().map_err(|e| text_error(&e))?,
+            "clamav" => clamav = parse_on_off(&value).ok_or_else(|| bad("use on or off".to_owned()))?,
+            "reload" => reload = parse_on_off(&value).ok_or_else(|| bad("use on or off".to_owned()))?,
+            "method" => {
+                inputs.method = match value.as_str() {
+                    "master-cf" => PostfixMethod::MasterCf,
+                    "main-cf" => PostfixMethod::MainCf,
+                    _ => return Err(bad("use master-cf or main-cf".to_owned())),
+                }
+            }
+            "service" => inputs.service = value.parse::<ServiceName>().map_err(|e| text_error(&e))?,
+            "cpus" => inputs.cpus = Some(value.parse::<Cpus>().map_err(|e| text_error(&e))?),
+            "per-child" | "clamd" | "amavisd-parent" | "reserve" => {
+                let size = Some(parse_size(&value).map_err(|e| text_error(&e))?);
+                let overrides = &mut inputs.overrides;
+                match key {
+                    "per-child" => overrides.per_child = size,
+                    "clamd" => overrides.clamd = size,
+                    "amavisd-parent" => overrides.amavisd_parent = size,
+                    _ => overrides.reserve = size,
+                }
+            }
+            "headroom" => {
+                inputs.overrides.headroom_percent =
+                    Some(value.parse::<HeadroomPercent>().map_err(|e| text_error(&e))?)
+            }
+            _ => return Err(LinkError::UnknownKey { key: key.to_owned() }),
+        }
+    }
+    inputs.ram = ram.ok_or(LinkError::NoRam)?;
+    inputs.clamav = if clamav { ClamAv::On { concurrent_reload: reload } } else { ClamAv::Off };
+    Ok(Link { model_version, inputs })
+}
+
+/// The query part of `text`: after the `?` of the first URL, or `text` itself when it is a bare
+/// query; up to a `#`, whitespace or a quote.
+fn find_query(text: &str) -> Option<&str> {
+    let start = ["https://", "http://"].iter().filter_map(|scheme| text.find(scheme)).min();
+    let rest = match start {
+        Some(at) => {
+            let url = &text[at..];
+            let end = url.find(|c: char| c.is_whitespace() || matches!(c, '\'' | '"' | '<' | '>')).unwrap_or(url.len());
+            let url = &url[..end];
+            &url[url.find('?')? + 1..]
+        }
+        None => {
+            let trimmed = text.trim();
+            let trimmed = trimmed.strip_prefix('?').unwrap_or(trimmed);
+            if trimmed.is_empty() || trimmed.contains(char::is_whitespace) || !trimmed.contains('=') {
+                return None;
+            }
+            trimmed
+        }
+    };
+    Some(rest.split('#').next().unwrap_or_default())
+}
+
+fn on_off(on: bool) -> &'static str {
+    if on { "on" } else { "off" }
+}
+
+/// `on`/`off` and their usual spellings.
+pub fn parse_on_off(value: &str) -> Option<bool> {
+    match value {
+        "on" | "yes" | "true" | "1" => Some(true),
+        "off" | "no" | "false" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+pub fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(char::from(byte)),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// Decodes `%XX` and `+`; a `%` not followed by two hex digits stays as it is, and bytes that are
+/// not UTF-8 become U+FFFD.
+pub fn decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |at: usize| bytes.get(at).and_then(|b| char::from(*b).to_digit(16));
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (hex(i + 1), hex(i + 2)) {
+                (Some(high), Some(low)) => {
+                    out.push((high * 16 + low) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+
+#[cfg(test)]
+mod tests;
