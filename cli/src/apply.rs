@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use amavis_tune_core::{ApplyOptions, ClamAv, Inputs, Report, Step, StepKind, apply_steps};
+use amavis_tune_core::{ApplyOptions, ClamAv, Inputs, Report, Step, StepKind, WarningCode, apply_steps};
 use anyhow::Context;
 use serde::Serialize;
 
@@ -19,6 +19,7 @@ use crate::write::{Replacement, Written, replace_all};
 pub(crate) fn run(args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
     let (layout, config) = load(&args.config)?;
     let n = args.concurrency;
+    crate::plan::guard_useful_range(Some(n), args.force, "apply")?;
     guard_memory(&args, layout.os)?;
     let local_override = (layout.os.is_debian_family() && args.config.amavis_conf.is_empty())
         .then(|| under(&args.config.root, "/etc/amavis/conf.d/50-user"))
@@ -139,7 +140,12 @@ fn guard_memory(args: &ApplyArgs, os: amavis_tune_core::Os) -> anyhow::Result<()
     };
     let plan = amavis_tune_core::plan(&inputs);
     if !plan.budget.fits && !args.force {
-        let needed = plan.warnings.first().map(|w| w.message.clone()).unwrap_or_default();
+        let needed = plan
+            .warnings
+            .iter()
+            .find(|w| matches!(w.code, WarningCode::ExceedsSafeMax | WarningCode::DoesNotFit))
+            .map(|w| w.message.clone())
+            .unwrap_or_default();
         return Err(anyhow::Error::new(Hinted {
             message: format!("refusing to apply {}, nothing was written: {needed}", args.concurrency),
             hint: format!(

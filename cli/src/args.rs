@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use amavis_tune_core::{Concurrency, Cpus, HeadroomPercent, MiB, Os, PostfixMethod, ServiceName, parse_size};
+use amavis_tune_core::{Concurrency, Cpus, HeadroomPercent, MiB, Os, PostfixMethod, Preset, ServiceName, parse_size};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Match amavisd's $max_servers and Postfix's maxproc to the RAM you have.
@@ -44,8 +44,48 @@ pub(crate) enum OutputFormat {
     Json,
 }
 
+/// The flags that name a plan's inputs, which a permalink names instead.
+const INPUT_FLAGS: [&str; 16] = [
+    "ram",
+    "method",
+    "concurrency",
+    "os",
+    "no_clamav",
+    "clamav",
+    "no_concurrent_reload",
+    "cpus",
+    "preset",
+    "measured",
+    "per_child",
+    "clamd",
+    "amavisd_parent",
+    "reserve",
+    "headroom",
+    "service",
+];
+
 #[derive(Debug, Args)]
 pub(crate) struct PlanArgs {
+    /// Start from a named deployment (its RAM, CPUs, ClamAV and concurrency); other flags change it.
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub(crate) preset: Option<Preset>,
+
+    /// Reproduce the plan of a permalink (the web calculator's address, or a snippet header that holds it).
+    #[arg(long, value_name = "LINK", conflicts_with_all = INPUT_FLAGS)]
+    pub(crate) from_url: Option<String>,
+
+    /// Print only the permalink for these inputs (open it in the web calculator, or keep it).
+    #[arg(long)]
+    pub(crate) permalink: bool,
+
+    /// Where the web calculator lives, for the permalinks in the output.
+    #[arg(long, value_name = "URL", env = "AMAVIS_TUNE_BASE_URL", default_value = amavis_tune_core::DEFAULT_BASE_URL)]
+    pub(crate) base_url: String,
+
+    /// Plan a concurrency above 30, beyond what the amavis documentation calls useful.
+    #[arg(long)]
+    pub(crate) force: bool,
+
     /// The server's total RAM, e.g. 8G, 8GiB, 8192M, 4.5G (binary units). Default: this machine's, from /proc/meminfo.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, allow_hyphen_values = true)]
     pub(crate) ram: Option<MiB>,
@@ -59,8 +99,12 @@ pub(crate) struct PlanArgs {
     pub(crate) os: Option<Os>,
 
     /// The server runs no ClamAV (clamd).
-    #[arg(long)]
+    #[arg(long, overrides_with = "clamav")]
     pub(crate) no_clamav: bool,
+
+    /// The server runs ClamAV (the default; turns it back on after a preset without it).
+    #[arg(long, overrides_with = "no_clamav")]
+    pub(crate) clamav: bool,
 
     /// clamd runs with `ConcurrentDatabaseReload no`, so it never holds two signature databases at once.
     #[arg(long, conflicts_with = "no_clamav")]
@@ -68,8 +112,8 @@ pub(crate) struct PlanArgs {
 
     /// Where Postfix gets the number: the maxproc column in master.cf, or
     /// <service>_destination_concurrency_limit in main.cf.
-    #[arg(long, value_enum, default_value_t)]
-    pub(crate) method: PostfixMethod,
+    #[arg(long, value_enum)]
+    pub(crate) method: Option<PostfixMethod>,
 
     /// The master.cf service that delivers to amavisd (main.cf's content_filter names it).
     #[arg(long, value_name = "NAME", default_value = amavis_tune_core::DEFAULT_SERVICE, value_parser = parse_service)]
@@ -193,7 +237,8 @@ pub(crate) struct ApplyArgs {
     #[arg(long)]
     pub(crate) no_backup: bool,
 
-    /// Apply even when N does not fit in the RAM (the plan says why).
+    /// Apply even when N does not fit in the RAM (the plan says why), or is above 30, beyond what
+    /// the amavis documentation calls useful.
     #[arg(long)]
     pub(crate) force: bool,
 

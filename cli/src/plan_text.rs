@@ -25,6 +25,10 @@ pub(crate) fn write(out: &mut dyn Write, plan: &Plan, sources: &Sources) -> io::
         (Some(cpus), _) => format!("{} CPU(s)", cpus.get()),
         (None, _) => "CPU count not given".to_owned(),
     };
+    if let Some(notice) = sources.link.as_ref().and_then(|l| l.notice.as_ref()) {
+        writeln!(out, "notice: {notice}")?;
+        writeln!(out)?;
+    }
     let os_note = match sources.os {
         Source::Detected => " (detected from /etc/os-release)",
         Source::Default => " (not detected; assumed)",
@@ -35,9 +39,14 @@ pub(crate) fn write(out: &mut dyn Write, plan: &Plan, sources: &Sources) -> io::
         ClamAv::On { concurrent_reload: true } => "ClamAV with concurrent reload",
         ClamAv::On { concurrent_reload: false } => "ClamAV without concurrent reload",
     };
+    let origin = match (sources.preset, &sources.link) {
+        (Some(preset), _) => format!(" (preset {preset})"),
+        (None, Some(_)) => " (from the permalink)".to_owned(),
+        (None, None) => String::new(),
+    };
     writeln!(
         out,
-        "amavis-tune plan: {} RAM{ram_note}, {cpus}, {}{os_note}, {clamav}, {} method",
+        "amavis-tune plan{origin}: {} RAM{ram_note}, {cpus}, {}{os_note}, {clamav}, {} method",
         gib(inputs.ram.0),
         inputs.os,
         inputs.method.name()
@@ -46,6 +55,7 @@ pub(crate) fn write(out: &mut dyn Write, plan: &Plan, sources: &Sources) -> io::
     let postfix_side = format!("{} = {n}", inputs.method.setting(&inputs.service));
     writeln!(out, "  $max_servers = {n}   {postfix_side}   (safe maximum for this RAM: {})", plan.safe_max)?;
     writeln!(out, "  Why {n}: {}", plan.reason)?;
+    writeln!(out, "  Permalink: {}", plan.permalink)?;
     writeln!(out)?;
 
     write_budget(out, plan)?;
@@ -72,7 +82,7 @@ pub(crate) fn write(out: &mut dyn Write, plan: &Plan, sources: &Sources) -> io::
         writeln!(out, "{}", snippet.path)?;
         writeln!(out, "  {}", snippet.placement)?;
         writeln!(out, "----8<----")?;
-        write!(out, "{}", snippet.content)?;
+        write!(out, "{}", snippet.text())?;
         writeln!(out, "----8<----")?;
         if let Some(command) = &snippet.command {
             writeln!(out, "  Or run: {command}")?;

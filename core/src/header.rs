@@ -42,15 +42,11 @@ pub fn inputs_text(inputs: &Inputs) -> String {
     };
     let cpus = inputs.cpus.map_or("CPUs not given".to_owned(), |c| format!("{} CPU(s)", c.get()));
     let o = &inputs.overrides;
-    let mut overrides: Vec<String> = [
-        ("per-child", o.per_child),
-        ("clamd", o.clamd),
-        ("amavisd-parent", o.amavisd_parent),
-        ("reserve", o.reserve),
-    ]
-    .into_iter()
-    .filter_map(|(name, size)| size.map(|s| format!("{name} {}", size_text(s))))
-    .collect();
+    let mut overrides: Vec<String> =
+        [("per-child", o.per_child), ("clamd", o.clamd), ("amavisd-parent", o.amavisd_parent), ("reserve", o.reserve)]
+            .into_iter()
+            .filter_map(|(name, size)| size.map(|s| format!("{name} {}", size_text(s))))
+            .collect();
     if let Some(h) = o.headroom_percent {
         overrides.push(format!("headroom {}%", h.get()));
     }

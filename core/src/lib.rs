@@ -44,6 +44,7 @@ pub use check::{
 pub use concurrency::{Concurrency, MAX_CONCURRENCY, MIN_CONCURRENCY};
 pub use diagnostic::{Diagnostic, Severity};
 pub use error::InputError;
+pub use header::{TOOL_VERSION, inputs_text};
 pub use inputs::{ClamAv, Cpus, HeadroomPercent, Inputs, MAX_CPUS, Overrides};
 pub use main_cf::{MainCf, Parameter};
 pub use master_cf::{Entry, Field, MAXPROC_FIELD, MasterCf, Maxproc, ServiceOption, maxproc_value};
@@ -57,10 +58,9 @@ pub use memory::{
     DEFAULT_HEADROOM_PERCENT, DEFAULT_PER_CHILD, DEFAULT_RESERVE, MAX_HEADROOM_PERCENT, MODEL_VERSION, Origin,
 };
 pub use method::PostfixMethod;
+pub use model::{MODELS, Model, current_model, plan_with_version, version_notice, version_notice_in};
 pub use os::{Os, os_from_os_release};
 pub use patch::{Refused, replace_aligned, set_max_servers, set_maxproc, set_parameter};
-pub use header::{TOOL_VERSION, inputs_text};
-pub use model::{MODELS, Model, current_model, plan_with_version, version_notice, version_notice_in};
 pub use permalink::{
     DEFAULT_BASE_URL, KEYS, Link, LinkError, decode, encode, parse_link, parse_on_off, permalink, size_text, to_query,
 };
@@ -68,8 +68,8 @@ pub use plan::{
     CHILDREN_PER_CPU, DIMINISHING_RETURNS, Decision, LARGEST_PLAUSIBLE_RAM, Plan, Provenance, SMALLEST_PLAUSIBLE_RAM,
     USEFUL_RANGE_TOP, plan, plan_with,
 };
-pub use preset::Preset;
 pub use postfix_defaults::{CLAMD_DEFAULT_MAX_THREADS, DEFAULT_DESTINATION_CONCURRENCY_LIMIT, DEFAULT_PROCESS_LIMIT};
+pub use preset::Preset;
 pub use restore::{backup_matches, backup_of};
 pub use run_parts::{is_run_parts_name, run_parts_order};
 pub use service_name::{DEFAULT_SERVICE, ServiceName};

@@ -45,7 +45,9 @@ pub struct Link {
 /// Why a link could not be read: what, where, and what would be valid.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum LinkError {
-    #[error("the link has no query (nothing after `?`); a permalink looks like {DEFAULT_BASE_URL}?v=1&ram=8G&os=debian")]
+    #[error(
+        "the link has no query (nothing after `?`); a permalink looks like {DEFAULT_BASE_URL}?v=1&ram=8G&os=debian"
+    )]
     NoQuery,
     #[error("the link does not name the RAM (`ram=`, e.g. ram=8G)")]
     NoRam,
@@ -147,8 +149,7 @@ pub fn parse_link(text: &str) -> Result<Link, LinkError> {
                 }
             }
             "headroom" => {
-                inputs.overrides.headroom_percent =
-                    Some(value.parse::<HeadroomPercent>().map_err(|e| text_error(&e))?)
+                inputs.overrides.headroom_percent = Some(value.parse::<HeadroomPercent>().map_err(|e| text_error(&e))?)
             }
             _ => return Err(LinkError::UnknownKey { key: key.to_owned() }),
         }
@@ -229,7 +230,6 @@ pub fn decode(value: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
-
 
 #[cfg(test)]
 mod tests;

@@ -6,9 +6,9 @@ use crate::concurrency::Concurrency;
 use crate::header;
 use crate::inputs::{ClamAv, Inputs};
 use crate::memory::{Assumptions, Budget, CLAMAV_MINIMUM_RAM};
+use crate::method::PostfixMethod;
 use crate::model::{Model, current_model};
 use crate::permalink::{self, DEFAULT_BASE_URL};
-use crate::method::PostfixMethod;
 use crate::postfix_defaults::{
     CLAMD_DEFAULT_MAX_THREADS, DEFAULT_DESTINATION_CONCURRENCY_LIMIT, DEFAULT_PROCESS_LIMIT,
 };

@@ -56,11 +56,8 @@ pub(crate) fn steps(
     let backup = files.iter().map(|f| format!("cp -p {f} {f}{BACKUP_SUFFIX}")).collect::<Vec<_>>().join(" && ");
     let restore = files.iter().map(|f| format!("cp -p {f}{BACKUP_SUFFIX} {f}")).collect::<Vec<_>>().join(" && ");
     let amavis_conf = os.amavis_conf_path();
-    let postfix_commands: Vec<&str> = snippets
-        .iter()
-        .filter(|s| s.file != FileKind::AmavisConf)
-        .filter_map(|s| s.command.as_deref())
-        .collect();
+    let postfix_commands: Vec<&str> =
+        snippets.iter().filter(|s| s.file != FileKind::AmavisConf).filter_map(|s| s.command.as_deref()).collect();
     let postfix_files: Vec<&str> =
         snippets.iter().filter(|s| s.file != FileKind::AmavisConf).map(|s| s.path.as_str()).collect();
     let mut all = vec![

@@ -42,6 +42,9 @@ pub struct Outcome {
     pub stderr: String,
 }
 
+/// 2026-11-29T00:00:00Z: the date every test run of amavis-tune writes into its headers.
+pub const SOURCE_DATE_EPOCH: &str = "1795910400";
+
 impl Run {
     pub fn new<I, S>(args: I) -> Run
     where
@@ -49,7 +52,15 @@ impl Run {
         S: AsRef<OsStr>,
     {
         let mut command = Command::new(binary());
-        command.args(args).stdin(Stdio::null()).env_remove("RUST_BACKTRACE").env("NO_COLOR", "1");
+        // The date in snippet headers is fixed (2026-11-29), so outputs compare across days; the
+        // base URL is the default whatever the environment says.
+        command
+            .args(args)
+            .stdin(Stdio::null())
+            .env_remove("RUST_BACKTRACE")
+            .env_remove("AMAVIS_TUNE_BASE_URL")
+            .env("NO_COLOR", "1")
+            .env("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH);
         Run { command }
     }
 

@@ -12,25 +12,46 @@ fn link(text: &str) -> String {
 fn links_read_back() {
     let cases = [
         ("https://x.example/calc/?v=1&ram=8G&os=debian", "v=Some(1) v=1&ram=8G&os=debian&clamav=on&method=master-cf"),
-        ("ram=4.5G&os=rhel&clamav=on&reload=off&method=main-cf&cpus=4&per-child=150M", "v=None v=1&ram=4608M&os=rhel&clamav=on&reload=off&method=main-cf&cpus=4&per-child=150M"),
+        (
+            "ram=4.5G&os=rhel&clamav=on&reload=off&method=main-cf&cpus=4&per-child=150M",
+            "v=None v=1&ram=4608M&os=rhel&clamav=on&reload=off&method=main-cf&cpus=4&per-child=150M",
+        ),
         ("?ram=8%20G&clamav=off&reload=off", "v=None v=1&ram=8G&os=debian&clamav=off&method=master-cf"),
         (
             "# Reproduce: https://a.example/?v=7&ram=2G&concurrency=5&service=amavisfeed&headroom=20&clamd=1.5G&reserve=2G&amavisd-parent=200M#top\n#   more",
             "v=Some(7) v=1&ram=2G&concurrency=5&os=debian&clamav=on&method=master-cf&service=amavisfeed&clamd=1536M&amavisd-parent=200M&reserve=2G&headroom=20",
         ),
         ("'https://a.example/?ram=1T&os=openbsd'", "v=None v=1&ram=1024G&os=openbsd&clamav=on&method=master-cf"),
-        ("https://a.example/", "the link has no query (nothing after `?`); a permalink looks like https://amavis-tune.github.io/amavis-tune/?v=1&ram=8G&os=debian"),
-        ("hello world", "the link has no query (nothing after `?`); a permalink looks like https://amavis-tune.github.io/amavis-tune/?v=1&ram=8G&os=debian"),
+        (
+            "https://a.example/",
+            "the link has no query (nothing after `?`); a permalink looks like https://amavis-tune.github.io/amavis-tune/?v=1&ram=8G&os=debian",
+        ),
+        (
+            "hello world",
+            "the link has no query (nothing after `?`); a permalink looks like https://amavis-tune.github.io/amavis-tune/?v=1&ram=8G&os=debian",
+        ),
         ("?os=debian", "the link does not name the RAM (`ram=`, e.g. ram=8G)"),
         ("?ram=8X", "in the link, `ram=8X`: invalid size `8X`: unknown unit `X`"),
-        ("?ram=8G&concurrency=1", "in the link, `concurrency=1`: invalid concurrency `1`: with $max_servers = 1 amavisd does not fork, exits after $max_requests messages and the service stops; use a whole number from 2 to 10000"),
+        (
+            "?ram=8G&concurrency=1",
+            "in the link, `concurrency=1`: invalid concurrency `1`: with $max_servers = 1 amavisd does not fork, exits after $max_requests messages and the service stops; use a whole number from 2 to 10000",
+        ),
         ("?ram=8G&v=x", "in the link, `v=x`: the model version is a whole number (this amavis-tune's is 1)"),
         ("?ram=8G&method=both", "in the link, `method=both`: use master-cf or main-cf"),
         ("?ram=8G&clamav=maybe", "in the link, `clamav=maybe`: use on or off"),
-        ("?ram=8G&colour=red", "the link has an unknown key `colour`; the keys are v, ram, concurrency, os, clamav, reload, method, service, cpus, per-child, clamd, amavisd-parent, reserve, headroom"),
-        ("?ram=8G&service=a%20b", "in the link, `service=a b`: invalid service name `a b`: it contains ' '; a Postfix service name uses only letters, digits, `-`, `_` and `.`"),
+        (
+            "?ram=8G&colour=red",
+            "the link has an unknown key `colour`; the keys are v, ram, concurrency, os, clamav, reload, method, service, cpus, per-child, clamd, amavisd-parent, reserve, headroom",
+        ),
+        (
+            "?ram=8G&service=a%20b",
+            "in the link, `service=a b`: invalid service name `a b`: it contains ' '; a Postfix service name uses only letters, digits, `-`, `_` and `.`",
+        ),
         ("?ram=%zz", "in the link, `ram=%zz`: invalid size `%zz`: it does not start with a number"),
-        ("?ram=8G&cpus=%FF", "in the link, `cpus=\u{fffd}`: invalid CPU count `\u{fffd}`: use a whole number from 1 to 4096"),
+        (
+            "?ram=8G&cpus=%FF",
+            "in the link, `cpus=\u{fffd}`: invalid CPU count `\u{fffd}`: use a whole number from 1 to 4096",
+        ),
     ];
     for (text, expect) in cases {
         assert_eq!(link(text), expect, "link: {text}");

@@ -54,14 +54,18 @@ fn recommendations() {
     check(inputs(MAX_SIZE.0), "n=10 by=diminishing-returns safe_max=603937 fits=true warnings=[ram-unit-slip]");
     // Unit slips, at the edges of what is plausible.
     check(inputs(511), "n=2 by=minimum safe_max=0 fits=false warnings=[ram-unit-slip,does-not-fit,clamav-low-ram]");
-    check(with(inputs(512), |i| i.clamav = ClamAv::Off), "n=2 by=minimum safe_max=0 fits=false warnings=[does-not-fit]");
+    check(
+        with(inputs(512), |i| i.clamav = ClamAv::Off),
+        "n=2 by=minimum safe_max=0 fits=false warnings=[does-not-fit]",
+    );
     check(inputs(1024 * 1024), "n=10 by=diminishing-returns safe_max=9394 fits=true warnings=[]");
     check(inputs(1024 * 1024 + 1), "n=10 by=diminishing-returns safe_max=9394 fits=true warnings=[ram-unit-slip]");
 }
 
 #[test]
 fn unit_slips_name_the_value_meant() {
-    let message = |mib| plan(&inputs(mib)).warnings.into_iter().find(|w| w.code == WarningCode::RamUnitSlip).map(|w| w.message);
+    let message =
+        |mib| plan(&inputs(mib)).warnings.into_iter().find(|w| w.code == WarningCode::RamUnitSlip).map(|w| w.message);
     assert_eq!(
         message(4048 * 1024).as_deref(),
         Some("4048G of RAM (4.0 TiB) is more than any mail server has: if you meant 4048 MiB, enter 4048M.")
@@ -224,24 +228,26 @@ pub(crate) fn arbitrary_inputs() -> impl Strategy<Value = Inputs> {
         (option_size.clone(), option_size.clone(), option_size.clone(), option_size, proptest::option::of(0u8..=90)),
         proptest::sample::select(vec!["smtp-amavis", "amavisfeed", "scan.x_1"]),
     )
-        .prop_map(|(ram, concurrency, os, clamav, method, cpus, (reserve, clamd, parent, per_child, headroom), service)| {
-            Inputs {
-                ram: MiB(ram),
-                concurrency: concurrency.and_then(|c| Concurrency::new(c).ok()),
-                os,
-                clamav,
-                method,
-                service: service.parse().unwrap_or_default(),
-                cpus: cpus.and_then(|c| Cpus::new(c).ok()),
-                overrides: Overrides {
-                    reserve,
-                    clamd,
-                    amavisd_parent: parent,
-                    per_child,
-                    headroom_percent: headroom.and_then(|h| h.to_string().parse().ok()),
-                },
-            }
-        })
+        .prop_map(
+            |(ram, concurrency, os, clamav, method, cpus, (reserve, clamd, parent, per_child, headroom), service)| {
+                Inputs {
+                    ram: MiB(ram),
+                    concurrency: concurrency.and_then(|c| Concurrency::new(c).ok()),
+                    os,
+                    clamav,
+                    method,
+                    service: service.parse().unwrap_or_default(),
+                    cpus: cpus.and_then(|c| Cpus::new(c).ok()),
+                    overrides: Overrides {
+                        reserve,
+                        clamd,
+                        amavisd_parent: parent,
+                        per_child,
+                        headroom_percent: headroom.and_then(|h| h.to_string().parse().ok()),
+                    },
+                }
+            },
+        )
 }
 
 proptest! {

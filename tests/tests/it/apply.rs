@@ -201,15 +201,15 @@ fn main_cf_method() {
 fn memory_guard() {
     let (_dir, root) = copy_of("debian-match");
     let before = snapshot_tree(&root);
-    let outcome = Run::new(["apply", "--ram", "4G", "--concurrency", "40", "--root"]).run_with_arg(&root);
+    let outcome = Run::new(["apply", "--ram", "4G", "--concurrency", "25", "--root"]).run_with_arg(&root);
     assert_eq!(outcome.code, 2);
     assert!(
-        outcome.stderr.contains("refusing to apply 40") && outcome.stderr.contains("--force"),
+        outcome.stderr.contains("refusing to apply 25") && outcome.stderr.contains("--force"),
         "{}",
         outcome.stderr
     );
     assert_eq!(snapshot_tree(&root), before);
-    let forced = Run::new(["apply", "--ram", "4G", "--concurrency", "40", "--force", "--root"]).run_with_arg(&root);
+    let forced = Run::new(["apply", "--ram", "4G", "--concurrency", "25", "--force", "--root"]).run_with_arg(&root);
     assert_eq!(forced.code, 0, "{}", forced.stderr);
 }
 

@@ -26,7 +26,7 @@ fn json_per_os() {
 fn text_variants() {
     for (name, args) in [
         ("main_cf", "plan --ram 8G --concurrency 8 --os debian --method main-cf"),
-        ("exceeds_safe_max", "plan --ram 6G --concurrency 40 --cpus 2 --os debian"),
+        ("exceeds_safe_max", "plan --ram 6G --concurrency 40 --force --cpus 2 --os debian"),
         ("does_not_fit", "plan --ram 2G --os debian"),
         ("no_clamav_overrides", "plan --ram 4G --os rhel --no-clamav --per-child 150M --reserve 2G --headroom 5"),
         ("no_concurrent_reload", "plan --ram 4G --os ubuntu --no-concurrent-reload --service amavisfeed"),

@@ -5,6 +5,7 @@ mod apply;
 mod check_fixtures;
 mod cli_errors;
 mod cli_plan;
+mod explained;
 mod measure;
 mod postfix_oracle;
 mod web;
