@@ -35,6 +35,13 @@ pub(crate) fn saved_query() -> Option<String> {
     window()?.local_storage().ok()??.get_item(STORAGE_KEY).ok()?
 }
 
+/// Today's date, `YYYY-MM-DD` in UTC, for the snippet headers.
+pub(crate) fn today() -> Option<String> {
+    window()?;
+    let iso = String::from(js_sys::Date::new_0().to_iso_string());
+    iso.get(..10).map(str::to_owned)
+}
+
 /// The page's address without its query (for the "copy link" button).
 pub(crate) fn page_address() -> String {
     let Some(location) = window().map(|w| w.location()) else { return String::new() };

@@ -37,6 +37,9 @@ pub fn inputs(form: &Form) -> (Inputs, Vec<(TextField, String)>) {
         cpus_text.and_then(|t| t.parse::<Cpus>().map_err(|e| errors.push((TextField::Cpus, e.to_string()))).ok());
     let headroom_percent = headroom_text
         .and_then(|t| t.parse::<HeadroomPercent>().map_err(|e| errors.push((TextField::Headroom, e.to_string()))).ok());
+    let service = parsed(TextField::Service).and_then(|t| {
+        t.parse::<amavis_tune_core::ServiceName>().map_err(|e| errors.push((TextField::Service, e.to_string()))).ok()
+    });
     if form.ram.trim().is_empty() {
         errors.push((TextField::Ram, "enter the server's RAM, e.g. 8G".to_owned()));
     }
@@ -45,6 +48,7 @@ pub fn inputs(form: &Form) -> (Inputs, Vec<(TextField, String)>) {
         clamav: if form.clamav { ClamAv::On { concurrent_reload: form.concurrent_reload } } else { ClamAv::Off },
         method: form.method,
         cpus,
+        service: service.unwrap_or_default(),
         overrides: Overrides { headroom_percent, ..overrides },
         ..Inputs::new(ram.unwrap_or(MiB::from_gib(8)), form.os)
     };

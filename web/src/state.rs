@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use amavis_tune_core::{Os, PostfixMethod};
+use amavis_tune_core::{ClamAv, Os, PostfixMethod, Preset};
 use yew::Reducible;
 
 /// Every input as the user typed it (strings for the free fields, so an invalid value can be
@@ -22,6 +22,8 @@ pub struct Form {
     pub amavisd_parent: String,
     pub reserve: String,
     pub headroom: String,
+    /// Empty: `smtp-amavis`.
+    pub service: String,
 }
 
 impl Default for Form {
@@ -40,6 +42,7 @@ impl Default for Form {
             amavisd_parent: String::new(),
             reserve: String::new(),
             headroom: String::new(),
+            service: String::new(),
         }
     }
 }
@@ -55,10 +58,11 @@ pub enum TextField {
     AmavisdParent,
     Reserve,
     Headroom,
+    Service,
 }
 
 impl TextField {
-    pub const ALL: [TextField; 8] = [
+    pub const ALL: [TextField; 9] = [
         TextField::Ram,
         TextField::Concurrency,
         TextField::Cpus,
@@ -67,6 +71,7 @@ impl TextField {
         TextField::AmavisdParent,
         TextField::Reserve,
         TextField::Headroom,
+        TextField::Service,
     ];
 
     /// The query-string key, the same as the CLI flag without `--`.
@@ -80,6 +85,7 @@ impl TextField {
             TextField::AmavisdParent => "amavisd-parent",
             TextField::Reserve => "reserve",
             TextField::Headroom => "headroom",
+            TextField::Service => "service",
         }
     }
 
@@ -93,6 +99,7 @@ impl TextField {
             TextField::AmavisdParent => &form.amavisd_parent,
             TextField::Reserve => &form.reserve,
             TextField::Headroom => &form.headroom,
+            TextField::Service => &form.service,
         }
     }
 
@@ -106,6 +113,7 @@ impl TextField {
             TextField::AmavisdParent => form.amavisd_parent = value,
             TextField::Reserve => form.reserve = value,
             TextField::Headroom => form.headroom = value,
+            TextField::Service => form.service = value,
         }
     }
 }
@@ -117,6 +125,8 @@ pub enum Action {
     ClamAv(bool),
     ConcurrentReload(bool),
     Method(PostfixMethod),
+    /// Sets the preset's RAM, CPUs, ClamAV and concurrency; the rest stays.
+    Preset(Preset),
 }
 
 impl Reducible for Form {
@@ -130,6 +140,13 @@ impl Reducible for Form {
             Action::ClamAv(on) => form.clamav = on,
             Action::ConcurrentReload(on) => form.concurrent_reload = on,
             Action::Method(method) => form.method = method,
+            Action::Preset(preset) => {
+                form.ram = amavis_tune_core::size_text(preset.ram());
+                form.cpus = preset.cpus().get().to_string();
+                form.concurrency = preset.concurrency().map_or(String::new(), |n| n.to_string());
+                form.clamav = preset.clamav() != ClamAv::Off;
+                form.concurrent_reload = true;
+            }
         }
         Rc::new(form)
     }

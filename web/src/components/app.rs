@@ -1,6 +1,6 @@
 use std::rc::Rc;
 
-use amavis_tune_core::plan;
+use amavis_tune_core::{DEFAULT_BASE_URL, Provenance, plan_with, version_notice};
 use yew::prelude::*;
 
 use super::budget_chart::BudgetChart;
@@ -26,12 +26,19 @@ pub fn App() -> Html {
     });
     let form = {
         let initial = initial.clone();
-        use_reducer(move || initial.0.clone())
+        use_reducer(move || initial.form.clone())
     };
     use_effect_with((*form).clone(), |form: &Form| browser::set_query(&to_query(form)));
     let (inputs, errors) = crate::inputs::inputs(&form);
-    let plan = Rc::new(plan(&inputs));
-    let link = format!("{}?{}", browser::page_address(), to_query(&form));
+    let address = browser::page_address();
+    let provenance = Provenance {
+        base_url: if address.is_empty() { DEFAULT_BASE_URL.to_owned() } else { address.clone() },
+        date: browser::today(),
+    };
+    let plan = Rc::new(plan_with(&inputs, &provenance));
+    // A link made with another model version says so, until the form is changed.
+    let notice = initial.model_version.filter(|_| *form == initial.form).and_then(|v| version_notice(v, &inputs));
+    let link = format!("{address}?{}", to_query(&form));
     let view = use_state(|| browser::hash() == "#check");
     let tab = |check: bool, label: &'static str, id: &'static str| {
         let view = view.clone();
@@ -57,8 +64,11 @@ pub fn App() -> Html {
                 <CheckView />
             } else {
             <div class="columns">
-                <FormPanel form={(*form).clone()} dispatch={form.dispatcher()} errors={Rc::new(errors)} url_errors={Rc::new(initial.1.clone())} />
+                <FormPanel form={(*form).clone()} dispatch={form.dispatcher()} errors={Rc::new(errors)} url_errors={Rc::new(initial.errors.clone())} />
                 <main class="output" aria-live="polite">
+                    if let Some(notice) = notice {
+                        <p class="notice" id="version-notice" role="status">{ notice }</p>
+                    }
                     <Summary plan={plan.clone()} />
                     <BudgetChart plan={plan.clone()} />
                     { for plan.snippets.iter().map(|snippet| html! { <SnippetCard snippet={snippet.clone()} /> }) }

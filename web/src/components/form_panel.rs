@@ -1,6 +1,6 @@
 use std::rc::Rc;
 
-use amavis_tune_core::{Os, PostfixMethod};
+use amavis_tune_core::{Os, PostfixMethod, Preset};
 use yew::prelude::*;
 
 use super::text_field::TextInput;
@@ -44,6 +44,17 @@ pub(crate) fn FormPanel(props: &Props) -> Html {
             dispatch.dispatch(Action::Method(method));
         })
     };
+    let on_preset = {
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |event: Event| {
+            let select: web_sys::HtmlSelectElement = event.target_unchecked_into();
+            if let Ok(preset) = select.value().parse::<Preset>() {
+                dispatch.dispatch(Action::Preset(preset));
+            }
+            // The fields now show the preset's values; the menu goes back to its prompt.
+            select.set_value("");
+        })
+    };
     let checkbox = |action: fn(bool) -> Action| {
         let dispatch = props.dispatch.clone();
         Callback::from(move |event: Event| {
@@ -61,6 +72,13 @@ pub(crate) fn FormPanel(props: &Props) -> Html {
     let slider_value = form.concurrency.trim().parse::<u32>().unwrap_or(0).clamp(2, 50).to_string();
     html! {
         <form class="inputs" onsubmit={Callback::from(|e: SubmitEvent| e.prevent_default())} aria-label="Server">
+            <div class="field">
+                <label for="field-preset">{ "Start from a preset" }</label>
+                <select id="field-preset" onchange={on_preset}>
+                    <option value="" selected=true>{ "Choose a deployment…" }</option>
+                    { for Preset::ALL.iter().map(|p| html! { <option value={p.name()}>{ p.title() }</option> }) }
+                </select>
+            </div>
             { text(TextField::Ram, "RAM", "8G", "8G, 8192M, 4.5G (binary units)") }
             { text(TextField::Concurrency, "Concurrency (children)", "recommend", "Leave empty for a recommendation") }
             <input type="range" min="2" max="50" value={slider_value} oninput={slider} aria-label="Concurrency slider" />
@@ -89,6 +107,7 @@ pub(crate) fn FormPanel(props: &Props) -> Html {
                 if let Some(message) = url_error("method") { <p class="error" role="alert">{ format!("Ignored from the link: {message}") }</p> }
             </div>
             { text(TextField::Cpus, "CPUs", "unknown", "Bounds the recommendation at 3 per CPU") }
+            { text(TextField::Service, "Transport service", "smtp-amavis", "The master.cf service main.cf's content_filter names") }
             <details>
                 <summary>{ "Memory assumptions" }</summary>
                 { text(TextField::PerChild, "Per amavisd child", "100M", "") }

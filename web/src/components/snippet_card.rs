@@ -17,10 +17,10 @@ pub(crate) fn SnippetCard(props: &Props) -> Html {
         <article class="card snippet" data-file={kind}>
             <header>
                 <h2><code class="path">{ snippet.path.clone() }</code></h2>
-                <CopyButton text={AttrValue::from(snippet.content.clone())} label={AttrValue::from(snippet.path.clone())} />
+                <CopyButton text={AttrValue::from(snippet.text())} label={AttrValue::from(snippet.path.clone())} />
             </header>
             <p class="placement">{ snippet.placement.clone() }</p>
-            <pre class="content"><code>{ snippet.content.clone() }</code></pre>
+            <pre class="content"><code><span class="snippet-header">{ snippet.header.clone() }</span>{ snippet.content.clone() }</code></pre>
             if let Some(command) = &snippet.command {
                 <p class="command">{ "Or run: " }<code>{ command.clone() }</code></p>
             }

@@ -1,4 +1,4 @@
-use amavis_tune_core::Step;
+use amavis_tune_core::{Step, StepKind};
 use yew::prelude::*;
 
 use super::copy_button::CopyButton;
@@ -17,7 +17,7 @@ pub(crate) fn StepsList(props: &Props) -> Html {
             <h2>{ "Steps" }</h2>
             <ol>
                 { for props.steps.iter().map(|step| html! {
-                    <li>
+                    <li data-kind={kind(step.kind)}>
                         <span>{ step.description.clone() }</span>
                         <div class="command-line">
                             <code>{ step.command.clone() }</code>
@@ -28,5 +28,16 @@ pub(crate) fn StepsList(props: &Props) -> Html {
             </ol>
             <p class="note">{ props.note }</p>
         </section>
+    }
+}
+
+fn kind(kind: StepKind) -> &'static str {
+    match kind {
+        StepKind::Backup => "backup",
+        StepKind::Change => "change",
+        StepKind::Validate => "validate",
+        StepKind::Restart => "restart",
+        StepKind::Verify => "verify",
+        StepKind::Rollback => "rollback",
     }
 }
