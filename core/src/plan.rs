@@ -121,21 +121,21 @@ fn build(inputs: &Inputs, model: &Model, provenance: &Provenance) -> Plan {
             Decision::Minimum => warn(
                 WarningCode::DoesNotFit,
                 format!(
-                    "Not even {n} amavisd children fit in {} MiB with these assumptions; {n} need at least {} MiB ({:.1} GiB). \
+                    "Not even {n} amavisd children fit in {} MiB with these assumptions; {n} need at least {} MiB ({} GiB). \
                      Add RAM, turn off clamd's ConcurrentDatabaseReload, or run ClamAV elsewhere.",
                     inputs.ram.0,
                     needed.0,
-                    needed.as_gib_f64()
+                    needed.gib_one_decimal()
                 ),
             ),
             _ => warn(
                 WarningCode::ExceedsSafeMax,
                 format!(
-                    "{n} amavisd children do not fit in {} MiB: the safe maximum is {safe_max}, and {n} need at least {} MiB ({:.1} GiB). \
+                    "{n} amavisd children do not fit in {} MiB: the safe maximum is {safe_max}, and {n} need at least {} MiB ({} GiB). \
                      When RAM runs out, clamd is the process the kernel kills, and mail stalls.",
                     inputs.ram.0,
                     needed.0,
-                    needed.as_gib_f64()
+                    needed.gib_one_decimal()
                 ),
             ),
         }
@@ -254,9 +254,9 @@ fn ram_unit_slip(ram: crate::size::MiB) -> Option<String> {
     if ram > LARGEST_PLAUSIBLE_RAM {
         let meant = crate::size::MiB(ram.0 / 1024);
         return Some(format!(
-            "{} of RAM ({:.1} TiB) is more than any mail server has: if you meant {} MiB, enter {}.",
+            "{} of RAM ({} TiB) is more than any mail server has: if you meant {} MiB, enter {}.",
             size_text(ram),
-            ram.as_gib_f64() / 1024.0,
+            ram.tib_one_decimal(),
             meant.0.max(1),
             size_text(crate::size::MiB(meant.0.max(1)))
         ));

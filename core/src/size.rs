@@ -26,6 +26,17 @@ impl MiB {
         self.0 as f64 / 1024.0
     }
 
+    /// The size in GiB to one decimal, rounded half up (`4.5`): integer arithmetic only, so the
+    /// WebAssembly build carries no float formatting code.
+    pub fn gib_one_decimal(self) -> String {
+        one_decimal(self.0, 1024)
+    }
+
+    /// The size in TiB to one decimal, rounded half up.
+    pub fn tib_one_decimal(self) -> String {
+        one_decimal(self.0, 1024 * 1024)
+    }
+
     pub fn saturating_add(self, other: MiB) -> MiB {
         MiB(self.0.saturating_add(other.0))
     }
@@ -39,6 +50,12 @@ impl fmt::Display for MiB {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} MiB", self.0)
     }
+}
+
+/// `value / unit` to one decimal, rounded half up.
+fn one_decimal(value: u64, unit: u64) -> String {
+    let tenths = (u128::from(value) * 10 + u128::from(unit) / 2) / u128::from(unit);
+    format!("{}.{}", tenths / 10, tenths % 10)
 }
 
 /// Parses a SIZE such as `8G`, `8GiB`, `8192M`, `8192MiB`, `4.5G` or `512MiB`.
@@ -121,6 +138,33 @@ mod tests {
             Err(error) => error.to_string(),
         };
         assert_eq!(actual, expect, "input: {input:?}");
+    }
+
+    #[test]
+    fn one_decimal_figures() {
+        let cases = [
+            (0, "0.0"),
+            (1, "0.0"),
+            (51, "0.0"),
+            (52, "0.1"),
+            (1024, "1.0"),
+            (4608, "4.5"),
+            (5069, "5.0"),
+            (5070, "5.0"),
+            (5071, "5.0"),
+            (5120, "5.0"),
+            (MAX_SIZE.0, "65536.0"),
+        ];
+        for (mib, gib) in cases {
+            assert_eq!(MiB(mib).gib_one_decimal(), gib, "{mib} MiB");
+            assert_eq!(
+                MiB(mib).gib_one_decimal(),
+                format!("{:.1}", MiB(mib).as_gib_f64()),
+                "{mib} MiB agrees with float formatting"
+            );
+        }
+        assert_eq!(MiB(4048 * 1024).tib_one_decimal(), "4.0");
+        assert_eq!(MAX_SIZE.tib_one_decimal(), "64.0");
     }
 
     #[test]

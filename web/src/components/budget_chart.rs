@@ -14,22 +14,24 @@ pub(crate) struct Props {
 pub(crate) fn BudgetChart(props: &Props) -> Html {
     let budget = &props.plan.budget;
     // The bar spans the larger of RAM and what is required, so an overflow is visible.
-    let scale = budget.total.0.max(budget.required.0).max(1) as f64;
-    let width = |mib: u64| mib as f64 / scale * 1000.0;
-    let mut x = 0.0;
+    // Integer coordinates on a 1000-wide axis: positions are rounded cumulative sums, so the
+    // segments tile exactly (and the page needs no float formatting code).
+    let scale = u128::from(budget.total.0.max(budget.required.0).max(1));
+    let width = |mib: u64| ((u128::from(mib) * 1000 + scale / 2) / scale) as u64;
+    let mut cumulative = 0;
     let segments: Vec<Html> = budget
         .consumers
         .iter()
         .enumerate()
         .map(|(index, consumer)| {
-            let w = width(consumer.mib.0);
-            let rect = html! {
-                <rect x={format!("{x:.1}")} y="0" width={format!("{w:.1}")} height="40" class={format!("c{index} {}", consumer.id)}>
+            let x = width(cumulative);
+            cumulative += consumer.mib.0;
+            let w = width(cumulative) - x;
+            html! {
+                <rect x={x.to_string()} y="0" width={w.to_string()} height="40" class={format!("c{index} {}", consumer.id)}>
                     <title>{ format!("{}: {} MiB", consumer.label, consumer.mib.0) }</title>
                 </rect>
-            };
-            x += w;
-            rect
+            }
         })
         .collect();
     let plan = &props.plan;
@@ -44,10 +46,10 @@ pub(crate) fn BudgetChart(props: &Props) -> Html {
         <section class="card budget" aria-label="Memory budget">
             <h2>{ format!("Memory budget: {} of {} MiB", budget.required.0, budget.total.0) }</h2>
             <svg viewBox="0 0 1000 60" role="img" aria-label={format!("{} MiB required of {} MiB", budget.required.0, budget.total.0)} preserveAspectRatio="none">
-                <rect x="0" y="0" width={format!("{ram_end:.1}")} height="40" class="ram" />
+                <rect x="0" y="0" width={ram_end.to_string()} height="40" class="ram" />
                 { for segments }
-                <line x1={format!("{safe_end:.1}")} x2={format!("{safe_end:.1}")} y1="0" y2="52" class="safe-max" />
-                <text x={format!("{:.1}", safe_end.min(990.0))} y="59" class="safe-max-label" text-anchor="end">{ format!("safe max {}", plan.safe_max) }</text>
+                <line x1={safe_end.to_string()} x2={safe_end.to_string()} y1="0" y2="52" class="safe-max" />
+                <text x={safe_end.min(990).to_string()} y="59" class="safe-max-label" text-anchor="end">{ format!("safe max {}", plan.safe_max) }</text>
             </svg>
             <table>
                 <tbody>
