@@ -12,6 +12,9 @@ mod diagnostic;
 mod error;
 mod header;
 mod inputs;
+/// Properties of the readers and patchers, shared by the fuzz targets and the tests.
+#[doc(hidden)]
+pub mod invariants;
 mod lines;
 mod main_cf;
 mod master_cf;

@@ -133,9 +133,10 @@ impl MasterCf {
             }
             entries.push(entry);
         }
-        let mut seen: Vec<(&str, &str, usize)> = Vec::new();
+        // The first line of each `service/type`: a map, so a huge file stays linear.
+        let mut seen: std::collections::BTreeMap<(&str, &str), usize> = std::collections::BTreeMap::new();
         for entry in &entries {
-            if let Some(first) = seen.iter().find(|(s, k, _)| *s == entry.service() && *k == entry.kind()) {
+            if let Some(first) = seen.get(&(entry.service(), entry.kind())) {
                 diagnostics.push(Diagnostic::new(
                     entry.line,
                     Severity::Warning,
@@ -143,11 +144,11 @@ impl MasterCf {
                         "`{}/{}` is defined again (first at line {}): Postfix reads both; remove one",
                         entry.service(),
                         entry.kind(),
-                        first.2
+                        first
                     ),
                 ));
             } else {
-                seen.push((entry.service(), entry.kind(), entry.line));
+                seen.insert((entry.service(), entry.kind()), entry.line);
             }
         }
         diagnostics.sort_by_key(|d| d.line);

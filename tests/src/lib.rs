@@ -1,9 +1,11 @@
 //! Helpers for amavis-tune's integration tests: run the real binary as a process.
 
 use std::ffi::OsStr;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// The workspace root (this crate lives in `tests/`).
 pub fn workspace_root() -> &'static Path {
@@ -32,6 +34,7 @@ pub fn binary() -> &'static Path {
 #[derive(Debug)]
 pub struct Run {
     command: Command,
+    deadline: Duration,
 }
 
 /// What a run of `amavis-tune` did.
@@ -40,7 +43,12 @@ pub struct Outcome {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
+    /// Wall time from start to exit.
+    pub elapsed: Duration,
 }
+
+/// How long any run may take before the test fails (and the process is killed).
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(120);
 
 /// 2026-11-29T00:00:00Z: the date every test run of amavis-tune writes into its headers.
 pub const SOURCE_DATE_EPOCH: &str = "1795910400";
@@ -52,16 +60,38 @@ impl Run {
         S: AsRef<OsStr>,
     {
         let mut command = Command::new(binary());
+        command.args(args);
+        Run::wrapping(command)
+    }
+
+    /// Runs amavis-tune with at most `mib` MiB of address space (`ulimit -v`): an allocation
+    /// beyond it fails, and the process aborts, which the test sees.
+    pub fn with_memory_limit<I, S>(mib: u64, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut command = Command::new("sh");
+        command.arg("-c").arg(format!("ulimit -v {} && exec \"$0\" \"$@\"", mib * 1024)).arg(binary()).args(args);
+        Run::wrapping(command)
+    }
+
+    fn wrapping(mut command: Command) -> Run {
         // The date in snippet headers is fixed (2026-11-29), so outputs compare across days; the
         // base URL is the default whatever the environment says.
         command
-            .args(args)
             .stdin(Stdio::null())
             .env_remove("RUST_BACKTRACE")
             .env_remove("AMAVIS_TUNE_BASE_URL")
             .env("NO_COLOR", "1")
             .env("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH);
-        Run { command }
+        Run { command, deadline: DEFAULT_DEADLINE }
+    }
+
+    /// Fails the test (killing the process) when the run takes longer than `deadline`.
+    pub fn deadline(mut self, deadline: Duration) -> Run {
+        self.deadline = deadline;
+        self
     }
 
     pub fn env(mut self, key: &str, value: &str) -> Run {
@@ -80,13 +110,37 @@ impl Run {
         self.run()
     }
 
+    /// Runs to completion, or panics when the deadline passes (the process is killed first).
     pub fn run(mut self) -> Outcome {
-        let output = self.command.output().expect("amavis-tune starts");
-        Outcome {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        let started = Instant::now();
+        let mut child = self.command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("amavis-tune starts");
+        let drain = |pipe: Option<Box<dyn Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                if let Some(mut pipe) = pipe {
+                    let _ = pipe.read_to_end(&mut bytes);
+                }
+                bytes
+            })
+        };
+        let stdout = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+        let stderr = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("waits") {
+                break status;
+            }
+            if started.elapsed() > self.deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{:?} ran past its {:?} deadline and was killed", self.command, self.deadline);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let elapsed = started.elapsed();
+        let text = |handle: std::thread::JoinHandle<Vec<u8>>| {
+            String::from_utf8_lossy(&handle.join().expect("the reader thread ends")).into_owned()
+        };
+        Outcome { code: status.code().unwrap_or(-1), stdout: text(stdout), stderr: text(stderr), elapsed }
     }
 }
 

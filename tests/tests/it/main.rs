@@ -6,6 +6,8 @@ mod check_fixtures;
 mod cli_errors;
 mod cli_plan;
 mod explained;
+mod fuzz_corpus;
+mod hostile;
 mod measure;
 mod postfix_oracle;
 mod web;
