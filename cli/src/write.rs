@@ -33,6 +33,7 @@ pub(crate) fn replace_all(replacements: &[Replacement<'_>], backup: bool, stamp:
     let mut staged = Vec::new();
     let mut backups_made: Vec<PathBuf> = Vec::new();
     let result = (|| -> anyhow::Result<()> {
+        // Every backup and new file is complete on disk before the first original is replaced.
         for replacement in replacements {
             let target = fs::canonicalize(&replacement.path)
                 .with_context(|| format!("cannot resolve {}", replacement.path.display()))?;
@@ -41,6 +42,7 @@ pub(crate) fn replace_all(replacements: &[Replacement<'_>], backup: bool, stamp:
                 bail!("{} changed while amavis-tune was working on it; run the command again", target.display());
             }
             let metadata = fs::metadata(&target).with_context(|| format!("cannot read {}", target.display()))?;
+            crash_point();
             let backup_path = if backup {
                 let path = write_backup(&target, replacement.original, &metadata, stamp)?;
                 backups_made.push(path.clone());
@@ -62,13 +64,16 @@ pub(crate) fn replace_all(replacements: &[Replacement<'_>], backup: bool, stamp:
     let mut written = Vec::new();
     for (replacement, target, temp, backup_path) in staged {
         failpoint("rename")?;
+        crash_point();
         temp.persist(&target).map_err(|e| e.error).with_context(|| {
             format!(
                 "cannot replace {} (files before it in this run were replaced; run the command again to finish)",
                 target.display()
             )
         })?;
+        crash_point();
         sync_dir(&target)?;
+        crash_point();
         let symlinked = fs::symlink_metadata(&replacement.path).is_ok_and(|m| m.file_type().is_symlink());
         written.push(Written {
             path: replacement.path.clone(),
@@ -80,29 +85,43 @@ pub(crate) fn replace_all(replacements: &[Replacement<'_>], backup: bool, stamp:
 }
 
 /// `NAME.amavis-tune-STAMP.bak` next to the original: the dots make Debian's run-parts (and so
-/// amavisd) skip it. An earlier backup is never overwritten.
+/// amavisd) skip it. It is written to a temporary file, fsynced, then linked into place without
+/// replacing anything, so a backup that exists is always complete and an earlier one is never
+/// overwritten.
 fn write_backup(target: &Path, bytes: &[u8], metadata: &fs::Metadata, stamp: &str) -> anyhow::Result<PathBuf> {
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut temp = write_temp_file(target, bytes, metadata, "backup")
+        .with_context(|| format!("cannot write a backup of {}", target.display()))?;
     for attempt in 0..1000 {
         let suffix = if attempt == 0 { String::new() } else { format!("-{attempt}") };
         let path = target.with_file_name(format!("{name}.amavis-tune-{stamp}{suffix}.bak"));
-        let file = match File::options().write(true).create_new(true).open(&path) {
-            Ok(file) => file,
-            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(error) => return Err(error).with_context(|| format!("cannot write the backup {}", path.display())),
-        };
-        let written = fill(&file, bytes, metadata, "backup")
-            .with_context(|| format!("cannot write the backup {}", path.display()));
-        if written.is_err() {
-            let _ = fs::remove_file(&path);
+        match temp.persist_noclobber(&path) {
+            Ok(_) => {
+                crash_point();
+                return Ok(path);
+            }
+            Err(error) if error.error.kind() == io::ErrorKind::AlreadyExists => temp = error.file,
+            Err(error) => {
+                return Err(error.error).with_context(|| format!("cannot write the backup {}", path.display()));
+            }
         }
-        written?;
-        return Ok(path);
     }
     bail!("cannot find a free backup name next to {}", target.display())
 }
 
 fn write_temp(target: &Path, bytes: &[u8], metadata: &fs::Metadata) -> anyhow::Result<tempfile::NamedTempFile> {
+    write_temp_file(target, bytes, metadata, "write")
+        .with_context(|| format!("cannot write the new {}", target.display()))
+}
+
+/// A hidden temporary file next to `target` (`.NAME.amavis-tune.XXXXXX.tmp`) holding `bytes`,
+/// with the original's mode, owner and group, fsynced; removed again if anything fails.
+fn write_temp_file(
+    target: &Path,
+    bytes: &[u8],
+    metadata: &fs::Metadata,
+    what: &str,
+) -> anyhow::Result<tempfile::NamedTempFile> {
     let dir = target.parent().unwrap_or(Path::new("."));
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let temp = tempfile::Builder::new()
@@ -110,8 +129,8 @@ fn write_temp(target: &Path, bytes: &[u8], metadata: &fs::Metadata) -> anyhow::R
         .suffix(".tmp")
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    fill(temp.as_file(), bytes, metadata, "write")
-        .with_context(|| format!("cannot write the new {}", target.display()))?;
+    crash_point();
+    fill(temp.as_file(), bytes, metadata, what)?;
     Ok(temp)
 }
 
@@ -121,11 +140,18 @@ fn fill(mut file: &File, bytes: &[u8], metadata: &fs::Metadata, what: &str) -> i
         // A simulated disk full: half the bytes reach the file, then the write fails.
         let _ = file.write_all(&bytes[..bytes.len() / 2]);
     })?;
-    file.write_all(bytes)?;
+    // A crash halfway through the write.
+    let (head, tail) = bytes.split_at(bytes.len() / 2);
+    file.write_all(head)?;
+    crash_point();
+    file.write_all(tail)?;
+    crash_point();
     file.set_permissions(fs::Permissions::from_mode(metadata.mode() & 0o7777))?;
     std::os::unix::fs::fchown(file, Some(metadata.uid()), Some(metadata.gid()))?;
     failpoint_io("fsync", || {})?;
-    file.sync_all()
+    file.sync_all()?;
+    crash_point();
+    Ok(())
 }
 
 fn sync_dir(target: &Path) -> anyhow::Result<()> {
@@ -153,3 +179,20 @@ fn failpoint_io(_name: &str, _before_failing: impl FnOnce()) -> io::Result<()> {
 fn failpoint(name: &str) -> io::Result<()> {
     failpoint_io(name, || {})
 }
+
+/// Crash injection for the tests, in debug builds only: with `AMAVIS_TUNE_CRASH_AT=N` the process
+/// aborts (no destructor runs, no temporary file is cleaned up: as under SIGKILL or a power cut)
+/// at the Nth crash point it reaches. Crash points sit between every step that changes the disk.
+#[cfg(debug_assertions)]
+fn crash_point() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static REACHED: AtomicU32 = AtomicU32::new(0);
+    let reached = REACHED.fetch_add(1, Ordering::SeqCst) + 1;
+    if std::env::var("AMAVIS_TUNE_CRASH_AT").is_ok_and(|v| v.parse() == Ok(reached)) {
+        eprintln!("crash injected at point {reached}");
+        std::process::abort();
+    }
+}
+
+#[cfg(not(debug_assertions))]
+fn crash_point() {}

@@ -68,7 +68,10 @@ pub fn master_cf(text: &[u8], n: u32, max_entries: usize) -> Property {
             })?;
         }
         let range = doc.entries[index].maxproc().range.clone();
-        ensure(only_range_changed(text, &once, range, n.to_string().as_bytes()), || {
+        // A field that starts its physical line gets a space before the number (see set_maxproc).
+        let starts_line = range.start > 0 && text[range.start - 1] == b'\n';
+        let new = if starts_line { format!(" {n}") } else { n.to_string() };
+        ensure(only_range_changed(text, &once, range, new.as_bytes()), || {
             format!("master.cf: setting entry {index}'s maxproc changed bytes outside the field")
         })?;
         ensure(set_maxproc(&reparsed, index, n) == once, || {

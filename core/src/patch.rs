@@ -49,6 +49,12 @@ pub fn set_maxproc(doc: &MasterCf, entry_index: usize, value: u32) -> Vec<u8> {
     if text.get(field.range.end).is_some_and(|&b| !crate::lines::is_space(b)) {
         new.push(' ');
     }
+    // A field that starts its physical line (possible only when the line begins with a vertical
+    // tab or form feed, which continue a logical line but are not field separators) must keep
+    // the line a continuation: the number goes after a space (found by fuzzing).
+    if field.range.start > 0 && text[field.range.start - 1] == b'\n' {
+        new.insert(0, ' ');
+    }
     replace_aligned(text, field.range.clone(), new.as_bytes())
 }
 

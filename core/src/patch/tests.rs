@@ -82,3 +82,10 @@ fn amavis_assignments() {
     check_amavis("$max_servers = $x * 2;\n", 6, Err("which a static edit cannot change safely"));
     check_amavis("if ($x) { $max_servers = 2; }\n", 6, Err("inside a block"));
 }
+
+/// Found by fuzzing: a maxproc field that begins its physical line (a vertical tab continues the
+/// logical line without separating fields) keeps the line a continuation after the edit.
+#[test]
+fn maxproc_at_line_start_stays_on_a_continuation() {
+    check_master("a unix - - n -\n\u{b} smtp\n", 7, "a unix - - n -\n 7 smtp\n");
+}

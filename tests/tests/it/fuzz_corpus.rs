@@ -66,6 +66,15 @@ fn main_cf_empty_value_gets_a_space() {
     regression("main_cf", "empty-value-gets-a-space");
 }
 
+/// master.cf: a maxproc field at the very start of a continuation line (the line begins with a
+/// vertical tab, which continues a logical line but does not separate fields): replacing it must
+/// keep the line a continuation, or the entry falls apart (found by the fuzzer, 2026-11-29;
+/// `set_maxproc` now puts a space before the number there).
+#[test]
+fn master_cf_maxproc_at_line_start_keeps_continuation() {
+    regression("master_cf", "maxproc-at-line-start-keeps-continuation");
+}
+
 /// Every file under `regressions/` has a named test above.
 #[test]
 fn every_regression_has_a_test() {

@@ -8,6 +8,7 @@ mod cli_plan;
 mod explained;
 mod fuzz_corpus;
 mod hostile;
+mod interrupted;
 mod measure;
 mod postfix_oracle;
 mod web;
