@@ -30,14 +30,17 @@ fn fresh_tree(parent: &Path, padding: usize) -> PathBuf {
     root
 }
 
-fn contents(root: &Path) -> BTreeMap<&'static str, Vec<u8>> {
+/// Each changed file's bytes, by path under the tree.
+type Contents = BTreeMap<&'static str, Vec<u8>>;
+
+fn contents(root: &Path) -> Contents {
     FILES.iter().map(|f| (*f, std::fs::read(root.join(f)).expect("reads"))).collect()
 }
 
 /// The state after an interruption: each file old or new, each backup complete, and only hidden
 /// temporary files besides.
 #[track_caller]
-fn consistent(case: &str, root: &Path, old: &BTreeMap<&str, Vec<u8>>, new: &BTreeMap<&str, Vec<u8>>) {
+fn consistent(case: &str, root: &Path, old: &Contents, new: &Contents) {
     let now = contents(root);
     for file in FILES {
         assert!(
@@ -61,14 +64,14 @@ fn consistent(case: &str, root: &Path, old: &BTreeMap<&str, Vec<u8>>, new: &BTre
 
 /// After the interruption, a plain rerun finishes the job: every file is the new version.
 #[track_caller]
-fn rerun_finishes(case: &str, root: &Path, new: &BTreeMap<&str, Vec<u8>>) {
+fn rerun_finishes(case: &str, root: &Path, new: &Contents) {
     let rerun = Run::new(ARGS.iter().copied().chain(["--root"])).run_with_arg(root);
     assert_eq!(rerun.code, 0, "{case}: the rerun: {}", rerun.stderr);
     assert!(contents(root) == *new, "{case}: the rerun did not finish the job");
 }
 
 /// The files before and after an uninterrupted apply.
-fn reference(padding: usize) -> (BTreeMap<&'static str, Vec<u8>>, BTreeMap<&'static str, Vec<u8>>, Duration) {
+fn reference(padding: usize) -> (Contents, Contents, Duration) {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = fresh_tree(dir.path(), padding);
     let old = contents(&root);
