@@ -583,3 +583,134 @@ async fn embedded_in_an_mkdocs_site() {
         assert!(name.as_str().is_some_and(|n| n.starts_with(&server.address)), "a request left the origin: {name}");
     }
 }
+
+/// Records console errors and uncaught exceptions (a Rust panic in the page: the debug hook logs
+/// it, a release build traps) into `window.__errors`.
+const ERROR_RECORDER: &str = "window.__errors = []; const log = console.error.bind(console); console.error = (...a) => { window.__errors.push(a.map(String).join(' ')); log(...a); }; window.addEventListener('error', e => window.__errors.push('uncaught: ' + e.message)); window.addEventListener('unhandledrejection', e => window.__errors.push('rejection: ' + e.reason));";
+
+/// Sets a field's value from a JavaScript expression (so megabytes never cross the WebDriver
+/// wire) and fires `input`. Returns, in milliseconds, how long the browser took to take the value
+/// into the field (its own layout of the text), and how long the page then took to handle the
+/// input and render the result (until the next frame after the update).
+async fn set_by_script(client: &Client, id: &str, expression: &str) -> (f64, f64) {
+    let timeouts = fantoccini::wd::TimeoutConfiguration::new(Some(Duration::from_secs(300)), None, None);
+    client.update_timeouts(timeouts).await.expect("sets the script timeout");
+    let script = format!(
+        "const done = arguments[arguments.length - 1]; const el = document.getElementById({id:?}); const value = {expression}; const t0 = performance.now(); el.value = value; void document.body.offsetHeight; const t1 = performance.now(); el.dispatchEvent(new Event('input', {{bubbles: true}})); setTimeout(() => requestAnimationFrame(() => setTimeout(() => done([t1 - t0, performance.now() - t1]))));"
+    );
+    let times = client.execute_async(&script, vec![]).await.expect("script runs");
+    (times[0].as_f64().expect("a duration"), times[1].as_f64().expect("a duration"))
+}
+
+/// The page is alive: errors recorded so far are none, and a small valid input still gives the
+/// expected answer.
+async fn still_responsive(client: &Client, case: &str) {
+    let errors = js(client, "return window.__errors;").await;
+    assert_eq!(errors, json!([]), "{case}: errors in the page");
+}
+
+/// The hostile-input catalogue, through the page's fields and paste areas: no panic, no error
+/// in the console, and the page keeps answering.
+#[tokio::test(flavor = "current_thread")]
+async fn hostile_input_in_the_page() {
+    let Some(site) = site() else { return };
+    let Some(browser) = browser().await else { return };
+    let server = serve(site);
+    let client = &browser.client;
+
+    // The calculator's fields.
+    open(client, &server, "v=1&ram=8G&os=debian").await;
+    js(client, ERROR_RECORDER).await;
+    let long = "'9'.repeat(100000)";
+    let fields: &[(&str, &str)] = &[
+        ("field-ram", "'4048G'"),
+        ("field-ram", "'64T'"),
+        ("field-ram", "'65T'"),
+        ("field-ram", "'18446744073709551616M'"),
+        ("field-ram", "'-1G'"),
+        ("field-ram", "'\\u0000'"),
+        ("field-ram", "'\\uD800G'"),
+        ("field-ram", "'１２G'"),
+        ("field-ram", "'8G\\r\\n'"),
+        ("field-ram", long),
+        ("field-concurrency", "'10001'"),
+        ("field-concurrency", "'4294967296'"),
+        ("field-concurrency", "'-1'"),
+        ("field-concurrency", "'0x10'"),
+        ("field-concurrency", long),
+        ("field-cpus", "'4097'"),
+        ("field-headroom", "'256'"),
+        ("field-per-child", "'64T'"),
+        ("field-clamd", "'64T'"),
+        ("field-service", "'a b'"),
+        ("field-service", "'x'.repeat(5000)"),
+    ];
+    for (id, value) in fields {
+        let (_, took) = set_by_script(client, id, value).await;
+        let case = format!("{id} = {value}");
+        still_responsive(client, &case).await;
+        assert!(took < 2000.0, "{case}: took {took} ms");
+        assert!(client.find(Locator::Css("#result-n")).await.is_ok(), "{case}: the result is gone");
+    }
+    // Back to sane values: the answer is the CLI's.
+    for id in ["field-concurrency", "field-cpus", "field-headroom", "field-per-child", "field-clamd", "field-service"] {
+        set_by_script(client, id, "''").await;
+    }
+    set_by_script(client, "field-ram", "'8G'").await;
+    assert_eq!(
+        text_of(client, "#result-n").await,
+        cli_plan(&["--ram", "8G", "--os", "debian"])["max_servers"].to_string()
+    );
+    still_responsive(client, "after the fields").await;
+
+    // The check view's paste areas.
+    visit(client, &format!("{}/#check", server.address), "#paste-master-cf", "check view").await;
+    js(client, ERROR_RECORDER).await;
+    let garbage = "Array.from({length: 65536}, (_, i) => String.fromCharCode((i * 7919 + 13) % 65536)).join('')";
+    let pastes: &[(&str, &str, &str)] = &[
+        ("binary garbage", "paste-master-cf", garbage),
+        ("NUL bytes", "paste-main-cf", "'content_filter = smtp-amavis:[127.0.0.1]:10024\\n\\u0000bogus = 1\\n'"),
+        ("lone surrogates", "paste-amavis", "'$max_servers = 3; # \\uD800\\uDFFF\\uDC00\\n1;\\n'"),
+        ("CRLF", "paste-main-cf", "'content_filter = smtp-amavis:[127.0.0.1]:10024\\r\\nx = 1\\r\\n'"),
+        (
+            "a 10 MiB master.cf",
+            "paste-master-cf",
+            "'smtp-amavis unix - - n - 3 smtp\\n' + ('# ' + 'x'.repeat(97) + '\\n').repeat(104857)",
+        ),
+        (
+            "a 1,000,000-line master.cf",
+            "paste-master-cf",
+            "'smtp-amavis unix - - n - 3 smtp\\n' + Array.from({length: 1000000}, (_, i) => 's' + i + ' unix - - n - - smtp').join('\\n')",
+        ),
+        (
+            "a 10,000-line continuation",
+            "paste-master-cf",
+            "'smtp-amavis unix - - n - 3 smtp\\n' + '  -o\\n  a=b\\n'.repeat(5000)",
+        ),
+        (
+            "1,000 -o options",
+            "paste-master-cf",
+            "'smtp-amavis unix - - n - 3 smtp\\n' + Array.from({length: 1000}, (_, i) => '  -o option_' + i + '=v').join('\\n')",
+        ),
+        ("huge numbers", "paste-amavis", "'$max_servers = 184467440737095516160000;\\n1;\\n'"),
+        ("a huge patch number", "patch-n", "'99999999999999999999'"),
+        ("a negative patch number", "patch-n", "'-3'"),
+    ];
+    for (case, id, expression) in pastes {
+        let (browser_ms, ours_ms) = set_by_script(client, id, expression).await;
+        still_responsive(client, case).await;
+        eprintln!("{case}: the browser took {browser_ms:.0} ms to take the text, the page {ours_ms:.0} ms to answer");
+        // A bound for a frozen page, not a speed target (those live in the benchmark).
+        assert!(ours_ms < 60000.0, "{case}: the page took {ours_ms} ms");
+        assert!(client.find(Locator::Css("#check-status")).await.is_ok(), "{case}: the status is gone");
+    }
+    // Small valid files again: the page answers as the CLI does.
+    set_by_script(client, "paste-master-cf", "'smtp-amavis unix - - n - 3 smtp\\n'").await;
+    set_by_script(client, "paste-main-cf", "'content_filter = smtp-amavis:[127.0.0.1]:10024\\n'").await;
+    set_by_script(client, "paste-amavis", "'$max_servers = 3;\\n1;\\n'").await;
+    set_by_script(client, "patch-n", "'5'").await;
+    assert_eq!(js(client, "return document.getElementById('check-status').dataset.status;").await, "match");
+    client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("article.patched")).await.expect("patched");
+    still_responsive(client, "after the pastes").await;
+    browser.client.clone().close().await.expect("closes");
+}

@@ -33,7 +33,7 @@ pub(crate) fn ConfigArea(props: &Props) -> Html {
     html! {
         <div class="field area">
             <label for={props.id.clone()}>{ props.label.clone() }</label>
-            <textarea id={props.id.clone()} rows="8" spellcheck="false" value={props.value.clone()}
+            <textarea id={props.id.clone()} rows="8" spellcheck="false" wrap="off" value={props.value.clone()}
                 placeholder={props.placeholder.clone()} {oninput} />
             <input type="file" aria-label={format!("Load {} from a file", props.label)} onchange={onpick} />
         </div>
