@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// matched snippets for amavisd's config and Postfix's master.cf (or main.cf), and the commands
 /// that make them live.
 #[derive(Debug, Parser)]
-#[command(name = "amavis-tune", version, about, long_about, max_term_width = 100)]
+#[command(name = "amavis-tune", version = version(), about, long_about, max_term_width = 100)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -304,6 +304,12 @@ pub(crate) struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub(crate) shell: clap_complete::Shell,
+}
+
+/// `0.1.0 (commit 1234567890ab, memory model 1)`.
+fn version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(amavis_tune_core::build_info)
 }
 
 fn parse_concurrency(text: &str) -> Result<Concurrency, amavis_tune_core::InputError> {

@@ -9,6 +9,15 @@ use crate::permalink::size_text;
 /// The version of amavis-tune that generates the snippets.
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// The commit amavis-tune was built from (`git rev-parse --short=12 HEAD`, `unknown` without
+/// git; `AMAVIS_TUNE_COMMIT` overrides it at build time).
+pub const BUILD_COMMIT: &str = env!("AMAVIS_TUNE_COMMIT");
+
+/// `0.1.0 (commit 1234567890ab, memory model 1)`: what `--version` and the page footer show.
+pub fn build_info() -> String {
+    format!("{TOOL_VERSION} (commit {BUILD_COMMIT}, memory model {})", crate::memory::MODEL_VERSION)
+}
+
 /// Width the header's prose is wrapped to (the permalink line is never broken).
 const WIDTH: usize = 100;
 

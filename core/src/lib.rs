@@ -47,7 +47,7 @@ pub use check::{
 pub use concurrency::{Concurrency, MAX_CONCURRENCY, MIN_CONCURRENCY};
 pub use diagnostic::{Diagnostic, Severity};
 pub use error::InputError;
-pub use header::{TOOL_VERSION, inputs_text};
+pub use header::{BUILD_COMMIT, TOOL_VERSION, build_info, inputs_text};
 pub use inputs::{ClamAv, Cpus, HeadroomPercent, Inputs, MAX_CPUS, Overrides};
 pub use main_cf::{MainCf, Parameter};
 pub use master_cf::{Entry, Field, MAXPROC_FIELD, MasterCf, Maxproc, ServiceOption, maxproc_value};

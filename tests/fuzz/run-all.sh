@@ -1,15 +1,19 @@
 #!/bin/sh
-# Runs every fuzz target for SECONDS each (default 60), one after another, and prints for each the
-# executions, the coverage reached and whether it found anything. Needs cargo-fuzz (cargo install
-# cargo-fuzz); works on stable Rust with `-s none` (no sanitizer: safe Rust only).
+# Runs every fuzz target (or the ones named) for SECONDS each (default 60), one after another, and
+# prints for each the executions, the coverage reached and whether it found anything. Needs
+# cargo-fuzz (cargo install cargo-fuzz); works on stable Rust with `-s none` (no sanitizer: the
+# code is safe Rust). A find is written to artifacts/TARGET/.
 #   tests/fuzz/run-all.sh 600
+#   tests/fuzz/run-all.sh 600 master_cf
 set -eu
 seconds=${1:-60}
+[ "$#" -gt 0 ] && shift
+targets=${*:-master_cf main_cf amavis_conf check_apply permalink}
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 ./seed-corpora.sh
 mkdir -p logs
-for target in master_cf main_cf amavis_conf check_apply permalink; do
+for target in $targets; do
     log="logs/$target.log"
     status=0
     cargo fuzz run --fuzz-dir . -s none "$target" "corpus/$target" -- \

@@ -1,5 +1,7 @@
 //! Helpers for amavis-tune's integration tests: run the real binary as a process.
 
+pub mod browser;
+
 use std::ffi::OsStr;
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -35,6 +35,14 @@ pub(crate) fn saved_query() -> Option<String> {
     window()?.local_storage().ok()??.get_item(STORAGE_KEY).ok()?
 }
 
+/// A User Timing mark (`performance.mark`), which the benchmark reads: `amavis-tune:output`
+/// when the generated config is first on the page.
+pub(crate) fn mark(name: &str) {
+    if let Some(performance) = window().and_then(|w| w.performance()) {
+        let _ = performance.mark(name);
+    }
+}
+
 /// Today's date, `YYYY-MM-DD` in UTC, for the snippet headers.
 pub(crate) fn today() -> Option<String> {
     window()?;

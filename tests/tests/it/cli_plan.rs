@@ -73,6 +73,15 @@ fn completions_and_man_page() {
         assert_eq!(outcome.code, 0);
         assert!(outcome.stdout.contains("concurrency") && outcome.stdout.contains("no-clamav"), "{shell}");
     }
+    // The version names the commit and the memory model.
+    let version = amavis_tune("--version");
+    assert_eq!(version.code, 0);
+    let line = version.stdout.trim_end();
+    let commit = line
+        .strip_prefix("amavis-tune 0.1.0 (commit ")
+        .and_then(|rest| rest.strip_suffix(", memory model 1)"))
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(commit == "unknown" || (commit.len() == 12 && commit.bytes().all(|b| b.is_ascii_hexdigit())), "{line}");
     let man = amavis_tune("man");
     assert_eq!(man.code, 0);
     assert!(man.stdout.starts_with(".ie"), "{}", &man.stdout[..80.min(man.stdout.len())]);

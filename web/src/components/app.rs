@@ -29,6 +29,8 @@ pub fn App() -> Html {
         use_reducer(move || initial.form.clone())
     };
     use_effect_with((*form).clone(), |form: &Form| browser::set_query(&to_query(form)));
+    // After the first render: the generated config is on the page (the benchmark times this).
+    use_effect_with((), |()| browser::mark("amavis-tune:output"));
     let (inputs, errors) = crate::inputs::inputs(&form);
     let address = browser::page_address();
     let provenance = Provenance {

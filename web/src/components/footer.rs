@@ -6,7 +6,7 @@ pub(crate) fn Footer() -> Html {
     html! {
         <footer class="footer">
             <p>
-                { format!("amavis-tune {} (memory model {}). ", env!("CARGO_PKG_VERSION"), amavis_tune_core::MODEL_VERSION) }
+                <span id="build-info">{ format!("amavis-tune {}. ", amavis_tune_core::build_info()) }</span>
                 { "On the server itself, " }<code>{ "amavis-tune check" }</code>{ " reads your files and " }
                 <code>{ "amavis-tune apply" }</code>{ " changes both sides safely: " }
                 <a href="https://example.invalid/amavis-tune#quick-start">{ "install the command-line tool" }</a>{ "." }

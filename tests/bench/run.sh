@@ -1,0 +1,109 @@
+#!/bin/sh
+# Prints every performance figure of amavis-tune in one run (README, "Benchmarks"):
+#   1. the built site's first load: each file and the total, raw, gzip -9 and brotli;
+#   2. the page in headless Chromium: to first paint, to the generated config, input to output,
+#      JS heap (medians; bench-web);
+#   3. the CLI's plan and check wall time as a ratio to `true` (hyperfine, medians);
+#   4. check and apply on master.cf files of 1.25 to 10 MiB: linear cost;
+#   5. criterion throughput of plan, the readers and the patchers.
+# `tests/bench/run.sh --opt-levels` also compares the web build at opt-level "z" and "s".
+# Needs: the wasm32 target, chromium and chromedriver, hyperfine, gzip; brotli and wasm-opt when
+# available. Figures are from one run on whatever machine this is: compare ratios, not seconds.
+set -eu
+cd "$(dirname "$0")/../.."
+work=target/bench
+mkdir -p "$work"
+
+size_table() {
+    total_raw=0; total_gz=0; total_br=0
+    printf '  %-40s %10s %10s %10s\n' file raw gzip-9 brotli
+    for file in "$1"/index.html "$1"/*.css "$1"/*.js "$1"/*.wasm; do
+        raw=$(wc -c < "$file"); gz=$(gzip -9c "$file" | wc -c)
+        if command -v brotli >/dev/null 2>&1; then br=$(brotli -q 11 -c "$file" | wc -c); else br=0; fi
+        printf '  %-40s %10d %10d %10s\n' "$(basename "$file")" "$raw" "$gz" "$( [ "$br" -gt 0 ] && echo "$br" || echo n/a)"
+        total_raw=$((total_raw + raw)); total_gz=$((total_gz + gz)); total_br=$((total_br + br))
+    done
+    printf '  %-40s %10d %10d %10s\n' "total (first load)" "$total_raw" "$total_gz" "$( [ "$total_br" -gt 0 ] && echo "$total_br" || echo n/a)"
+}
+
+echo "== 1. the web calculator's first load (bytes)"
+cargo run -q --locked -p amavis-tune-tests --bin build-web -- "$work/site" >/dev/null 2>&1
+size_table "$work/site"
+
+if [ "${1:-}" = "--opt-levels" ]; then
+    for level in z s; do
+        CARGO_PROFILE_WEB_RELEASE_OPT_LEVEL=$level cargo run -q --locked -p amavis-tune-tests --bin build-web -- "$work/site-$level" >/dev/null 2>&1
+        wasm=$(ls "$work/site-$level"/*.wasm)
+        echo "  opt-level $level: wasm $(wc -c < "$wasm") bytes, $(gzip -9c "$wasm" | wc -c) gzip -9"
+    done
+fi
+
+echo
+echo "== 2. the page"
+cargo run -q --locked -p amavis-tune-tests --bin bench-web -- "$work/site"
+
+echo
+echo "== 3. the CLI against \`true\` (hyperfine, 50 runs each, medians)"
+cargo build -q --locked --release -p amavis-tune-cli
+bin=target/release/amavis-tune
+tree=tests/fixtures/trees/debian-match
+hyperfine -N --warmup 5 --runs 50 --export-json "$work/cli.json" \
+    'true' "$bin plan --ram 8G --os debian" "$bin check --root $tree" >/dev/null 2>&1
+python3 - "$work/cli.json" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+base = results[0]["median"]
+for r in results:
+    name = r["command"].replace("target/release/", "")
+    print(f"  {name:<62} {r['median'] * 1000:7.2f} ms  {r['median'] / base:5.1f} x true")
+PY
+
+echo
+echo "== 4. check and apply --dry-run on large master.cf files (hyperfine, 5 runs, medians)"
+python3 - "$work" "$tree" <<'PY'
+import os, shutil, sys
+work, tree = sys.argv[1], sys.argv[2]
+base = open(os.path.join(tree, "etc/postfix/master.cf"), "rb").read()
+for mib in (1.25, 2.5, 5, 10):
+    out = os.path.join(work, f"tree-{mib}")
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(tree, out, symlinks=True)
+    text, i = bytearray(base), 0
+    while len(text) < mib * 1048576:
+        text += b"svc%d unix - - n - - pipe\n  -o flags=R user=nobody argv=/bin/true\n" % i
+        i += 1
+    open(os.path.join(out, "etc/postfix/master.cf"), "wb").write(text)
+PY
+for command in check apply; do
+    args="check"; [ "$command" = apply ] && args="apply --concurrency 9 --ram 64G --dry-run"
+    hyperfine -N --warmup 1 --runs 5 --export-json "$work/scale-$command.json" \
+        "$bin $args --root $work/tree-1.25" "$bin $args --root $work/tree-2.5" \
+        "$bin $args --root $work/tree-5" "$bin $args --root $work/tree-10" >/dev/null 2>&1
+    python3 - "$work/scale-$command.json" "$command" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+sizes = [1.25, 2.5, 5, 10]
+for mib, r in zip(sizes, results):
+    print(f"  {sys.argv[2]:<6} {mib:5} MiB master.cf: {r['median'] * 1000:8.1f} ms  {mib / r['median']:6.1f} MiB/s")
+print(f"  {sys.argv[2]:<6} 10 MiB / 5 MiB time ratio: {results[3]['median'] / results[2]['median']:.2f} (2.00 is linear)")
+PY
+done
+
+echo
+echo "== 5. the core (criterion; median time and throughput)"
+cargo bench -q --locked -p amavis-tune-core --bench core -- --warm-up-time 1 --measurement-time 3 --discard-baseline 2>/dev/null \
+    | python3 -c '
+import re, sys
+name = None
+for line in sys.stdin:
+    if line and not line[0].isspace() and not line.startswith(("Benchmarking", "Found", "Gnuplot")):
+        name = line.split()[0]
+    time = re.search(r"time:\s+\[\S+ \S+ (\S+ \S+)", line)
+    thrpt = re.search(r"thrpt:\s+\[\S+ \S+ (\S+ \S+)", line)
+    if time:
+        median = time.group(1)
+        if name == "plan":
+            print(f"  {name:<24} {median:>12}")
+    if thrpt:
+        print(f"  {name:<24} {median:>12}  {thrpt.group(1)}")
+'

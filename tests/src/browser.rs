@@ -1,0 +1,128 @@
+//! The browser harness shared by the web tests and the benchmark: a static file server on
+//! 127.0.0.1 and a headless Chromium driven over WebDriver (chromedriver).
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder};
+use serde_json::{Value, json};
+
+use crate::oracle;
+
+/// A static file server on 127.0.0.1 that records every path requested.
+#[derive(Debug)]
+pub struct Server {
+    pub address: String,
+    pub requests: Arc<Mutex<Vec<String>>>,
+}
+
+pub fn serve(dir: &Path) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
+    let address = format!("http://{}", listener.local_addr().expect("address"));
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let dir = dir.to_path_buf();
+    let log = requests.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let dir = dir.clone();
+            let log = log.clone();
+            std::thread::spawn(move || respond(stream, &dir, &log));
+        }
+    });
+    Server { address, requests }
+}
+
+fn respond(mut stream: TcpStream, dir: &Path, log: &Mutex<Vec<String>>) {
+    let mut reader = BufReader::new(stream.try_clone().expect("clones"));
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).map_or(true, |n| n == 0) || header == "\r\n" {
+            break;
+        }
+    }
+    let target = request_line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    log.lock().expect("log").push(target.clone());
+    let path = target.split('?').next().unwrap_or("/");
+    let file = format!("{}{}", path.trim_start_matches('/'), if path.ends_with('/') { "index.html" } else { "" });
+    let full = dir.join(&file);
+    let (status, body) = match (file.contains(".."), std::fs::read(&full)) {
+        (false, Ok(body)) => ("200 OK", body),
+        _ => ("404 Not Found", b"not found".to_vec()),
+    };
+    let kind = match full.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript",
+        Some("wasm") => "application/wasm",
+        Some("css") => "text/css",
+        _ => "application/octet-stream",
+    };
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(&body);
+}
+
+/// chromedriver and a headless Chromium, closed when dropped.
+#[derive(Debug)]
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+pub async fn browser() -> Option<Browser> {
+    let chromedriver = oracle("chromedriver")?;
+    let chromium = oracle("chromium")?;
+    let port = TcpListener::bind("127.0.0.1:0").expect("binds").local_addr().expect("addr").port();
+    let driver = Command::new(chromedriver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let profile = tempfile::tempdir().expect("profile dir");
+    let capabilities = json!({
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-first-run", "--disable-dev-shm-usage", "--window-size=1280,1800", "--enable-precise-memory-info",
+                     format!("--user-data-dir={}", profile.path().display())],
+        },
+        "goog:loggingPrefs": { "browser": "ALL" },
+    });
+    let capabilities = match capabilities {
+        Value::Object(map) => map,
+        _ => unreachable!("a JSON object"),
+    };
+    let mut last_error = String::new();
+    for _ in 0..50 {
+        match ClientBuilder::rustls()
+            .expect("TLS config")
+            .capabilities(capabilities.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => return Some(Browser { client, driver, _profile: profile }),
+            Err(error) => last_error = error.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("cannot start a WebDriver session: {last_error}");
+}
