@@ -70,7 +70,12 @@ pub fn version_notice_in(models: &[Model], link_version: u32, inputs: &Inputs) -
     };
     let then = plan_with_model(inputs, old);
     let now = plan_with_model(inputs, current);
-    if then.concurrency == now.concurrency && then.safe_max == now.safe_max && then.budget == now.budget {
+    // The numbers a reader sees: N, the safe maximum and every line of the budget.
+    let same = then.concurrency == now.concurrency
+        && then.safe_max == now.safe_max
+        && then.budget.consumers == now.budget.consumers
+        && then.budget.required == now.budget.required;
+    if same {
         return None;
     }
     let changes: Vec<String> = models
@@ -94,4 +99,66 @@ pub fn version_notice_in(models: &[Model], link_version: u32, inputs: &Inputs) -
 /// The plan an old model version gives, when amavis-tune knows that version.
 pub fn plan_with_version(inputs: &Inputs, version: u32) -> Option<Plan> {
     MODELS.iter().find(|m| m.version == version).map(|model| plan_with_model(inputs, model))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::os::Os;
+    use crate::size::MiB;
+
+    /// A fabricated history: model 1 assumed 200 MiB per child, model 2 (current here) 100 MiB.
+    fn history() -> [Model; 2] {
+        let current = *current_model();
+        let old_defaults = Assumptions { per_child: MiB(200), ..current.defaults };
+        [
+            Model { version: 1, defaults: old_defaults, changes: "the first model", ..current },
+            Model { version: 2, changes: "100 MiB per child instead of 200", ..current },
+        ]
+    }
+
+    #[test]
+    fn an_old_link_whose_numbers_changed_says_what_changed() {
+        let inputs = Inputs::new(MiB::from_gib(5), Os::Debian);
+        let notice = version_notice_in(&history(), 1, &inputs);
+        assert_eq!(
+            notice.as_deref(),
+            Some(
+                "This link was made with memory model 1, which gave 2 children (safe maximum 1); the current model 2 gives 3 \
+                 (safe maximum 3). What changed since: model 2: 100 MiB per child instead of 200."
+            )
+        );
+    }
+
+    #[test]
+    fn an_old_link_with_the_same_numbers_needs_no_notice() {
+        // A change to clamd's figure changes nothing for a server without ClamAV.
+        let current = *current_model();
+        let history = [
+            Model { version: 1, defaults: Assumptions { clamd: MiB(1024), ..current.defaults }, ..current },
+            Model { version: 2, ..current },
+        ];
+        let inputs = Inputs { clamav: crate::inputs::ClamAv::Off, ..Inputs::new(MiB::from_gib(8), Os::Debian) };
+        assert_eq!(version_notice_in(&history, 1, &inputs), None);
+        assert_eq!(version_notice_in(&history, 2, &inputs), None, "a current link");
+        // With ClamAV, the same change shows.
+        let with_clamav = Inputs::new(MiB::from_gib(8), Os::Debian);
+        assert!(version_notice_in(&history, 1, &with_clamav).is_some());
+    }
+
+    #[test]
+    fn unknown_versions_say_so() {
+        let inputs = Inputs::new(MiB::from_gib(8), Os::Debian);
+        let newer = version_notice_in(&history(), 3, &inputs).unwrap_or_default();
+        assert!(newer.starts_with("This link names memory model 3, which a newer amavis-tune made"), "{newer}");
+        let older = version_notice_in(&history(), 0, &inputs).unwrap_or_default();
+        assert!(older.starts_with("This link names memory model 0, which no amavis-tune release made"), "{older}");
+    }
+
+    #[test]
+    fn the_history_ends_with_the_current_model() {
+        assert_eq!(current_model().version, MODEL_VERSION);
+        assert_eq!(current_model().defaults, Assumptions::default());
+        assert!(MODELS.windows(2).all(|w| w[0].version < w[1].version), "versions only grow");
+    }
 }
