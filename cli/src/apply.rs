@@ -217,7 +217,6 @@ impl FileOutcome {
 }
 
 fn write_json(out: &mut dyn Write, outcome: &Outcome<'_>) -> anyhow::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, outcome)?;
-    writeln!(out)?;
+    crate::output::write_json(out, outcome)?;
     Ok(())
 }

@@ -20,8 +20,7 @@ pub(crate) fn run(args: CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
     match args.format {
         OutputFormat::Text => crate::check_text::write(out, &report, &layout, &args.config)?,
         OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &JsonOutput::new(&report, &layout))?;
-            writeln!(out)?;
+            crate::output::write_json(out, &JsonOutput::new(&report, &layout))?;
         }
     }
     Ok(status(&report))

@@ -8,7 +8,10 @@ use crate::args::{Cli, CompletionsArgs};
 use crate::exit_status::ExitStatus;
 
 pub(crate) fn completions(args: &CompletionsArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
-    clap_complete::generate(args.shell, &mut Cli::command(), "amavis-tune", out);
+    // clap_complete panics on a failed write: generate into memory, then write.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut Cli::command(), "amavis-tune", &mut script);
+    out.write_all(&script)?;
     Ok(ExitStatus::Ok)
 }
 

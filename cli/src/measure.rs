@@ -16,8 +16,7 @@ pub(crate) fn run(args: MeasureArgs, out: &mut dyn Write) -> anyhow::Result<Exit
     let measurement = read(&args.sysroot)?;
     match args.format {
         OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &measurement)?;
-            writeln!(out)?;
+            crate::output::write_json(out, &measurement)?;
         }
         OutputFormat::Text => write_text(out, &measurement, crate::machine::ram(&args.sysroot).ok().map(|r| r.usable))?,
     }

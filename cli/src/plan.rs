@@ -236,7 +236,6 @@ struct JsonOutput<'a> {
 }
 
 fn write_json(out: &mut dyn Write, plan: &Plan, sources: &Sources) -> anyhow::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &JsonOutput { plan, sources })?;
-    writeln!(out)?;
+    crate::output::write_json(out, &JsonOutput { plan, sources })?;
     Ok(())
 }
