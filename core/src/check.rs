@@ -8,11 +8,11 @@
 
 use serde::Serialize;
 
-use crate::amavis_conf::{AmavisConf, AssignedValue};
-use crate::diagnostic::Severity;
-use crate::main_cf::MainCf;
-use crate::master_cf::{Entry, MasterCf, Maxproc, maxproc_value};
-use crate::postfix_defaults::{DEFAULT_DESTINATION_CONCURRENCY_LIMIT, DEFAULT_PROCESS_LIMIT};
+use crate::config::amavis_conf::{AmavisConf, AssignedValue};
+use crate::config::diagnostic::Severity;
+use crate::config::main_cf::MainCf;
+use crate::config::master_cf::{Entry, MasterCf, Maxproc, maxproc_value};
+use crate::config::postfix_defaults::{DEFAULT_DESTINATION_CONCURRENCY_LIMIT, DEFAULT_PROCESS_LIMIT};
 
 mod findings;
 mod postfix_side;
@@ -149,12 +149,12 @@ pub fn check(config: &ConfigSet) -> Report {
         (None, Some(p)) => Some(p),
         (None, None) => None,
     }
-    .map(|n| n.max(crate::concurrency::MIN_CONCURRENCY));
+    .map(|n| n.max(crate::inputs::concurrency::MIN_CONCURRENCY));
     Report { status, amavis, postfix, findings, suggested }
 }
 
 fn amavis_side(config: &ConfigSet, findings: &mut Vec<Finding>) -> AmavisSide {
-    let assignments: Vec<(&SourceFile<AmavisConf>, &crate::amavis_conf::Assignment)> =
+    let assignments: Vec<(&SourceFile<AmavisConf>, &crate::config::amavis_conf::Assignment)> =
         config.amavis.iter().flat_map(|file| file.doc.assignments.iter().map(move |a| (file, a))).collect();
     for skipped in &config.amavis_skipped {
         findings.push(Finding::new(

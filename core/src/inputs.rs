@@ -1,20 +1,30 @@
 //! Everything a plan depends on, as values.
+//!
+//! Each input type holds its own preconditions (`Concurrency` is 2..=10000, `Cpus` is non-zero, a
+//! `ServiceName` is a valid Postfix name), so nothing downstream checks them again. This stage
+//! imports no other stage of the crate.
 
-use std::num::NonZeroU32;
+pub(crate) mod concurrency;
+pub(crate) mod cpus;
+pub(crate) mod error;
+pub(crate) mod method;
+pub(crate) mod os;
+pub(crate) mod preset;
+pub(crate) mod service_name;
+pub(crate) mod size;
 
 use serde::Serialize;
 
-use crate::concurrency::Concurrency;
-use crate::error::InputError;
-use crate::memory::{self, Assumptions, ClamdMode, Overridden};
-use crate::method::PostfixMethod;
-use crate::os::Os;
-use crate::service_name::ServiceName;
-use crate::size::MiB;
+use crate::inputs::concurrency::Concurrency;
+use crate::inputs::cpus::Cpus;
+use crate::inputs::error::InputError;
+use crate::inputs::method::PostfixMethod;
+use crate::inputs::os::Os;
+use crate::inputs::service_name::ServiceName;
+use crate::inputs::size::MiB;
 
-/// The largest CPU count accepted (Linux's own limit is 8192 in common builds; no mail server
-/// comes near either).
-pub const MAX_CPUS: u32 = 4096;
+/// The largest headroom a user may ask for.
+pub const MAX_HEADROOM_PERCENT: u8 = 90;
 
 /// Whether ClamAV runs on the server, and how it reloads its database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,45 +51,7 @@ impl Serialize for ClamAv {
     }
 }
 
-impl ClamAv {
-    pub fn mode(self) -> ClamdMode {
-        match self {
-            ClamAv::Off => ClamdMode::Off,
-            ClamAv::On { concurrent_reload: false } => ClamdMode::Single,
-            ClamAv::On { concurrent_reload: true } => ClamdMode::ConcurrentReload,
-        }
-    }
-}
-
-/// A number of CPUs, from 1 to [`MAX_CPUS`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct Cpus(NonZeroU32);
-
-impl Cpus {
-    pub fn new(value: u32) -> Result<Cpus, InputError> {
-        match NonZeroU32::new(value) {
-            Some(n) if value <= MAX_CPUS => Ok(Cpus(n)),
-            _ => Err(InputError::Cpus { value: value.to_string() }),
-        }
-    }
-
-    pub fn get(self) -> u32 {
-        self.0.get()
-    }
-}
-
-impl std::str::FromStr for Cpus {
-    type Err = InputError;
-
-    fn from_str(text: &str) -> Result<Cpus, InputError> {
-        let error = || InputError::Cpus { value: text.to_owned() };
-        let value = text.trim().parse::<u32>().map_err(|_| error())?;
-        Cpus::new(value).map_err(|_| error())
-    }
-}
-
-/// A headroom percentage, from 0 to [`memory::MAX_HEADROOM_PERCENT`].
+/// A headroom percentage, from 0 to [`MAX_HEADROOM_PERCENT`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct HeadroomPercent(u8);
@@ -94,10 +66,10 @@ impl std::str::FromStr for HeadroomPercent {
     type Err = InputError;
 
     fn from_str(text: &str) -> Result<HeadroomPercent, InputError> {
-        let error = || InputError::Headroom { value: text.to_owned() };
+        let error = || InputError::Headroom { value: text.to_owned(), max: MAX_HEADROOM_PERCENT };
         let digits = text.trim().trim_end_matches('%').trim_end();
         let value = digits.parse::<u8>().map_err(|_| error())?;
-        if value > memory::MAX_HEADROOM_PERCENT {
+        if value > MAX_HEADROOM_PERCENT {
             return Err(error());
         }
         Ok(HeadroomPercent(value))
@@ -116,35 +88,6 @@ pub struct Overrides {
     #[serde(rename = "per_child_mib")]
     pub per_child: Option<MiB>,
     pub headroom_percent: Option<HeadroomPercent>,
-}
-
-impl Overrides {
-    /// The assumptions with the current model's defaults where nothing is overridden.
-    pub fn assumptions(&self) -> Assumptions {
-        self.assumptions_over(Assumptions::default())
-    }
-
-    /// The assumptions with `defaults` where nothing is overridden.
-    pub fn assumptions_over(&self, defaults: Assumptions) -> Assumptions {
-        Assumptions {
-            reserve: self.reserve.unwrap_or(defaults.reserve),
-            clamd: self.clamd.unwrap_or(defaults.clamd),
-            amavisd_parent: self.amavisd_parent.unwrap_or(defaults.amavisd_parent),
-            // A child cannot cost nothing; 1 MiB keeps the division in `safe_max` defined.
-            per_child: self.per_child.map_or(defaults.per_child, |m| MiB(m.0.max(1))),
-            headroom_percent: self.headroom_percent.map_or(defaults.headroom_percent, HeadroomPercent::get),
-        }
-    }
-
-    pub fn overridden(&self) -> Overridden {
-        Overridden {
-            reserve: self.reserve.is_some(),
-            clamd: self.clamd.is_some(),
-            amavisd_parent: self.amavisd_parent.is_some(),
-            per_child: self.per_child.is_some(),
-            headroom_percent: self.headroom_percent.is_some(),
-        }
-    }
 }
 
 /// The inputs of [`crate::plan`].

@@ -8,14 +8,14 @@
 //!   column aligned), reads back as the new number, and is idempotent;
 //! - `check` and `apply` never panic, and what `apply` returns reads back as N on both sides.
 
-use crate::amavis_conf::{AmavisConf, AssignedValue};
-use crate::apply::{ApplyOptions, apply};
 use crate::check::{ConfigSet, SourceFile, Status, check};
-use crate::concurrency::Concurrency;
-use crate::main_cf::MainCf;
-use crate::master_cf::{MAXPROC_FIELD, MasterCf};
-use crate::method::PostfixMethod;
-use crate::patch::{set_max_servers, set_maxproc, set_parameter};
+use crate::config::amavis_conf::{AmavisConf, AssignedValue};
+use crate::config::main_cf::MainCf;
+use crate::config::master_cf::{MAXPROC_FIELD, MasterCf};
+use crate::edit::apply::{ApplyOptions, apply};
+use crate::edit::patch::{set_max_servers, set_maxproc, set_parameter};
+use crate::inputs::concurrency::Concurrency;
+use crate::inputs::method::PostfixMethod;
 
 /// The result of checking one property: `Err` names what was violated.
 pub type Property = Result<(), String>;
@@ -157,7 +157,7 @@ pub fn check_and_apply(input: &[u8], n: u32) -> Property {
         amavis_skipped: Vec::new(),
     };
     let _ = check(&config);
-    let Ok(concurrency) = Concurrency::new(n.min(crate::concurrency::MAX_CONCURRENCY)) else { return Ok(()) };
+    let Ok(concurrency) = Concurrency::new(n.min(crate::inputs::concurrency::MAX_CONCURRENCY)) else { return Ok(()) };
     for method in [PostfixMethod::MasterCf, PostfixMethod::MainCf] {
         let options = ApplyOptions { concurrency, method, amavis_local_override: None };
         if let Ok(changes) = apply(&config, &options) {
@@ -175,13 +175,13 @@ pub fn check_and_apply(input: &[u8], n: u32) -> Property {
 /// The permalink reader: never a panic, and a link it reads writes back to one that reads the same.
 pub fn permalink(input: &[u8]) -> Property {
     let text = String::from_utf8_lossy(input);
-    if let Ok(link) = crate::permalink::parse_link(&text) {
-        let again = crate::permalink::parse_link(&crate::permalink::to_query(&link.inputs))
+    if let Ok(link) = crate::plan::permalink::parse_link(&text) {
+        let again = crate::plan::permalink::parse_link(&crate::plan::permalink::to_query(&link.inputs))
             .map_err(|e| format!("permalink: a written link does not read back: {e}"))?;
         ensure(again.inputs == link.inputs, || "permalink: inputs changed on the way through a link".to_owned())?;
         let _ = crate::plan::plan(&link.inputs);
     }
-    let _ = crate::size::parse_size(&text);
+    let _ = crate::inputs::size::parse_size(&text);
     Ok(())
 }
 

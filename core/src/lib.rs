@@ -1,85 +1,71 @@
 //! amavis-tune's core: the memory model and plan, with no I/O of any kind.
 //!
 //! Everything the core knows comes in as values; it compiles for `wasm32-unknown-unknown` and
-//! natively from the same code. See ARCHITECTURE.md.
+//! natively from the same code. The modules are the stages (ARCHITECTURE.md, "Code map"), and
+//! imports run one way: `inputs` <- `model` <- `plan`; `config` <- `check` <- `edit`; `host`
+//! reads only the inputs and the model. Everything public is re-exported here, so users of the
+//! crate never name a stage.
 
-mod amavis_conf;
-mod apply;
-mod cgroup;
 mod check;
-mod concurrency;
-mod diagnostic;
-mod error;
-mod header;
+mod config;
+mod edit;
+mod host;
 mod inputs;
 /// Properties of the readers and patchers, shared by the fuzz targets and the tests.
 #[doc(hidden)]
 pub mod invariants;
-mod lines;
-mod main_cf;
-mod master_cf;
-mod measure;
-mod meminfo;
-mod memory;
-mod method;
 mod model;
-mod os;
-mod patch;
-mod permalink;
 mod plan;
-mod postfix_defaults;
-mod preset;
-mod restore;
-mod run_parts;
-mod service_name;
-mod size;
-mod snippet;
-mod steps;
-mod warning;
 
-pub use amavis_conf::{AmavisConf, AssignedValue, Assignment};
-pub use apply::{ApplyOptions, Changes, FileChange, Refusal, apply};
-pub use cgroup::{CgroupLimit, cgroup_memory_limit};
 pub use check::{
     AMAVISD_DEFAULT_MAX_SERVERS, AmavisSide, Cap, ConfigSet, DEFAULT_DESTINATION_RECIPIENT_LIMIT, Finding, FindingCode,
     Location, PostfixSide, Report, SourceFile, Status, check,
 };
-pub use concurrency::{Concurrency, MAX_CONCURRENCY, MIN_CONCURRENCY};
-pub use diagnostic::{Diagnostic, Severity};
-pub use error::InputError;
-pub use header::{BUILD_COMMIT, TOOL_VERSION, build_info, inputs_text};
-pub use inputs::{ClamAv, Cpus, HeadroomPercent, Inputs, MAX_CPUS, Overrides};
-pub use main_cf::{MainCf, Parameter};
-pub use master_cf::{Entry, Field, MAXPROC_FIELD, MasterCf, Maxproc, ServiceOption, maxproc_value};
-pub use measure::{
+pub use config::amavis_conf::{AmavisConf, AssignedValue, Assignment};
+pub use config::diagnostic::{Diagnostic, Severity};
+pub use config::main_cf::{MainCf, Parameter};
+pub use config::master_cf::{Entry, Field, MAXPROC_FIELD, MasterCf, Maxproc, ServiceOption, maxproc_value};
+pub use config::postfix_defaults::{
+    CLAMD_DEFAULT_MAX_THREADS, DEFAULT_DESTINATION_CONCURRENCY_LIMIT, DEFAULT_PROCESS_LIMIT,
+};
+pub use config::run_parts::{is_run_parts_name, run_parts_order};
+pub use edit::apply::{ApplyOptions, Changes, FileChange, Refusal, apply};
+pub use edit::backup::{backup_matches, backup_of};
+pub use edit::patch::{Refused, replace_aligned, set_max_servers, set_maxproc, set_parameter};
+pub use host::cgroup::{CgroupLimit, cgroup_memory_limit};
+pub use host::meminfo::{MeminfoError, mem_total_from_meminfo};
+pub use host::os_release::os_from_os_release;
+pub use host::processes::{
     Measurement, ProcessInfo, Rollup, YOUNG_CHILD_SECONDS, measure, parse_smaps_rollup, parse_stat_ppid,
     parse_stat_start_ticks,
 };
-pub use meminfo::{MeminfoError, mem_total_from_meminfo};
-pub use memory::{
-    Assumptions, Budget, CLAMAV_MINIMUM_RAM, ClamdMode, Consumer, DEFAULT_AMAVISD_PARENT, DEFAULT_CLAMD,
-    DEFAULT_HEADROOM_PERCENT, DEFAULT_PER_CHILD, DEFAULT_RESERVE, MAX_HEADROOM_PERCENT, MODEL_VERSION, Origin,
+pub use inputs::concurrency::{Concurrency, MAX_CONCURRENCY, MIN_CONCURRENCY};
+pub use inputs::cpus::{Cpus, MAX_CPUS};
+pub use inputs::error::InputError;
+pub use inputs::method::PostfixMethod;
+pub use inputs::os::Os;
+pub use inputs::preset::Preset;
+pub use inputs::service_name::{DEFAULT_SERVICE, ServiceName};
+pub use inputs::size::{MAX_SIZE, MiB, parse_size};
+pub use inputs::{ClamAv, HeadroomPercent, Inputs, MAX_HEADROOM_PERCENT, Overrides};
+pub use model::bounds::{
+    CHILDREN_PER_CPU, DIMINISHING_RETURNS, LARGEST_PLAUSIBLE_RAM, SMALLEST_PLAUSIBLE_RAM, USEFUL_RANGE_TOP,
 };
-pub use method::PostfixMethod;
-pub use model::{MODELS, Model, current_model, plan_with_version, version_notice, version_notice_in};
-pub use os::{Os, os_from_os_release};
-pub use patch::{Refused, replace_aligned, set_max_servers, set_maxproc, set_parameter};
-pub use permalink::{
+pub use model::memory::{
+    Assumptions, Budget, CLAMAV_MINIMUM_RAM, ClamdMode, Consumer, DEFAULT_AMAVISD_PARENT, DEFAULT_CLAMD,
+    DEFAULT_HEADROOM_PERCENT, DEFAULT_PER_CHILD, DEFAULT_RESERVE, MODEL_VERSION, Origin,
+};
+pub use model::versions::{MODELS, Model, current_model};
+pub use plan::choose::Decision;
+pub use plan::header::{BUILD_COMMIT, TOOL_VERSION, build_info, inputs_text};
+pub use plan::permalink::{
     DEFAULT_BASE_URL, KEYS, Link, LinkError, decode, encode, parse_link, parse_on_off, permalink, size_text, to_query,
 };
-pub use plan::{
-    CHILDREN_PER_CPU, DIMINISHING_RETURNS, Decision, LARGEST_PLAUSIBLE_RAM, Plan, Provenance, SMALLEST_PLAUSIBLE_RAM,
-    USEFUL_RANGE_TOP, plan, plan_with,
-};
-pub use postfix_defaults::{CLAMD_DEFAULT_MAX_THREADS, DEFAULT_DESTINATION_CONCURRENCY_LIMIT, DEFAULT_PROCESS_LIMIT};
-pub use preset::Preset;
-pub use restore::{backup_matches, backup_of};
-pub use run_parts::{is_run_parts_name, run_parts_order};
-pub use service_name::{DEFAULT_SERVICE, ServiceName};
-pub use size::{MAX_SIZE, MiB, parse_size};
-pub use snippet::{FileKind, Snippet, master_cf_line};
-pub use steps::{BACKUP_SUFFIX, Step, StepKind, apply_steps};
-pub use warning::{Warning, WarningCode};
+pub use plan::replay::{plan_with_version, version_notice, version_notice_in};
+pub use plan::snippet::{FileKind, Snippet, master_cf_line};
+pub use plan::steps::{BACKUP_SUFFIX, Step, StepKind, apply_steps};
+pub use plan::warnings::{Warning, WarningCode};
+pub use plan::{Plan, Provenance, plan, plan_with};
 
 #[cfg(test)]
 mod roundtrip_tests;

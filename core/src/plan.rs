@@ -1,38 +1,29 @@
 //! `plan(&Inputs) -> Plan`: the one number for both sides, the budget, snippets, steps, warnings.
+//!
+//! The planning stage reads the model ([`crate::model`]) and the inputs; nothing below it
+//! imports it.
 
 use serde::{Serialize, Serializer};
 
-use crate::concurrency::Concurrency;
-use crate::header;
-use crate::inputs::{ClamAv, Inputs};
-use crate::memory::{Assumptions, Budget, CLAMAV_MINIMUM_RAM};
-use crate::method::PostfixMethod;
-use crate::model::{Model, current_model};
-use crate::permalink::{self, DEFAULT_BASE_URL};
-use crate::postfix_defaults::{
-    CLAMD_DEFAULT_MAX_THREADS, DEFAULT_DESTINATION_CONCURRENCY_LIMIT, DEFAULT_PROCESS_LIMIT,
-};
-use crate::snippet::{self, Snippet};
-use crate::steps::{self, LOWERING_NOTE, Step};
-use crate::warning::{Warning, WarningCode};
+pub(crate) mod choose;
+pub(crate) mod header;
+pub(crate) mod permalink;
+pub(crate) mod replay;
+pub(crate) mod snippet;
+pub(crate) mod steps;
+pub(crate) mod warnings;
 
-/// README.performance: going beyond about 10 children usually brings no more throughput and
-/// wastes memory. The recommendation never exceeds this.
-pub const DIMINISHING_RETURNS: u32 = 10;
-
-/// README.performance: start with 2 or 3 children per CPU; beyond that, decrease.
-pub const CHILDREN_PER_CPU: u32 = 3;
-
-/// README.postfix: everyday use raises the number to 10-30, depending on resources.
-pub const USEFUL_RANGE_TOP: u32 = 30;
-
-/// Below this much RAM no mail server with amavisd runs: a smaller figure is taken for a unit
-/// slip (`8M` for `8G`).
-pub const SMALLEST_PLAUSIBLE_RAM: crate::size::MiB = crate::size::MiB(512);
-
-/// Above this much RAM (1 TiB) a figure is taken for a unit slip (`4048G` for `4048M`): mail
-/// servers are sized in GiB, and the biggest single machines sold carry a few dozen TiB.
-pub const LARGEST_PLAUSIBLE_RAM: crate::size::MiB = crate::size::MiB(1024 * 1024);
+use crate::config::postfix_defaults::{DEFAULT_DESTINATION_CONCURRENCY_LIMIT, DEFAULT_PROCESS_LIMIT};
+use crate::inputs::Inputs;
+use crate::inputs::concurrency::Concurrency;
+use crate::inputs::method::PostfixMethod;
+use crate::model::memory::{Assumptions, Budget};
+use crate::model::versions::{Model, current_model};
+use crate::plan::choose::Decision;
+use crate::plan::permalink::DEFAULT_BASE_URL;
+use crate::plan::snippet::Snippet;
+use crate::plan::steps::{LOWERING_NOTE, Step};
+use crate::plan::warnings::{Warning, WarningCode};
 
 /// What the header of each snippet says about its origin: where the web calculator lives, and
 /// the date (the core has no clock: the caller passes it, or none).
@@ -48,22 +39,6 @@ impl Default for Provenance {
         Provenance { base_url: DEFAULT_BASE_URL.to_owned(), date: None }
     }
 }
-/// What decided the number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Decision {
-    /// The user asked for it.
-    Requested,
-    /// The most children that fit in RAM.
-    Memory,
-    /// 3 children per CPU.
-    Cpu,
-    /// More than about 10 children rarely adds throughput.
-    DiminishingReturns,
-    /// Nothing fits, and 2 is the least amavis-tune plans.
-    Minimum,
-}
-
 /// The result of [`plan`]. Both sides' numbers are one field, `concurrency`: no plan can make
 /// them differ.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,85 +80,19 @@ fn build(inputs: &Inputs, model: &Model, provenance: &Provenance) -> Plan {
     let assumptions = inputs.overrides.assumptions_over(model.defaults);
     let mode = inputs.clamav.mode();
     let safe_max = assumptions.safe_max(inputs.ram, mode);
-    let (concurrency, decided_by) = choose(inputs, safe_max, model);
+    let (concurrency, decided_by) = choose::choose(inputs, safe_max, model);
     let n = concurrency.get();
     let budget = assumptions.budget(inputs.ram, n, mode, &inputs.overrides.overridden());
     let service = &inputs.service;
-    let mut warnings = Vec::new();
-    let mut warn = |code, message: String| warnings.push(Warning { code, message });
-
-    if let Some(message) = ram_unit_slip(inputs.ram) {
-        warn(WarningCode::RamUnitSlip, message);
-    }
-    if !budget.fits {
-        let needed = assumptions.ram_needed(u64::from(n), mode);
-        match decided_by {
-            Decision::Minimum => warn(
-                WarningCode::DoesNotFit,
-                format!(
-                    "Not even {n} amavisd children fit in {} MiB with these assumptions; {n} need at least {} MiB ({} GiB). \
-                     Add RAM, turn off clamd's ConcurrentDatabaseReload, or run ClamAV elsewhere.",
-                    inputs.ram.0,
-                    needed.0,
-                    needed.gib_one_decimal()
-                ),
-            ),
-            _ => warn(
-                WarningCode::ExceedsSafeMax,
-                format!(
-                    "{n} amavisd children do not fit in {} MiB: the safe maximum is {safe_max}, and {n} need at least {} MiB ({} GiB). \
-                     When RAM runs out, clamd is the process the kernel kills, and mail stalls.",
-                    inputs.ram.0,
-                    needed.0,
-                    needed.gib_one_decimal()
-                ),
-            ),
-        }
-    }
-    if matches!(inputs.clamav, ClamAv::On { .. }) && inputs.ram < CLAMAV_MINIMUM_RAM {
-        warn(
-            WarningCode::ClamavLowRam,
-            format!(
-                "{} MiB is below the 3 GiB ClamAV's documentation asks for ClamAV alone; run clamd on a larger machine or without it (--no-clamav).",
-                inputs.ram.0
-            ),
-        );
-    }
-    if let Some(cpus) = inputs.cpus {
-        let guidance = cpus.get().saturating_mul(CHILDREN_PER_CPU);
-        if n > guidance {
-            warn(
-                WarningCode::AboveCpuGuidance,
-                format!(
-                    "{n} children on {} CPU(s) is more than the 2-3 per CPU amavis README.performance advises ({guidance} here); watch the load and swap, and lower it if they climb.",
-                    cpus.get()
-                ),
-            );
-        }
-    }
-    if n > USEFUL_RANGE_TOP {
-        warn(
-            WarningCode::AboveUsefulRange,
-            format!(
-                "{n} is above the 10-30 children amavis README.postfix calls everyday use; README.performance finds that more than about 10 rarely adds throughput."
-            ),
-        );
-    }
-    if matches!(inputs.clamav, ClamAv::On { .. }) && n > CLAMD_DEFAULT_MAX_THREADS {
-        warn(
-            WarningCode::ClamdMaxThreads,
-            format!(
-                "clamd scans at most MaxThreads files at once (default {CLAMD_DEFAULT_MAX_THREADS}); with {n} children, raise MaxThreads in clamd.conf to {n} or the extra children wait inside clamd."
-            ),
-        );
-    }
+    let mut warnings = warnings::general(inputs, model, &assumptions, &budget, decided_by, n, safe_max);
 
     let mut snippets = vec![snippet::amavis(inputs.os, concurrency)];
     match inputs.method {
         PostfixMethod::MasterCf => {
             snippets.push(snippet::master_cf(inputs.os, service, concurrency));
             if n > DEFAULT_DESTINATION_CONCURRENCY_LIMIT {
-                warn(
+                warnings::push(
+                    &mut warnings,
                     WarningCode::DestinationConcurrencyLimit,
                     format!(
                         "Postfix sends at most default_destination_concurrency_limit ({DEFAULT_DESTINATION_CONCURRENCY_LIMIT}) deliveries at once to one destination, and the content filter is one; \
@@ -194,7 +103,9 @@ fn build(inputs: &Inputs, model: &Model, provenance: &Provenance) -> Plan {
                     inputs.os,
                     service,
                     concurrency,
-                    "Without it Postfix opens at most 20 connections to amavisd, whatever maxproc says.",
+                    &format!(
+                        "Without it Postfix opens at most {DEFAULT_DESTINATION_CONCURRENCY_LIMIT} connections to amavisd, whatever maxproc says."
+                    ),
                 ));
             }
         }
@@ -205,7 +116,8 @@ fn build(inputs: &Inputs, model: &Model, provenance: &Provenance) -> Plan {
                 concurrency,
                 &format!("Leave the maxproc column of `{service} unix` in master.cf at `-` or at least {n}."),
             ));
-            warn(
+            warnings::push(
+                &mut warnings,
                 WarningCode::MainCfPerRecipient,
                 format!(
                     "This limit caps the connections to amavisd only while `{service}_destination_recipient_limit` is above 1; \
@@ -213,7 +125,8 @@ fn build(inputs: &Inputs, model: &Model, provenance: &Provenance) -> Plan {
                 ),
             );
             if n > DEFAULT_PROCESS_LIMIT {
-                warn(
+                warnings::push(
+                    &mut warnings,
                     WarningCode::ProcessLimit,
                     format!(
                         "A master.cf maxproc of `-` means default_process_limit ({DEFAULT_PROCESS_LIMIT}), which caps {n}; set the maxproc column to {n} too (included below)."
@@ -224,7 +137,7 @@ fn build(inputs: &Inputs, model: &Model, provenance: &Provenance) -> Plan {
         }
     }
 
-    let reason = reason(inputs, decided_by, n, safe_max, model);
+    let reason = choose::reason(inputs, decided_by, n, safe_max, model);
     let permalink = permalink::permalink(&provenance.base_url, inputs);
     let header = header::header(inputs, concurrency, &reason, model.version, provenance.date.as_deref(), &permalink);
     for snippet in &mut snippets {
@@ -245,74 +158,6 @@ fn build(inputs: &Inputs, model: &Model, provenance: &Provenance) -> Plan {
         warnings,
         model_version: model.version,
         permalink,
-    }
-}
-
-/// A warning when `ram` looks like a unit slip, naming the value probably meant.
-fn ram_unit_slip(ram: crate::size::MiB) -> Option<String> {
-    use crate::permalink::size_text;
-    if ram > LARGEST_PLAUSIBLE_RAM {
-        let meant = crate::size::MiB(ram.0 / 1024);
-        return Some(format!(
-            "{} of RAM ({} TiB) is more than any mail server has: if you meant {} MiB, enter {}.",
-            size_text(ram),
-            ram.tib_one_decimal(),
-            meant.0.max(1),
-            size_text(crate::size::MiB(meant.0.max(1)))
-        ));
-    }
-    if ram < SMALLEST_PLAUSIBLE_RAM {
-        let meant = crate::size::MiB(ram.0.saturating_mul(1024));
-        return Some(format!(
-            "{} MiB of RAM is less than amavisd and Postfix need to start: if you meant {} GiB, enter {}.",
-            ram.0,
-            ram.0,
-            size_text(meant)
-        ));
-    }
-    None
-}
-
-/// The user's number when given; otherwise the smallest of the memory, CPU and
-/// diminishing-returns bounds, never below 2.
-fn choose(inputs: &Inputs, safe_max: u64, model: &Model) -> (Concurrency, Decision) {
-    if let Some(requested) = inputs.concurrency {
-        return (requested, Decision::Requested);
-    }
-    let mut bounds = vec![(safe_max, Decision::Memory)];
-    if let Some(cpus) = inputs.cpus {
-        bounds.push((u64::from(cpus.get()) * u64::from(model.children_per_cpu), Decision::Cpu));
-    }
-    bounds.push((u64::from(model.diminishing_returns), Decision::DiminishingReturns));
-    // `min_by_key` keeps the first of equal bounds: memory, then CPU, then diminishing returns.
-    let (value, decision) = bounds.into_iter().min_by_key(|(value, _)| *value).unwrap_or((0, Decision::Minimum));
-    if value < u64::from(crate::concurrency::MIN_CONCURRENCY) {
-        return (Concurrency::clamped(value), Decision::Minimum);
-    }
-    (Concurrency::clamped(value), decision)
-}
-
-fn reason(inputs: &Inputs, decided_by: Decision, n: u32, safe_max: u64, model: &Model) -> String {
-    match decided_by {
-        Decision::Requested => format!(
-            "You asked for {n}. The safe maximum for {} MiB with these assumptions is {safe_max} (memory budget: ClamAV's RAM documentation, the amavis README.postfix rule that both sides match).",
-            inputs.ram.0
-        ),
-        Decision::Memory => format!(
-            "Memory: {n} is the most amavisd children that fit in {} MiB beside clamd and the rest of the system (ClamAV's RAM documentation for clamd; the other figures are overridable defaults).",
-            inputs.ram.0
-        ),
-        Decision::Cpu => format!(
-            "CPU: amavis README.performance advises 2-3 children per CPU; {} CPU(s) give {n}. RAM would allow {safe_max}.",
-            inputs.cpus.map_or(0, |c| c.get())
-        ),
-        Decision::DiminishingReturns => format!(
-            "Throughput: amavis README.performance finds that more than about {} children rarely adds throughput and wastes memory; RAM would allow {safe_max}. Ask for more if your scan times and mail rate need it.",
-            model.diminishing_returns
-        ),
-        Decision::Minimum => format!(
-            "Minimum: {n} is the least amavis-tune plans (amavisd's own default; with 1 child amavisd stops under systemd after $max_requests messages), although RAM allows only {safe_max}."
-        ),
     }
 }
 

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::{AmavisSide, Cap, ConfigSet, Location, PostfixSide, effective_maxproc};
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::config::diagnostic::{Diagnostic, Severity};
 
 /// Stable finding codes (part of the JSON contract: never renamed, only added).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

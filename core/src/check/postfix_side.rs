@@ -2,7 +2,7 @@
 
 use super::findings::{Finding, FindingCode};
 use super::{Cap, ConfigSet, Location, PostfixSide, effective_maxproc, numeric_parameter};
-use crate::diagnostic::Severity;
+use crate::config::diagnostic::Severity;
 
 /// One `content_filter` setting: the transport and next hop it names, and where.
 struct Filter {

@@ -1,9 +1,10 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::inputs::{Cpus, HeadroomPercent, Overrides};
-use crate::os::Os;
-use crate::size::{MAX_SIZE, MiB};
+use crate::inputs::cpus::Cpus;
+use crate::inputs::os::Os;
+use crate::inputs::size::{MAX_SIZE, MiB};
+use crate::inputs::{ClamAv, HeadroomPercent, Overrides};
 
 fn inputs(ram_mib: u64) -> Inputs {
     Inputs::new(MiB(ram_mib), Os::Debian)
@@ -181,7 +182,7 @@ fn snippets_per_os_and_method() {
 /// each method: what an administrator pastes and follows.
 #[test]
 fn presets_per_os_and_method() {
-    for preset in crate::preset::Preset::ALL {
+    for preset in crate::inputs::preset::Preset::ALL {
         for os in Os::ALL {
             for method in [PostfixMethod::MasterCf, PostfixMethod::MainCf] {
                 let mut inputs = Inputs { method, ..Inputs::new(MiB(1), os) };
@@ -220,11 +221,11 @@ pub(crate) fn arbitrary_inputs() -> impl Strategy<Value = Inputs> {
     let option_size = proptest::option::of(size.clone().prop_map(MiB));
     (
         size,
-        proptest::option::of(2u32..=crate::concurrency::MAX_CONCURRENCY),
+        proptest::option::of(2u32..=crate::inputs::concurrency::MAX_CONCURRENCY),
         proptest::sample::select(Os::ALL.to_vec()),
         prop_oneof![Just(ClamAv::Off), any::<bool>().prop_map(|concurrent_reload| ClamAv::On { concurrent_reload })],
         prop_oneof![Just(PostfixMethod::MasterCf), Just(PostfixMethod::MainCf)],
-        proptest::option::of(1u32..=crate::inputs::MAX_CPUS),
+        proptest::option::of(1u32..=crate::inputs::cpus::MAX_CPUS),
         (option_size.clone(), option_size.clone(), option_size.clone(), option_size, proptest::option::of(0u8..=90)),
         proptest::sample::select(vec!["smtp-amavis", "amavisfeed", "scan.x_1"]),
     )

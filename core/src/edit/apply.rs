@@ -1,14 +1,14 @@
 //! `apply`: the edits that make both sides run at N, decided from the parsed files, checked
 //! before anything is written. Pure: the CLI writes what this returns.
 
-use crate::amavis_conf::AmavisConf;
 use crate::check::{ConfigSet, Report, SourceFile, Status, check, effective_maxproc};
-use crate::concurrency::Concurrency;
-use crate::diagnostic::Severity;
-use crate::main_cf::MainCf;
-use crate::master_cf::MasterCf;
-use crate::method::PostfixMethod;
-use crate::patch;
+use crate::config::amavis_conf::AmavisConf;
+use crate::config::diagnostic::Severity;
+use crate::config::main_cf::MainCf;
+use crate::config::master_cf::MasterCf;
+use crate::edit::patch;
+use crate::inputs::concurrency::Concurrency;
+use crate::inputs::method::PostfixMethod;
 
 /// What `apply` needs beyond the files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,9 +2,9 @@
 
 use serde::Serialize;
 
-use crate::concurrency::Concurrency;
-use crate::os::Os;
-use crate::service_name::ServiceName;
+use crate::inputs::concurrency::Concurrency;
+use crate::inputs::os::Os;
+use crate::inputs::service_name::ServiceName;
 
 /// Which configuration file a snippet belongs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

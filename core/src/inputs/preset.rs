@@ -1,9 +1,10 @@
 //! Named starting points that match real deployments; each is a set of inputs the user then
 //! changes (the OS, the method and the service stay the user's).
 
-use crate::concurrency::Concurrency;
-use crate::inputs::{ClamAv, Cpus, Inputs};
-use crate::size::MiB;
+use crate::inputs::concurrency::Concurrency;
+use crate::inputs::cpus::Cpus;
+use crate::inputs::size::MiB;
+use crate::inputs::{ClamAv, Inputs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]

@@ -2,9 +2,9 @@
 //! number, and the permalink that reproduces it. `#` starts a comment in amavisd's Perl and in
 //! both Postfix files, so the block pastes with the snippet into any of them.
 
-use crate::concurrency::Concurrency;
+use crate::inputs::concurrency::Concurrency;
 use crate::inputs::{ClamAv, Inputs};
-use crate::permalink::size_text;
+use crate::plan::permalink::size_text;
 
 /// The version of amavis-tune that generates the snippets.
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -15,7 +15,7 @@ pub const BUILD_COMMIT: &str = env!("AMAVIS_TUNE_COMMIT");
 
 /// `0.1.0 (commit 1234567890ab, memory model 1)`: what `--version` and the page footer show.
 pub fn build_info() -> String {
-    format!("{TOOL_VERSION} (commit {BUILD_COMMIT}, memory model {})", crate::memory::MODEL_VERSION)
+    format!("{TOOL_VERSION} (commit {BUILD_COMMIT}, memory model {})", crate::model::memory::MODEL_VERSION)
 }
 
 /// Width the header's prose is wrapped to (the permalink line is never broken).

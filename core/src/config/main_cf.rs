@@ -3,8 +3,8 @@
 
 use std::ops::Range;
 
-use crate::diagnostic::{Diagnostic, Severity, encoding_diagnostics};
-use crate::lines::{is_space, logical_lines};
+use crate::config::diagnostic::{Diagnostic, Severity, encoding_diagnostics};
+use crate::config::lines::{is_space, logical_lines};
 
 /// One `name = value` line.
 #[derive(Debug, Clone, PartialEq, Eq)]

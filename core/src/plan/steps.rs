@@ -4,11 +4,11 @@
 
 use serde::Serialize;
 
-use crate::concurrency::Concurrency;
-use crate::method::PostfixMethod;
-use crate::os::Os;
-use crate::service_name::ServiceName;
-use crate::snippet::{FileKind, Snippet};
+use crate::inputs::concurrency::Concurrency;
+use crate::inputs::method::PostfixMethod;
+use crate::inputs::os::Os;
+use crate::inputs::service_name::ServiceName;
+use crate::plan::snippet::{FileKind, Snippet};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Step {

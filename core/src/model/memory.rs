@@ -8,7 +8,8 @@
 
 use serde::Serialize;
 
-use crate::size::MiB;
+use crate::inputs::size::MiB;
+use crate::inputs::{ClamAv, HeadroomPercent, Overrides};
 
 /// The version of the memory model: bumped whenever a default or the formula changes, so that a
 /// plan can say which model produced it.
@@ -46,9 +47,6 @@ pub const DEFAULT_RESERVE: MiB = MiB(1024);
 /// Share of total RAM left free for the page cache and short peaks (a message that decodes into a
 /// large tree of MIME parts, a burst of Postfix processes). Judgement.
 pub const DEFAULT_HEADROOM_PERCENT: u8 = 10;
-
-/// The largest headroom a user may ask for.
-pub const MAX_HEADROOM_PERCENT: u8 = 90;
 
 /// ClamAV's documentation recommends at least 3 GiB of RAM for ClamAV alone (preferred 4 GiB);
 /// below this, clamd is the process the kernel kills, and mail stalls.
@@ -241,6 +239,48 @@ pub struct Overridden {
     pub headroom_percent: bool,
 }
 
+// The model's reading of the inputs: how ClamAV counts, and the user's overrides over a model's
+// defaults. They live here, not with the input types, so that the inputs import nothing of the model.
+
+impl ClamAv {
+    pub fn mode(self) -> ClamdMode {
+        match self {
+            ClamAv::Off => ClamdMode::Off,
+            ClamAv::On { concurrent_reload: false } => ClamdMode::Single,
+            ClamAv::On { concurrent_reload: true } => ClamdMode::ConcurrentReload,
+        }
+    }
+}
+
+impl Overrides {
+    /// The assumptions with the current model's defaults where nothing is overridden.
+    pub fn assumptions(&self) -> Assumptions {
+        self.assumptions_over(Assumptions::default())
+    }
+
+    /// The assumptions with `defaults` where nothing is overridden.
+    pub fn assumptions_over(&self, defaults: Assumptions) -> Assumptions {
+        Assumptions {
+            reserve: self.reserve.unwrap_or(defaults.reserve),
+            clamd: self.clamd.unwrap_or(defaults.clamd),
+            amavisd_parent: self.amavisd_parent.unwrap_or(defaults.amavisd_parent),
+            // A child cannot cost nothing; 1 MiB keeps the division in `safe_max` defined.
+            per_child: self.per_child.map_or(defaults.per_child, |m| MiB(m.0.max(1))),
+            headroom_percent: self.headroom_percent.map_or(defaults.headroom_percent, HeadroomPercent::get),
+        }
+    }
+
+    pub fn overridden(&self) -> Overridden {
+        Overridden {
+            reserve: self.reserve.is_some(),
+            clamd: self.clamd.is_some(),
+            amavisd_parent: self.amavisd_parent.is_some(),
+            per_child: self.per_child.is_some(),
+            headroom_percent: self.headroom_percent.is_some(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,6 +321,6 @@ mod tests {
         let a = Assumptions::default();
         assert_eq!(a.headroom(MiB(8192)), MiB(819));
         assert_eq!(a.headroom(MiB(99)), MiB(9));
-        assert_eq!(a.headroom(crate::size::MAX_SIZE), MiB(6_710_886));
+        assert_eq!(a.headroom(crate::inputs::size::MAX_SIZE), MiB(6_710_886));
     }
 }

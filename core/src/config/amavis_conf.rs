@@ -7,7 +7,7 @@
 
 use std::ops::Range;
 
-use crate::diagnostic::{Diagnostic, Severity, encoding_diagnostics};
+use crate::config::diagnostic::{Diagnostic, Severity, encoding_diagnostics};
 
 /// The variable this scanner looks for, and the packages it may be named with.
 const NAMES: [&str; 3] = ["max_servers", "main::max_servers", "Amavis::Conf::max_servers"];

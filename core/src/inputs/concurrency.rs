@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::error::InputError;
+use crate::inputs::error::InputError;
 
 /// Never fewer than 2: with `$max_servers = 1` amavisd under systemd's foreground mode does not
 /// fork, exits after `$max_requests` messages and the service stops (Modoboa issues #2374 and
@@ -24,7 +24,12 @@ pub struct Concurrency(u32);
 
 impl Concurrency {
     pub fn new(value: u32) -> Result<Concurrency, InputError> {
-        let error = |reason: &str| InputError::Concurrency { value: value.to_string(), reason: reason.to_owned() };
+        let error = |reason: &str| InputError::Concurrency {
+            value: value.to_string(),
+            reason: reason.to_owned(),
+            min: MIN_CONCURRENCY,
+            max: MAX_CONCURRENCY,
+        };
         if value < MIN_CONCURRENCY {
             return Err(error(if value == 1 {
                 "with $max_servers = 1 amavisd does not fork, exits after $max_requests messages and the service stops"
@@ -59,7 +64,12 @@ impl FromStr for Concurrency {
 
     fn from_str(text: &str) -> Result<Concurrency, InputError> {
         let trimmed = text.trim();
-        let error = |reason: &str| InputError::Concurrency { value: text.to_owned(), reason: reason.to_owned() };
+        let error = |reason: &str| InputError::Concurrency {
+            value: text.to_owned(),
+            reason: reason.to_owned(),
+            min: MIN_CONCURRENCY,
+            max: MAX_CONCURRENCY,
+        };
         if trimmed.starts_with('-') {
             return Err(error("it cannot be negative"));
         }

@@ -1,16 +1,17 @@
 //! Permalinks: the inputs of a plan as a URL query (`?v=1&ram=8G&os=debian...`), with the same
 //! value syntax as the CLI flags, and back. The query names the memory model version, so that a
-//! link opened after the model changes can say what changed (see [`crate::model`]).
+//! link opened after the model changes can say what changed (see [`crate::model::versions`]).
 
 use thiserror::Error;
 
-use crate::concurrency::Concurrency;
-use crate::inputs::{ClamAv, Cpus, HeadroomPercent, Inputs};
-use crate::memory::MODEL_VERSION;
-use crate::method::PostfixMethod;
-use crate::os::Os;
-use crate::service_name::{DEFAULT_SERVICE, ServiceName};
-use crate::size::{MiB, parse_size};
+use crate::inputs::concurrency::Concurrency;
+use crate::inputs::cpus::Cpus;
+use crate::inputs::method::PostfixMethod;
+use crate::inputs::os::Os;
+use crate::inputs::service_name::{DEFAULT_SERVICE, ServiceName};
+use crate::inputs::size::{MiB, parse_size};
+use crate::inputs::{ClamAv, HeadroomPercent, Inputs};
+use crate::model::memory::MODEL_VERSION;
 
 /// Where the web calculator lives unless the user names another copy of it (`--base-url`; the
 /// page uses its own address).

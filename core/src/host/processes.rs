@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::size::MiB;
+use crate::inputs::size::MiB;
 
 /// The figures of `/proc/PID/smaps_rollup`, in KiB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -134,11 +134,11 @@ pub fn measure(processes: &[ProcessInfo]) -> Measurement {
         ));
     }
     let clamd_total: u64 = clamd.iter().filter_map(|c| c.memory.map(|m| m.pss_kib)).sum();
-    if clamd_total / 1024 > crate::memory::DEFAULT_CLAMD.0 * RELOAD_FACTOR_PERCENT / 100 {
+    if clamd_total / 1024 > crate::model::memory::DEFAULT_CLAMD.0 * RELOAD_FACTOR_PERCENT / 100 {
         warnings.push(format!(
             "clamd holds {} MiB, far more than the {} MiB its signatures usually take: it may be reloading its database (two engines at once); measure again later",
             clamd_total / 1024,
-            crate::memory::DEFAULT_CLAMD.0
+            crate::model::memory::DEFAULT_CLAMD.0
         ));
     }
     if clamd.len() > 1 {

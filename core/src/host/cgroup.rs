@@ -2,7 +2,7 @@
 //! `/proc/self/cgroup` and the limit files it points at. The caller does the reading: `read` maps
 //! a path to its contents, so this stays free of I/O.
 
-use crate::size::MiB;
+use crate::inputs::size::MiB;
 
 /// A cgroup memory limit and the file it was read from.
 #[derive(Debug, Clone, PartialEq, Eq)]

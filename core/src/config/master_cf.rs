@@ -5,8 +5,8 @@
 
 use std::ops::Range;
 
-use crate::diagnostic::{Diagnostic, Severity, encoding_diagnostics};
-use crate::lines::{logical_lines, tokens};
+use crate::config::diagnostic::{Diagnostic, Severity, encoding_diagnostics};
+use crate::config::lines::{logical_lines, tokens};
 
 /// One field of an entry.
 #[derive(Debug, Clone, PartialEq, Eq)]

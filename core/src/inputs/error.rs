@@ -1,4 +1,6 @@
 //! Typed errors for values that do not satisfy the model's preconditions.
+//!
+//! This module imports nothing of the crate: each variant carries the bounds its message names.
 
 use thiserror::Error;
 
@@ -7,16 +9,12 @@ use thiserror::Error;
 pub enum InputError {
     #[error("invalid size `{value}`: {reason}")]
     Size { value: String, reason: String },
-    #[error(
-        "invalid concurrency `{value}`: {reason}; use a whole number from {min} to {max}",
-        min = crate::concurrency::MIN_CONCURRENCY,
-        max = crate::concurrency::MAX_CONCURRENCY
-    )]
-    Concurrency { value: String, reason: String },
-    #[error("invalid CPU count `{value}`: use a whole number from 1 to {max}", max = crate::inputs::MAX_CPUS)]
-    Cpus { value: String },
-    #[error("invalid headroom `{value}`: use a whole percentage from 0 to {max}", max = crate::memory::MAX_HEADROOM_PERCENT)]
-    Headroom { value: String },
+    #[error("invalid concurrency `{value}`: {reason}; use a whole number from {min} to {max}")]
+    Concurrency { value: String, reason: String, min: u32, max: u32 },
+    #[error("invalid CPU count `{value}`: use a whole number from 1 to {max}")]
+    Cpus { value: String, max: u32 },
+    #[error("invalid headroom `{value}`: use a whole percentage from 0 to {max}")]
+    Headroom { value: String, max: u8 },
     #[error(
         "invalid service name `{value}`: {reason}; a Postfix service name uses only letters, digits, `-`, `_` and `.`"
     )]

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::error::InputError;
+use crate::inputs::error::InputError;
 
 /// The service name iRedMail and many guides use; the amavis README calls it `amavisfeed`.
 pub const DEFAULT_SERVICE: &str = "smtp-amavis";

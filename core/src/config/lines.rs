@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::config::diagnostic::{Diagnostic, Severity};
 
 /// C's `isspace`: what Postfix treats as whitespace when classifying a line.
 pub(crate) fn is_space(byte: u8) -> bool {

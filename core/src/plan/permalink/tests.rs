@@ -75,7 +75,7 @@ proptest::proptest! {
         let url = permalink("https://calc.example/amavis/?old=1#x", &inputs);
         proptest::prop_assert!(url.starts_with("https://calc.example/amavis/?v=1&ram="));
         let link = parse_link(&url).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
-        proptest::prop_assert_eq!(link.model_version, Some(crate::memory::MODEL_VERSION));
+        proptest::prop_assert_eq!(link.model_version, Some(crate::model::memory::MODEL_VERSION));
         proptest::prop_assert_eq!(&link.inputs, &inputs);
         let plan = plan(&inputs);
         proptest::prop_assert_eq!(&plan, &crate::plan::plan(&link.inputs));

@@ -5,9 +5,9 @@
 
 use std::ops::Range;
 
-use crate::amavis_conf::{AmavisConf, AssignedValue};
-use crate::main_cf::MainCf;
-use crate::master_cf::MasterCf;
+use crate::config::amavis_conf::{AmavisConf, AssignedValue};
+use crate::config::main_cf::MainCf;
+use crate::config::master_cf::MasterCf;
 
 /// The line end a file uses (CRLF if its first line end is CRLF), for lines we add.
 fn line_end(text: &[u8]) -> &'static [u8] {
@@ -46,7 +46,7 @@ pub fn set_maxproc(doc: &MasterCf, entry_index: usize, value: u32) -> Vec<u8> {
     let text = doc.render();
     let mut new = value.to_string();
     // A `{...}` field can touch the next one; a number must not merge with it.
-    if text.get(field.range.end).is_some_and(|&b| !crate::lines::is_space(b)) {
+    if text.get(field.range.end).is_some_and(|&b| !crate::config::lines::is_space(b)) {
         new.push(' ');
     }
     // A field that starts its physical line (possible only when the line begins with a vertical

@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-use crate::size::MiB;
+use crate::inputs::size::MiB;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum MeminfoError {

@@ -1,0 +1,178 @@
+//! Warnings a plan carries: a stable code for machines and a sentence for people.
+
+use serde::Serialize;
+
+use crate::config::postfix_defaults::CLAMD_DEFAULT_MAX_THREADS;
+use crate::inputs::size::MiB;
+use crate::inputs::{ClamAv, Inputs};
+use crate::model::bounds::{LARGEST_PLAUSIBLE_RAM, SMALLEST_PLAUSIBLE_RAM, USEFUL_RANGE_TOP};
+use crate::model::memory::{Assumptions, Budget, CLAMAV_MINIMUM_RAM};
+use crate::model::versions::Model;
+use crate::plan::choose::Decision;
+use crate::plan::permalink::size_text;
+
+/// The stable codes of plan warnings (part of the JSON contract: never renamed, only added).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WarningCode {
+    /// The requested number of children does not fit in RAM with the assumptions used.
+    ExceedsSafeMax,
+    /// Not even the minimum of 2 children fits.
+    DoesNotFit,
+    /// RAM is below what ClamAV's documentation asks for ClamAV alone.
+    ClamavLowRam,
+    /// Postfix's destination concurrency limit would let fewer connections through than N.
+    DestinationConcurrencyLimit,
+    /// With the main.cf method, master.cf's `-` maxproc (default_process_limit, 100) caps N.
+    ProcessLimit,
+    /// The main.cf limit caps nothing when the transport's recipient limit is 1.
+    MainCfPerRecipient,
+    /// More than 3 children per CPU (README.performance).
+    AboveCpuGuidance,
+    /// More than the 10-30 children README.postfix calls everyday use.
+    AboveUsefulRange,
+    /// More children than clamd scans at once (`MaxThreads`, default 10).
+    ClamdMaxThreads,
+    /// The RAM figure looks like a unit slip (`4048G` for `4048M`, `8M` for `8G`).
+    RamUnitSlip,
+}
+
+impl WarningCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarningCode::ExceedsSafeMax => "exceeds-safe-max",
+            WarningCode::DoesNotFit => "does-not-fit",
+            WarningCode::ClamavLowRam => "clamav-low-ram",
+            WarningCode::DestinationConcurrencyLimit => "destination-concurrency-limit",
+            WarningCode::ProcessLimit => "process-limit",
+            WarningCode::MainCfPerRecipient => "main-cf-per-recipient",
+            WarningCode::AboveCpuGuidance => "above-cpu-guidance",
+            WarningCode::AboveUsefulRange => "above-useful-range",
+            WarningCode::ClamdMaxThreads => "clamd-max-threads",
+            WarningCode::RamUnitSlip => "ram-unit-slip",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    pub code: WarningCode,
+    pub message: String,
+}
+
+pub(crate) fn push(warnings: &mut Vec<Warning>, code: WarningCode, message: String) {
+    warnings.push(Warning { code, message });
+}
+
+/// The warnings that do not depend on how Postfix gets the number: the RAM figure, the budget,
+/// ClamAV's minimum, and the model's CPU and range bounds.
+pub(crate) fn general(
+    inputs: &Inputs,
+    model: &Model,
+    assumptions: &Assumptions,
+    budget: &Budget,
+    decided_by: Decision,
+    n: u32,
+    safe_max: u64,
+) -> Vec<Warning> {
+    let mut found = Vec::new();
+    let mode = inputs.clamav.mode();
+    if let Some(message) = ram_unit_slip(inputs.ram) {
+        push(&mut found, WarningCode::RamUnitSlip, message);
+    }
+    if !budget.fits {
+        let needed = assumptions.ram_needed(u64::from(n), mode);
+        match decided_by {
+            Decision::Minimum => push(
+                &mut found,
+                WarningCode::DoesNotFit,
+                format!(
+                    "Not even {n} amavisd children fit in {} MiB with these assumptions; {n} need at least {} MiB ({} GiB). \
+                     Add RAM, turn off clamd's ConcurrentDatabaseReload, or run ClamAV elsewhere.",
+                    inputs.ram.0,
+                    needed.0,
+                    needed.gib_one_decimal()
+                ),
+            ),
+            _ => push(
+                &mut found,
+                WarningCode::ExceedsSafeMax,
+                format!(
+                    "{n} amavisd children do not fit in {} MiB: the safe maximum is {safe_max}, and {n} need at least {} MiB ({} GiB). \
+                     When RAM runs out, clamd is the process the kernel kills, and mail stalls.",
+                    inputs.ram.0,
+                    needed.0,
+                    needed.gib_one_decimal()
+                ),
+            ),
+        }
+    }
+    if matches!(inputs.clamav, ClamAv::On { .. }) && inputs.ram < CLAMAV_MINIMUM_RAM {
+        push(
+            &mut found,
+            WarningCode::ClamavLowRam,
+            format!(
+                "{} MiB is below the {} GiB ClamAV's documentation asks for ClamAV alone; run clamd on a larger machine or without it (--no-clamav).",
+                inputs.ram.0,
+                CLAMAV_MINIMUM_RAM.gib_one_decimal()
+            ),
+        );
+    }
+    if let Some(cpus) = inputs.cpus {
+        let guidance = cpus.get().saturating_mul(model.children_per_cpu);
+        if n > guidance {
+            push(
+                &mut found,
+                WarningCode::AboveCpuGuidance,
+                format!(
+                    "{n} children on {} CPU(s) is more than the 2-3 per CPU amavis README.performance advises ({guidance} here); watch the load and swap, and lower it if they climb.",
+                    cpus.get()
+                ),
+            );
+        }
+    }
+    if n > USEFUL_RANGE_TOP {
+        push(
+            &mut found,
+            WarningCode::AboveUsefulRange,
+            format!(
+                "{n} is above the 10-{USEFUL_RANGE_TOP} children amavis README.postfix calls everyday use; README.performance finds that more than about {} rarely adds throughput.",
+                model.diminishing_returns
+            ),
+        );
+    }
+    if matches!(inputs.clamav, ClamAv::On { .. }) && n > CLAMD_DEFAULT_MAX_THREADS {
+        push(
+            &mut found,
+            WarningCode::ClamdMaxThreads,
+            format!(
+                "clamd scans at most MaxThreads files at once (default {CLAMD_DEFAULT_MAX_THREADS}); with {n} children, raise MaxThreads in clamd.conf to {n} or the extra children wait inside clamd."
+            ),
+        );
+    }
+    found
+}
+
+/// A warning when `ram` looks like a unit slip, naming the value probably meant.
+pub(crate) fn ram_unit_slip(ram: MiB) -> Option<String> {
+    if ram > LARGEST_PLAUSIBLE_RAM {
+        let meant = MiB(ram.0 / 1024);
+        return Some(format!(
+            "{} of RAM ({} TiB) is more than any mail server has: if you meant {} MiB, enter {}.",
+            size_text(ram),
+            ram.tib_one_decimal(),
+            meant.0.max(1),
+            size_text(MiB(meant.0.max(1)))
+        ));
+    }
+    if ram < SMALLEST_PLAUSIBLE_RAM {
+        let meant = MiB(ram.0.saturating_mul(1024));
+        return Some(format!(
+            "{} MiB of RAM is less than amavisd and Postfix need to start: if you meant {} GiB, enter {}.",
+            ram.0,
+            ram.0,
+            size_text(meant)
+        ));
+    }
+    None
+}
