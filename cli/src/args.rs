@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use amavis_tune_core::{Concurrency, Cpus, HeadroomPercent, MiB, Os, PostfixMethod, Preset, ServiceName, parse_size};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// Match amavisd's $max_servers and Postfix's maxproc to the RAM you have.
 ///
@@ -44,34 +44,27 @@ pub(crate) enum OutputFormat {
     Json,
 }
 
-/// The flags that name a plan's inputs, which a permalink names instead.
-const INPUT_FLAGS: [&str; 16] = [
-    "ram",
-    "method",
-    "concurrency",
-    "os",
-    "no_clamav",
-    "clamav",
-    "no_concurrent_reload",
-    "cpus",
-    "preset",
-    "measured",
-    "per_child",
-    "clamd",
-    "amavisd_parent",
-    "reserve",
-    "headroom",
-    "service",
-];
+/// Output format, shared by every subcommand that prints a report.
+#[derive(Debug, Args)]
+pub(crate) struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) format: OutputFormat,
+}
+
+/// Where this machine's /proc and /sys are (for reading a captured machine; tests use it).
+#[derive(Debug, Args)]
+pub(crate) struct SysrootArgs {
+    /// Where /proc and /sys are (for reading a captured machine; tests use it).
+    #[arg(long, value_name = "DIR", default_value = "/", hide = true)]
+    pub(crate) sysroot: PathBuf,
+}
 
 #[derive(Debug, Args)]
 pub(crate) struct PlanArgs {
-    /// Start from a named deployment (its RAM, CPUs, ClamAV and concurrency); other flags change it.
-    #[arg(long, value_enum, value_name = "NAME")]
-    pub(crate) preset: Option<Preset>,
-
     /// Reproduce the plan of a permalink (the web calculator's address, or a snippet header that holds it).
-    #[arg(long, value_name = "LINK", conflicts_with_all = INPUT_FLAGS)]
+    /// It conflicts with every input flag (see [`command`]).
+    #[arg(long, value_name = "LINK")]
     pub(crate) from_url: Option<String>,
 
     /// Print only the permalink for these inputs (open it in the web calculator, or keep it).
@@ -86,9 +79,19 @@ pub(crate) struct PlanArgs {
     #[arg(long)]
     pub(crate) force: bool,
 
-    /// The server's total RAM, e.g. 8G, 8GiB, 8192M, 4.5G (binary units). Default: this machine's, from /proc/meminfo.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, allow_hyphen_values = true)]
-    pub(crate) ram: Option<MiB>,
+    #[command(flatten)]
+    pub(crate) inputs: PlanInputArgs,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+/// The flags that name a plan's inputs (a permalink names them instead).
+#[derive(Debug, Args)]
+pub(crate) struct PlanInputArgs {
+    /// Start from a named deployment (its RAM, CPUs, ClamAV and concurrency); other flags change it.
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub(crate) preset: Option<Preset>,
 
     /// The number of amavisd children (and Postfix connections) wanted, 2 or more. Default: recommend one.
     #[arg(long, value_name = "N", value_parser = parse_concurrency, allow_hyphen_values = true)]
@@ -97,18 +100,6 @@ pub(crate) struct PlanArgs {
     /// The server's operating system. Default: this machine's, from /etc/os-release, else debian.
     #[arg(long, value_enum)]
     pub(crate) os: Option<Os>,
-
-    /// The server runs no ClamAV (clamd).
-    #[arg(long, overrides_with = "clamav")]
-    pub(crate) no_clamav: bool,
-
-    /// The server runs ClamAV (the default; turns it back on after a preset without it).
-    #[arg(long, overrides_with = "no_clamav")]
-    pub(crate) clamav: bool,
-
-    /// clamd runs with `ConcurrentDatabaseReload no`, so it never holds two signature databases at once.
-    #[arg(long, conflicts_with = "no_clamav")]
-    pub(crate) no_concurrent_reload: bool,
 
     /// Where Postfix gets the number: the maxproc column in master.cf, or
     /// <service>_destination_concurrency_limit in main.cf.
@@ -123,21 +114,39 @@ pub(crate) struct PlanArgs {
     #[arg(long, value_name = "N", value_parser = parse_cpus, allow_hyphen_values = true)]
     pub(crate) cpus: Option<Cpus>,
 
-    #[command(flatten)]
-    pub(crate) overrides: OverrideArgs,
-
     /// Use the memory of the running amavisd children, parent and clamd (see `measure`) instead of
     /// the defaults, where no override is given.
     #[arg(long)]
     pub(crate) measured: bool,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    pub(crate) format: OutputFormat,
+    #[command(flatten)]
+    pub(crate) memory: MemoryArgs,
+}
 
-    /// Where /proc and /sys are (for reading a captured machine; tests use it).
-    #[arg(long, value_name = "DIR", default_value = "/", hide = true)]
-    pub(crate) sysroot: PathBuf,
+/// The server's memory and what runs in it: the flags `plan` and `apply` share.
+#[derive(Debug, Args)]
+pub(crate) struct MemoryArgs {
+    /// The server's total RAM, e.g. 8G, 8GiB, 8192M, 4.5G (binary units). Default: this machine's, from /proc/meminfo.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, allow_hyphen_values = true)]
+    pub(crate) ram: Option<MiB>,
+
+    /// The server runs no ClamAV (clamd).
+    #[arg(long, overrides_with = "clamav")]
+    pub(crate) no_clamav: bool,
+
+    /// The server runs ClamAV (the default; turns it back on after a preset without it).
+    #[arg(long, overrides_with = "no_clamav")]
+    pub(crate) clamav: bool,
+
+    /// clamd runs with `ConcurrentDatabaseReload no`, so it never holds two signature databases at once.
+    #[arg(long, conflicts_with = "no_clamav")]
+    pub(crate) no_concurrent_reload: bool,
+
+    #[command(flatten)]
+    pub(crate) overrides: OverrideArgs,
+
+    #[command(flatten)]
+    pub(crate) sysroot: SysrootArgs,
 }
 
 /// Overrides of the memory model's assumptions (README, "The memory model").
@@ -210,9 +219,8 @@ pub(crate) struct CheckArgs {
     #[command(flatten)]
     pub(crate) config: ConfigArgs,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    pub(crate) format: OutputFormat,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -246,39 +254,20 @@ pub(crate) struct ApplyArgs {
     #[arg(long)]
     pub(crate) restart: bool,
 
-    /// The server's RAM, for the memory check. Default: this machine's, from /proc/meminfo.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, allow_hyphen_values = true)]
-    pub(crate) ram: Option<MiB>,
-
-    /// The server runs no ClamAV (for the memory check).
-    #[arg(long)]
-    pub(crate) no_clamav: bool,
-
-    /// clamd runs with `ConcurrentDatabaseReload no` (for the memory check).
-    #[arg(long, conflicts_with = "no_clamav")]
-    pub(crate) no_concurrent_reload: bool,
+    #[command(flatten)]
+    pub(crate) memory: MemoryArgs,
 
     #[command(flatten)]
-    pub(crate) overrides: OverrideArgs,
-
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    pub(crate) format: OutputFormat,
-
-    /// Where /proc and /sys are (for reading a captured machine; tests use it).
-    #[arg(long, value_name = "DIR", default_value = "/", hide = true)]
-    pub(crate) sysroot: PathBuf,
+    pub(crate) output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct MeasureArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    pub(crate) format: OutputFormat,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
 
-    /// Where /proc is (for reading a captured machine; tests use it).
-    #[arg(long, value_name = "DIR", default_value = "/", hide = true)]
-    pub(crate) sysroot: PathBuf,
+    #[command(flatten)]
+    pub(crate) sysroot: SysrootArgs,
 }
 
 #[derive(Debug, Args)]
@@ -306,6 +295,23 @@ pub(crate) struct CompletionsArgs {
     pub(crate) shell: clap_complete::Shell,
 }
 
+/// The command line: clap's definitions, with `plan --from-url` in conflict with every flag of
+/// [`PlanInputArgs`] (taken from its definition, so a new input flag conflicts without a list
+/// to keep). Parsing, completions and the man page all use this.
+pub(crate) fn command() -> clap::Command {
+    let inputs = PlanInputArgs::augment_args(clap::Command::new("inputs"));
+    let input_ids: Vec<clap::Id> = inputs.get_arguments().map(|arg| arg.get_id().clone()).collect();
+    Cli::command().mut_subcommand("plan", |plan| plan.mut_arg("from_url", |arg| arg.conflicts_with_all(input_ids)))
+}
+
+impl Cli {
+    /// Parses this process's arguments with [`command`].
+    pub(crate) fn parse_args() -> Result<Cli, clap::Error> {
+        let mut matches: ArgMatches = command().try_get_matches()?;
+        Cli::from_arg_matches_mut(&mut matches)
+    }
+}
+
 /// `0.1.0 (commit 1234567890ab, memory model 1)`.
 fn version() -> &'static str {
     static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -330,10 +336,8 @@ fn parse_service(text: &str) -> Result<ServiceName, amavis_tune_core::InputError
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory;
-
     #[test]
     fn clap_definitions_are_consistent() {
-        super::Cli::command().debug_assert();
+        super::command().debug_assert();
     }
 }

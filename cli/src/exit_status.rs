@@ -2,6 +2,8 @@
 
 use std::process::ExitCode;
 
+use amavis_tune_core::{Report, Status};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ExitStatus {
     /// Success; for `check`, both sides agree.
@@ -10,6 +12,14 @@ pub(crate) enum ExitStatus {
     Mismatch,
     /// Bad input or any other error: nothing was written.
     Error,
+}
+
+impl ExitStatus {
+    /// `check`'s verdict: 0 when both sides match and nothing would make Postfix refuse or defer
+    /// mail, else 1.
+    pub(crate) fn of_report(report: &Report) -> ExitStatus {
+        if report.status == Status::Match && !report.has_errors() { ExitStatus::Ok } else { ExitStatus::Mismatch }
+    }
 }
 
 impl From<ExitStatus> for ExitCode {

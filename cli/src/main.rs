@@ -3,34 +3,23 @@
 //! `main` only parses the arguments, dispatches to one module per subcommand and turns the
 //! outcome into an exit code.
 
-mod apply;
 mod args;
-mod check;
-mod check_text;
-mod completions;
-mod diff;
+mod commands;
+mod convert;
 mod exit_status;
-mod layout;
-mod machine;
-mod measure;
+mod host;
 mod output;
-mod plan;
-mod plan_text;
-mod read;
-mod restore;
-mod stacked_bar;
-mod write;
+mod render;
+mod sources;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
-
-use clap::Parser;
 
 use crate::args::{Cli, Command};
 use crate::exit_status::ExitStatus;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_args() {
         Ok(cli) => cli,
         Err(error) => {
             let status = if error.use_stderr() { ExitStatus::Error } else { ExitStatus::Ok };
@@ -41,13 +30,13 @@ fn main() -> ExitCode {
     };
     let mut stdout = io::stdout().lock();
     let result = match cli.command {
-        Command::Plan(args) => plan::run(args, &mut stdout),
-        Command::Check(args) => check::run(args, &mut stdout),
-        Command::Apply(args) => apply::run(args, &mut stdout),
-        Command::Measure(args) => measure::run(args, &mut stdout),
-        Command::Restore(args) => restore::run(args, &mut stdout),
-        Command::Completions(args) => completions::completions(&args, &mut stdout),
-        Command::Man => completions::man(&mut stdout),
+        Command::Plan(args) => commands::plan::run(args, &mut stdout),
+        Command::Check(args) => commands::check::run(args, &mut stdout),
+        Command::Apply(args) => commands::apply::run(args, &mut stdout),
+        Command::Measure(args) => commands::measure::run(args, &mut stdout),
+        Command::Restore(args) => commands::restore::run(args, &mut stdout),
+        Command::Completions(args) => commands::completions::completions(&args, &mut stdout),
+        Command::Man => commands::completions::man(&mut stdout),
     };
     let result = result.and_then(|status| stdout.flush().map(|()| status).map_err(anyhow::Error::from));
     match result {

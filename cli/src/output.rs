@@ -1,7 +1,6 @@
 //! How the binary reports errors: `error: ...`, then `hint: ...` where one helps.
 
 use std::fmt;
-use std::io::{self, Write};
 
 /// An error with a hint for the person reading it.
 #[derive(Debug)]
@@ -28,15 +27,4 @@ pub(crate) fn print_error(error: &anyhow::Error) {
     if let Some(hinted) = error.chain().find_map(|cause| cause.downcast_ref::<Hinted>()) {
         eprintln!("hint: {}", hinted.hint);
     }
-}
-
-/// Writes `value` as pretty JSON and a newline.
-///
-/// The text is made in memory first and written with `write_all`, so that a failed write comes
-/// back as the `io::Error` itself (serde_json's own writer wraps it, and its `source` skips the
-/// `io::Error`, which hid a closed pipe from `main`).
-pub(crate) fn write_json(out: &mut dyn Write, value: &impl serde::Serialize) -> io::Result<()> {
-    let mut text = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
-    text.push(b'\n');
-    out.write_all(&text)
 }

@@ -114,7 +114,7 @@ pub(crate) fn general(
             format!(
                 "{} MiB is below the {} GiB ClamAV's documentation asks for ClamAV alone; run clamd on a larger machine or without it (--no-clamav).",
                 inputs.ram.0,
-                CLAMAV_MINIMUM_RAM.gib_one_decimal()
+                CLAMAV_MINIMUM_RAM.0 / 1024
             ),
         );
     }

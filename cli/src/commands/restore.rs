@@ -2,23 +2,17 @@
 //! or restore one atomically, keeping a backup of the current state.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use amavis_tune_core::{apply_steps, backup_matches, backup_of, check};
 use anyhow::{Context, bail};
 
 use crate::args::RestoreArgs;
-use crate::check::load;
 use crate::exit_status::ExitStatus;
+use crate::host::backups::backups_of;
+use crate::host::config::load;
+use crate::host::write::{Replacement, replace_all};
 use crate::output::Hinted;
-use crate::write::{Replacement, replace_all};
-
-/// One backup and the file it is of.
-struct Backup {
-    of: PathBuf,
-    path: PathBuf,
-    stamp: String,
-}
 
 pub(crate) fn run(args: RestoreArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
     let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -43,7 +37,7 @@ pub(crate) fn run(args: RestoreArgs, out: &mut dyn Write) -> anyhow::Result<Exit
             writeln!(out, "{}  (of {})", backup.path.display(), backup.of.display())?;
             let current = std::fs::read(&backup.of).with_context(|| format!("cannot read {}", backup.of.display()))?;
             let old = std::fs::read(&backup.path).with_context(|| format!("cannot read {}", backup.path.display()))?;
-            crate::diff::write_diff(out, &backup.of.display().to_string(), &current, &old, colour)?;
+            crate::render::diff::write_diff(out, &backup.of.display().to_string(), &current, &old, colour)?;
         }
         return Ok(ExitStatus::Ok);
     };
@@ -53,8 +47,8 @@ pub(crate) fn run(args: RestoreArgs, out: &mut dyn Write) -> anyhow::Result<Exit
         bail!("{} is not a backup made by amavis-tune (NAME.amavis-tune-STAMP.bak)", chosen.display());
     };
     let target = chosen.with_file_name(original_name);
-    let current = crate::read::read_config(&target, "the file the backup is of")?;
-    let old = crate::read::read_config(chosen, "the backup")?;
+    let current = crate::host::read::read_config(&target, "the file the backup is of")?;
+    let old = crate::host::read::read_config(chosen, "the backup")?;
     if current == old {
         writeln!(out, "{} is already as in {}; nothing was written.", target.display(), chosen.display())?;
         return Ok(ExitStatus::Ok);
@@ -69,14 +63,14 @@ pub(crate) fn run(args: RestoreArgs, out: &mut dyn Write) -> anyhow::Result<Exit
             hint: "compare the two files; --force restores it anyway".to_owned(),
         }));
     }
-    crate::diff::write_diff(out, &target.display().to_string(), &current, &old, colour)?;
+    crate::render::diff::write_diff(out, &target.display().to_string(), &current, &old, colour)?;
     if args.dry_run {
         writeln!(out)?;
         writeln!(out, "Dry run: nothing was written.")?;
         return Ok(ExitStatus::Ok);
     }
     let before = load(&args.config).ok().map(|(_, config)| check(&config));
-    let stamp = crate::apply::stamp();
+    let stamp = crate::host::clock::stamp();
     let written = replace_all(&[Replacement { path: target.clone(), original: &current, new: &old }], true, &stamp)?;
     writeln!(out)?;
     writeln!(out, "restored {}", target.display())?;
@@ -94,7 +88,7 @@ pub(crate) fn run(args: RestoreArgs, out: &mut dyn Write) -> anyhow::Result<Exit
     };
     let after = check(&config);
     writeln!(out)?;
-    crate::check_text::write(out, &after, &layout, &args.config)?;
+    crate::render::check::write(out, &after, &layout, &args.config)?;
     if let (Some(n), Some(service)) = (
         after.amavis.max_servers.and_then(|n| amavis_tune_core::Concurrency::new(n).ok()),
         after.postfix.service.as_ref(),
@@ -102,31 +96,8 @@ pub(crate) fn run(args: RestoreArgs, out: &mut dyn Write) -> anyhow::Result<Exit
         let raising = before.as_ref().and_then(|b| b.amavis.max_servers).is_none_or(|old| n.get() >= old);
         let service = service.parse().unwrap_or_default();
         writeln!(out)?;
-        writeln!(out, "Steps")?;
-        for (index, step) in
-            apply_steps(layout.os, amavis_tune_core::PostfixMethod::MasterCf, &service, n, raising).iter().enumerate()
-        {
-            writeln!(out, "  {}. {}", index + 1, step.description)?;
-            writeln!(out, "       {}", step.command)?;
-        }
+        let steps = apply_steps(layout.os, amavis_tune_core::PostfixMethod::MasterCf, &service, n, raising);
+        crate::render::steps::write(out, "Steps", &steps)?;
     }
-    Ok(crate::check::status(&after))
-}
-
-fn backups_of(file: &Path) -> anyhow::Result<Vec<Backup>> {
-    let Some(dir) = file.parent() else { return Ok(Vec::new()) };
-    let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(if dir.as_os_str().is_empty() { Path::new(".") } else { dir })
-        .with_context(|| format!("cannot list {}", dir.display()))?
-    {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some((of, stamp)) = backup_of(&name)
-            && of == file_name
-        {
-            found.push(Backup { of: file.to_path_buf(), path: dir.join(&name), stamp: stamp.to_owned() });
-        }
-    }
-    Ok(found)
+    Ok(ExitStatus::of_report(&after))
 }

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use amavis_tune_core::{ClamAv, ClamdMode, Origin, Plan};
 
-use crate::plan::{Source, Sources};
+use crate::sources::{Source, Sources};
 
 /// Width of a full bar (all of the RAM) in characters.
 const BAR_WIDTH: u64 = 40;
@@ -90,11 +90,7 @@ pub(crate) fn write(out: &mut dyn Write, plan: &Plan, sources: &Sources) -> io::
     }
 
     writeln!(out)?;
-    writeln!(out, "Steps")?;
-    for (index, step) in plan.steps.iter().enumerate() {
-        writeln!(out, "  {}. {}", index + 1, step.description)?;
-        writeln!(out, "       {}", step.command)?;
-    }
+    crate::render::steps::write(out, "Steps", &plan.steps)?;
     writeln!(out, "  {}", plan.lowering_note)?;
 
     if !plan.warnings.is_empty() {
@@ -119,7 +115,7 @@ fn write_budget(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
         _ => 'h',
     };
     let segments: Vec<(char, &str, u64)> = budget.consumers.iter().map(|c| (letter(c.id), c.id, c.mib.0)).collect();
-    let (stacked, legend) = crate::stacked_bar::stacked_bar(&segments, budget.total.0);
+    let (stacked, legend) = crate::render::bars::stacked_bar(&segments, budget.total.0);
     writeln!(out, "  {stacked}")?;
     writeln!(out, "  {legend}")?;
     let label_width = budget.consumers.iter().map(|c| c.label.len()).max().unwrap_or(0).max(4);

@@ -5,21 +5,21 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use amavis_tune_core::{ApplyOptions, ClamAv, Inputs, Report, Step, StepKind, WarningCode, apply_steps};
+use amavis_tune_core::{ApplyOptions, Inputs, Report, Step, StepKind, WarningCode, apply_steps};
 use anyhow::Context;
 use serde::Serialize;
 
 use crate::args::{ApplyArgs, OutputFormat};
-use crate::check::load;
 use crate::exit_status::ExitStatus;
-use crate::layout::under;
+use crate::host::config::load;
+use crate::host::layout::under;
+use crate::host::write::{Replacement, Written, replace_all};
 use crate::output::Hinted;
-use crate::write::{Replacement, Written, replace_all};
 
 pub(crate) fn run(args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
     let (layout, config) = load(&args.config)?;
     let n = args.concurrency;
-    crate::plan::guard_useful_range(Some(n), args.force, "apply")?;
+    crate::commands::plan::guard_useful_range(Some(n), args.force, "apply")?;
     guard_memory(&args, layout.os)?;
     let local_override = (layout.os.is_debian_family() && args.config.amavis_conf.is_empty())
         .then(|| under(&args.config.root, "/etc/amavis/conf.d/50-user"))
@@ -33,7 +33,7 @@ pub(crate) fn run(args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
     })?;
     let service = changes.before.postfix.service.clone().unwrap_or_default().parse().unwrap_or_default();
     let steps = apply_steps(layout.os, args.method, &service, n, changes.raising);
-    let json = args.format == OutputFormat::Json;
+    let json = args.output.format == OutputFormat::Json;
     let colour = !json && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
 
     if changes.files.is_empty() {
@@ -54,16 +54,7 @@ pub(crate) fn run(args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
         return Ok(ExitStatus::Ok);
     }
     if !json {
-        for file in &changes.files {
-            writeln!(out, "{}", file.path)?;
-            for reason in &file.reasons {
-                writeln!(out, "  * {reason}")?;
-            }
-        }
-        writeln!(out)?;
-        for file in &changes.files {
-            crate::diff::write_diff(out, &file.path, &file.original, &file.new, colour)?;
-        }
+        crate::render::apply::write_changes(out, &changes.files, colour)?;
     }
     if args.dry_run {
         if json {
@@ -81,7 +72,7 @@ pub(crate) fn run(args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
         .iter()
         .map(|f| Replacement { path: PathBuf::from(&f.path), original: &f.original, new: &f.new })
         .collect();
-    let stamp = stamp();
+    let stamp = crate::host::clock::stamp();
     let written = replace_all(&replacements, !args.no_backup, &stamp)?;
     // Read back from disk what Postfix and amavisd will read.
     let (_, config_after) = load(&args.config)?;
@@ -92,52 +83,25 @@ pub(crate) fn run(args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
         write_json(out, &Outcome { applied: true, dry_run: false, files, check: &after, steps: &steps })?;
     } else {
         writeln!(out)?;
-        for w in &written {
-            match &w.target {
-                Some(target) => {
-                    writeln!(out, "wrote {} (a symlink; its target {} was edited)", w.path.display(), target.display())?
-                }
-                None => writeln!(out, "wrote {}", w.path.display())?,
-            }
-            if let Some(backup) = &w.backup {
-                writeln!(out, "  backup: {}", backup.display())?;
-            }
-        }
+        crate::render::apply::write_written(out, &written)?;
         writeln!(out)?;
         writeln!(out, "Check of the result:")?;
-        crate::check_text::write(out, &after, &layout, &args.config)?;
+        crate::render::check::write(out, &after, &layout, &args.config)?;
         writeln!(out)?;
-        writeln!(
-            out,
-            "Steps{}",
-            if changes.raising { " (raising: amavisd first)" } else { " (lowering: Postfix first)" }
-        )?;
-        for (index, step) in steps.iter().enumerate() {
-            writeln!(out, "  {}. {}", index + 1, step.description)?;
-            writeln!(out, "       {}", step.command)?;
-        }
+        let heading =
+            if changes.raising { "Steps (raising: amavisd first)" } else { "Steps (lowering: Postfix first)" };
+        crate::render::steps::write(out, heading, &steps)?;
     }
     if args.restart {
         run_steps(out, &args.config.root, &steps)?;
     }
-    Ok(crate::check::status(&after))
+    Ok(ExitStatus::of_report(&after))
 }
 
 /// Refuses a number that does not fit this machine's RAM (or --ram), unless --force.
 fn guard_memory(args: &ApplyArgs, os: amavis_tune_core::Os) -> anyhow::Result<()> {
-    let ram = match args.ram {
-        Some(ram) => ram,
-        None => crate::machine::ram(&args.sysroot)?.usable,
-    };
-    let clamav =
-        if args.no_clamav { ClamAv::Off } else { ClamAv::On { concurrent_reload: !args.no_concurrent_reload } };
-    let inputs = Inputs {
-        concurrency: Some(args.concurrency),
-        clamav,
-        method: args.method,
-        overrides: crate::plan::overrides(&args.overrides),
-        ..Inputs::new(ram, os)
-    };
+    let inputs =
+        Inputs { concurrency: Some(args.concurrency), method: args.method, os, ..Inputs::try_from(&args.memory)? };
     let plan = amavis_tune_core::plan(&inputs);
     if !plan.budget.fits && !args.force {
         let needed = plan
@@ -183,12 +147,6 @@ fn run_steps(out: &mut dyn Write, root: &Path, steps: &[Step]) -> anyhow::Result
     Ok(())
 }
 
-/// The backup stamp: UTC, to the second, e.g. `20261128T101500`.
-pub(crate) fn stamp() -> String {
-    let text = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    text.chars().filter(|c| c.is_ascii_digit() || *c == 'T').collect()
-}
-
 #[derive(Serialize)]
 struct Outcome<'a> {
     applied: bool,
@@ -217,6 +175,6 @@ impl FileOutcome {
 }
 
 fn write_json(out: &mut dyn Write, outcome: &Outcome<'_>) -> anyhow::Result<()> {
-    crate::output::write_json(out, outcome)?;
+    crate::render::json::write_json(out, outcome)?;
     Ok(())
 }

@@ -1,34 +1,15 @@
-//! `amavis-tune check`: read the live files, compare both sides, exit 0 (match), 1 (mismatch or
-//! mail at risk) or 2 (error).
+//! Finding and reading a server's configuration: the OS layout under `--root` (or the paths
+//! given), each file read safely and parsed by core.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use amavis_tune_core::{AmavisConf, ConfigSet, MainCf, MasterCf, Os, Report, SourceFile, Status};
+use amavis_tune_core::{AmavisConf, ConfigSet, MainCf, MasterCf, Os, SourceFile};
 use anyhow::Context;
-use serde::Serialize;
 
-use crate::args::{CheckArgs, ConfigArgs, OsChoice, OutputFormat};
-use crate::exit_status::ExitStatus;
-use crate::layout::{self, Layout};
+use crate::args::{ConfigArgs, OsChoice};
+use crate::host::layout::{self, Layout};
+use crate::host::read::read_config;
 use crate::output::Hinted;
-use crate::read::read_config;
-
-pub(crate) fn run(args: CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
-    let (layout, config) = load(&args.config)?;
-    let report = amavis_tune_core::check(&config);
-    match args.format {
-        OutputFormat::Text => crate::check_text::write(out, &report, &layout, &args.config)?,
-        OutputFormat::Json => {
-            crate::output::write_json(out, &JsonOutput::new(&report, &layout))?;
-        }
-    }
-    Ok(status(&report))
-}
-
-pub(crate) fn status(report: &Report) -> ExitStatus {
-    if report.status == Status::Match && !report.has_errors() { ExitStatus::Ok } else { ExitStatus::Mismatch }
-}
 
 /// Resolves the files (root, OS, explicit paths) and reads and parses each.
 pub(crate) fn load(args: &ConfigArgs) -> anyhow::Result<(Layout, ConfigSet)> {
@@ -80,36 +61,4 @@ pub(crate) fn load(args: &ConfigArgs) -> anyhow::Result<(Layout, ConfigSet)> {
 fn source<T>(path: &Path, what: &str, parse: fn(&[u8]) -> T) -> anyhow::Result<SourceFile<T>> {
     let bytes = read_config(path, what)?;
     Ok(SourceFile { path: path.display().to_string(), doc: parse(&bytes) })
-}
-
-/// `check --format json`: the report plus which files were read (README, "JSON output").
-#[derive(Serialize)]
-struct JsonOutput<'a> {
-    #[serde(flatten)]
-    report: &'a Report,
-    os: Os,
-    files: Files,
-}
-
-#[derive(Serialize)]
-struct Files {
-    master_cf: PathBuf,
-    main_cf: PathBuf,
-    amavis: Vec<PathBuf>,
-    amavis_skipped: Vec<PathBuf>,
-}
-
-impl<'a> JsonOutput<'a> {
-    fn new(report: &'a Report, layout: &Layout) -> JsonOutput<'a> {
-        JsonOutput {
-            report,
-            os: layout.os,
-            files: Files {
-                master_cf: layout.master_cf.clone(),
-                main_cf: layout.main_cf.clone(),
-                amavis: layout.amavis.clone(),
-                amavis_skipped: layout.amavis_skipped.clone(),
-            },
-        }
-    }
 }

@@ -2,15 +2,13 @@
 
 use std::io::Write;
 
-use clap::CommandFactory;
-
-use crate::args::{Cli, CompletionsArgs};
+use crate::args::CompletionsArgs;
 use crate::exit_status::ExitStatus;
 
 pub(crate) fn completions(args: &CompletionsArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
     // clap_complete panics on a failed write: generate into memory, then write.
     let mut script = Vec::new();
-    clap_complete::generate(args.shell, &mut Cli::command(), "amavis-tune", &mut script);
+    clap_complete::generate(args.shell, &mut crate::args::command(), "amavis-tune", &mut script);
     out.write_all(&script)?;
     Ok(ExitStatus::Ok)
 }
@@ -18,7 +16,7 @@ pub(crate) fn completions(args: &CompletionsArgs, out: &mut dyn Write) -> anyhow
 /// One manual page: the command's own page, then each subcommand's synopsis, description and
 /// options, so that every flag is documented in `man amavis-tune`.
 pub(crate) fn man(out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
-    let mut command = Cli::command();
+    let mut command = crate::args::command();
     command.build();
     clap_mangen::Man::new(command.clone()).render(out)?;
     for sub in command.get_subcommands().filter(|sub| sub.get_name() != "help") {

@@ -2,11 +2,13 @@
 //! and the one command that would fix them.
 
 use std::io::{self, Write};
+use std::path::PathBuf;
 
-use amavis_tune_core::{Cap, Report, Status};
+use amavis_tune_core::{Cap, Os, Report, Status};
+use serde::Serialize;
 
 use crate::args::ConfigArgs;
-use crate::layout::Layout;
+use crate::host::layout::Layout;
 
 pub(crate) fn write(out: &mut dyn Write, report: &Report, layout: &Layout, args: &ConfigArgs) -> io::Result<()> {
     let amavis = &report.amavis;
@@ -69,4 +71,36 @@ pub(crate) fn write(out: &mut dyn Write, report: &Report, layout: &Layout, args:
         writeln!(out, "  {command}")?;
     }
     Ok(())
+}
+
+/// `check --format json`: the report plus which files were read (README, "JSON output").
+#[derive(Serialize)]
+pub(crate) struct CheckJson<'a> {
+    #[serde(flatten)]
+    report: &'a Report,
+    os: Os,
+    files: Files,
+}
+
+#[derive(Serialize)]
+struct Files {
+    master_cf: PathBuf,
+    main_cf: PathBuf,
+    amavis: Vec<PathBuf>,
+    amavis_skipped: Vec<PathBuf>,
+}
+
+impl<'a> CheckJson<'a> {
+    pub(crate) fn new(report: &'a Report, layout: &Layout) -> CheckJson<'a> {
+        CheckJson {
+            report,
+            os: layout.os,
+            files: Files {
+                master_cf: layout.master_cf.clone(),
+                main_cf: layout.main_cf.clone(),
+                amavis: layout.amavis.clone(),
+                amavis_skipped: layout.amavis_skipped.clone(),
+            },
+        }
+    }
 }

@@ -1,0 +1,11 @@
+//! This machine and its files: RAM and CPUs, the OS layout and its configuration files, safe
+//! reads and atomic writes, backups, the /proc scan, the clock.
+
+pub(crate) mod backups;
+pub(crate) mod clock;
+pub(crate) mod config;
+pub(crate) mod layout;
+pub(crate) mod machine;
+pub(crate) mod processes;
+pub(crate) mod read;
+pub(crate) mod write;
