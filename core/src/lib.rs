@@ -22,9 +22,11 @@ pub use check::{
     Location, PostfixSide, Report, SourceFile, Status, check,
 };
 pub use config::amavis_conf::{AmavisConf, AssignedValue, Assignment};
-pub use config::diagnostic::{Diagnostic, Severity};
+pub use config::diagnostic::{Diagnostic, DiagnosticCode, Severity};
 pub use config::main_cf::{MainCf, Parameter};
-pub use config::master_cf::{Entry, Field, MAXPROC_FIELD, MasterCf, Maxproc, ServiceOption, maxproc_value};
+pub use config::master_cf::{
+    Entry, Field, InvalidMaxproc, MAXPROC_FIELD, MasterCf, Maxproc, ServiceOption, maxproc_value,
+};
 pub use config::postfix_defaults::{
     CLAMD_DEFAULT_MAX_THREADS, DEFAULT_DESTINATION_CONCURRENCY_LIMIT, DEFAULT_PROCESS_LIMIT,
 };

@@ -7,7 +7,7 @@
 
 use std::ops::Range;
 
-use crate::config::diagnostic::{Diagnostic, Severity, encoding_diagnostics};
+use crate::config::diagnostic::{Diagnostic, DiagnosticCode, encoding_diagnostics};
 
 /// The variable this scanner looks for, and the packages it may be named with.
 const NAMES: [&str; 3] = ["max_servers", "main::max_servers", "Amavis::Conf::max_servers"];
@@ -504,7 +504,7 @@ fn find_assignments(tokens: &[Token], text: &[u8], diagnostics: &mut Vec<Diagnos
         if previous == Some(b"my") {
             diagnostics.push(Diagnostic::new(
                 token.line,
-                Severity::Warning,
+                DiagnosticCode::LexicalMaxServers,
                 "`my $max_servers` declares a new lexical variable: amavisd does not see it",
             ));
             continue;
@@ -549,7 +549,7 @@ fn find_assignments(tokens: &[Token], text: &[u8], diagnostics: &mut Vec<Diagnos
         if !terminated {
             diagnostics.push(Diagnostic::new(
                 token.line,
-                Severity::Warning,
+                DiagnosticCode::UnterminatedAssignment,
                 "this assignment to $max_servers has no closing `;`",
             ));
         }

@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use crate::config::diagnostic::{Diagnostic, Severity};
+use crate::config::diagnostic::{Diagnostic, DiagnosticCode};
 
 /// C's `isspace`: what Postfix treats as whitespace when classifying a line.
 pub(crate) fn is_space(byte: u8) -> bool {
@@ -60,7 +60,7 @@ pub(crate) fn logical_lines(text: &[u8], diagnostics: &mut Vec<Diagnostic>) -> V
                 Some(last) if open => last.lines.push(line),
                 _ => diagnostics.push(Diagnostic::new(
                     number,
-                    Severity::Warning,
+                    DiagnosticCode::LeadingWhitespace,
                     "a logical line must not start with whitespace: Postfix ignores this line",
                 )),
             },

@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use crate::config::diagnostic::{Diagnostic, Severity, encoding_diagnostics};
+use crate::config::diagnostic::{Diagnostic, DiagnosticCode, encoding_diagnostics};
 use crate::config::lines::{is_space, logical_lines};
 
 /// One `name = value` line.
@@ -43,14 +43,18 @@ impl MainCf {
             let Some(equals) = head.iter().position(|&b| b == b'=') else {
                 diagnostics.push(Diagnostic::new(
                     first.number,
-                    Severity::Error,
+                    DiagnosticCode::MissingEquals,
                     "missing `=` after the parameter name: Postfix refuses the file",
                 ));
                 continue;
             };
             let name = String::from_utf8_lossy(trim(&head[..equals])).into_owned();
             if name.is_empty() {
-                diagnostics.push(Diagnostic::new(first.number, Severity::Error, "missing parameter name before `=`"));
+                diagnostics.push(Diagnostic::new(
+                    first.number,
+                    DiagnosticCode::MissingName,
+                    "missing parameter name before `=`",
+                ));
                 continue;
             }
             let mut pieces: Vec<&[u8]> = Vec::new();
@@ -87,7 +91,7 @@ impl MainCf {
             if let Some(earlier) = parameters[..index].iter().rev().find(|p| p.name == parameter.name) {
                 diagnostics.push(Diagnostic::new(
                     parameter.line,
-                    Severity::Info,
+                    DiagnosticCode::SetAgain,
                     format!("`{}` is set again (before at line {}); this later one wins", parameter.name, earlier.line),
                 ));
             }

@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use crate::config::diagnostic::{Diagnostic, Severity, encoding_diagnostics};
+use crate::config::diagnostic::{Diagnostic, DiagnosticCode, encoding_diagnostics};
 use crate::config::lines::{logical_lines, tokens};
 
 /// One field of an entry.
@@ -119,7 +119,7 @@ impl MasterCf {
             if fields.len() < 8 {
                 diagnostics.push(Diagnostic::new(
                     line,
-                    Severity::Error,
+                    DiagnosticCode::FieldCount,
                     format!(
                         "an entry needs 8 fields (service, type, private, unpriv, chroot, wakeup, maxproc, command), this one has {}: Postfix refuses the file (\"bad field count\")",
                         fields.len()
@@ -128,8 +128,12 @@ impl MasterCf {
                 continue;
             }
             let entry = Entry { line, fields };
-            if let Err(message) = maxproc_value(&entry.maxproc().text) {
-                diagnostics.push(Diagnostic::new(entry.maxproc().line, Severity::Error, message));
+            if let Err(invalid) = maxproc_value(&entry.maxproc().text) {
+                diagnostics.push(Diagnostic::new(
+                    entry.maxproc().line,
+                    DiagnosticCode::InvalidMaxproc,
+                    invalid.to_string(),
+                ));
             }
             entries.push(entry);
         }
@@ -139,7 +143,7 @@ impl MasterCf {
             if let Some(first) = seen.get(&(entry.service(), entry.kind())) {
                 diagnostics.push(Diagnostic::new(
                     entry.line,
-                    Severity::Warning,
+                    DiagnosticCode::DuplicateService,
                     format!(
                         "`{}/{}` is defined again (first at line {}): Postfix reads both; remove one",
                         entry.service(),
@@ -176,8 +180,15 @@ pub enum Maxproc {
     Limit(u32),
 }
 
+/// A maxproc field that Postfix refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid maxproc field `{text}`: use `-` or a whole number; Postfix refuses the file")]
+pub struct InvalidMaxproc {
+    pub text: String,
+}
+
 /// Reads a maxproc field as Postfix does: `-`, or a whole number.
-pub fn maxproc_value(text: &str) -> Result<Maxproc, String> {
+pub fn maxproc_value(text: &str) -> Result<Maxproc, InvalidMaxproc> {
     if text == "-" {
         return Ok(Maxproc::Default);
     }
@@ -188,7 +199,7 @@ pub fn maxproc_value(text: &str) -> Result<Maxproc, String> {
             Err(_) => Ok(Maxproc::Limit(u32::MAX)),
         };
     }
-    Err(format!("invalid maxproc field `{text}`: use `-` or a whole number; Postfix refuses the file"))
+    Err(InvalidMaxproc { text: text.to_owned() })
 }
 
 #[cfg(test)]

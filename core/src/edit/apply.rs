@@ -1,12 +1,13 @@
 //! `apply`: the edits that make both sides run at N, decided from the parsed files, checked
 //! before anything is written. Pure: the CLI writes what this returns.
 
+use crate::check::FindingCode;
 use crate::check::{ConfigSet, Report, SourceFile, Status, check, effective_maxproc};
 use crate::config::amavis_conf::AmavisConf;
 use crate::config::diagnostic::Severity;
 use crate::config::main_cf::MainCf;
 use crate::config::master_cf::MasterCf;
-use crate::edit::patch;
+use crate::edit::patch::{self, Refused};
 use crate::inputs::concurrency::Concurrency;
 use crate::inputs::method::PostfixMethod;
 
@@ -40,22 +41,40 @@ pub struct Changes {
     pub raising: bool,
 }
 
-/// Why `apply` will not edit the files: each reason says what to do by hand.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub reasons: Vec<String>,
-}
-
-impl std::fmt::Display for Refusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.reasons.join("; "))
-    }
-}
-
-impl std::error::Error for Refusal {}
-
-fn refuse<T>(reason: impl Into<String>) -> Result<T, Refusal> {
-    Err(Refusal { reasons: vec![reason.into()] })
+/// Why `apply` will not edit the files: each message says what to do by hand.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Postfix would refuse a file as it is.
+    #[error("{path}:{line}: {message}; fix it first")]
+    UnreadableFile { path: String, line: usize, message: String },
+    #[error(
+        "no content_filter names an amavis transport, so there is no Postfix side to set; configure the content filter first"
+    )]
+    NoTransport,
+    /// A finding that leaves the Postfix side ambiguous (`code` says which).
+    #[error("{message}; resolve it by hand first")]
+    Ambiguous { code: FindingCode, message: String },
+    #[error("master.cf has no `{service}` entry")]
+    NoEntry { service: String },
+    #[error("master.cf defines `{service}/unix` {count} times; remove the extra entries first")]
+    DuplicateEntry { service: String, count: usize },
+    #[error(
+        "`{service}_destination_recipient_limit` is 1, so `{service}_destination_concurrency_limit` counts per recipient and cannot cap the connections to amavisd; use --method master-cf"
+    )]
+    MainCfPerRecipient { service: String },
+    #[error(
+        "`{service}` delivers to {destinations} content-filter destinations and the main.cf limit counts each separately; use --method master-cf"
+    )]
+    MainCfSeveralDestinations { service: String, destinations: usize },
+    #[error("no amavisd configuration file was read")]
+    NoAmavisFile,
+    #[error("{path}: {refused}")]
+    AmavisEdit { path: String, refused: Refused },
+    /// The edited text, read again, does not run both sides at N.
+    #[error(
+        "after these edits both sides would not run at {n} (amavisd {amavisd}, Postfix {postfix}){problems}; change the files by hand"
+    )]
+    NotAtN { n: u32, amavisd: String, postfix: String, problems: String },
 }
 
 /// Decides every edit that makes Postfix and amavisd run at `options.concurrency`.
@@ -67,13 +86,15 @@ pub fn apply(config: &ConfigSet, options: &ApplyOptions) -> Result<Changes, Refu
         (&config.main_cf.path, &config.main_cf.doc.diagnostics),
     ] {
         if let Some(error) = diagnostics.iter().find(|d| d.severity == Severity::Error) {
-            return refuse(format!("{path}:{}: {}; fix it first", error.line, error.message));
+            return Err(Refusal::UnreadableFile {
+                path: path.clone(),
+                line: error.line,
+                message: error.message.clone(),
+            });
         }
     }
     let Some(service) = before.postfix.service.clone() else {
-        return refuse(
-            "no content_filter names an amavis transport, so there is no Postfix side to set; configure the content filter first",
-        );
+        return Err(Refusal::NoTransport);
     };
     if let Some(finding) = before.findings.iter().find(|f| {
         matches!(
@@ -83,7 +104,7 @@ pub fn apply(config: &ConfigSet, options: &ApplyOptions) -> Result<Changes, Refu
                 | crate::FindingCode::ContentFilterUnreadable
         )
     }) {
-        return refuse(format!("{}; resolve it by hand first", finding.message));
+        return Err(Refusal::Ambiguous { code: finding.code, message: finding.message.clone() });
     }
     let entries: Vec<usize> = config
         .master_cf
@@ -98,13 +119,10 @@ pub fn apply(config: &ConfigSet, options: &ApplyOptions) -> Result<Changes, Refu
         [one] => *one,
         [] => match config.master_cf.doc.entries.iter().position(|e| e.service() == service) {
             Some(index) => index,
-            None => return refuse(format!("master.cf has no `{service}` entry")),
+            None => return Err(Refusal::NoEntry { service }),
         },
         _ => {
-            return refuse(format!(
-                "master.cf defines `{service}/unix` {} times; remove the extra entries first",
-                entries.len()
-            ));
+            return Err(Refusal::DuplicateEntry { service, count: entries.len() });
         }
     };
 
@@ -140,15 +158,10 @@ pub fn apply(config: &ConfigSet, options: &ApplyOptions) -> Result<Changes, Refu
             if !before.postfix.destination_concurrency_limit_applies
                 && before.postfix.destination_concurrency_limit.is_some_and(|l| l > 0)
             {
-                return refuse(format!(
-                    "`{service}_destination_recipient_limit` is 1, so `{own_limit}` counts per recipient and cannot cap the connections to amavisd; use --method master-cf"
-                ));
+                return Err(Refusal::MainCfPerRecipient { service });
             }
             if before.postfix.destinations > 1 {
-                return refuse(format!(
-                    "`{service}` delivers to {} content-filter destinations and the main.cf limit counts each separately; use --method master-cf",
-                    before.postfix.destinations
-                ));
+                return Err(Refusal::MainCfSeveralDestinations { service, destinations: before.postfix.destinations });
             }
             main.edit(
                 |doc| patch::set_parameter(doc, &own_limit, &n.to_string()),
@@ -190,12 +203,12 @@ pub fn apply(config: &ConfigSet, options: &ApplyOptions) -> Result<Changes, Refu
     {
         let problems: Vec<String> =
             after.findings.iter().filter(|f| f.severity == Severity::Error).map(|f| f.message.clone()).collect();
-        return refuse(format!(
-            "after these edits both sides would not run at {n} (amavisd {}, Postfix {}){}; change the files by hand",
-            after.amavis.max_servers.map_or("unknown".to_owned(), |v| v.to_string()),
-            after.postfix.effective.map_or("unlimited or unknown".to_owned(), |v| v.to_string()),
-            if problems.is_empty() { String::new() } else { format!(": {}", problems.join("; ")) }
-        ));
+        return Err(Refusal::NotAtN {
+            n,
+            amavisd: after.amavis.max_servers.map_or("unknown".to_owned(), |v| v.to_string()),
+            postfix: after.postfix.effective.map_or("unlimited or unknown".to_owned(), |v| v.to_string()),
+            problems: if problems.is_empty() { String::new() } else { format!(": {}", problems.join("; ")) },
+        });
     }
     let raising = before.amavis.max_servers.is_none_or(|current| n >= current);
     let files = amavis.into_iter().chain([master, main]).filter(|f| f.new != f.original).collect();
@@ -267,11 +280,11 @@ fn amavis_change(config: &ConfigSet, options: &ApplyOptions) -> Result<Option<Fi
         (Some(w), _) => w,
         (None, Some(local)) => local,
         (None, None) if !config.amavis.is_empty() => config.amavis.len() - 1,
-        (None, None) => return refuse("no amavisd configuration file was read"),
+        (None, None) => return Err(Refusal::NoAmavisFile),
     };
     let file = &config.amavis[target];
     let new = patch::set_max_servers(&file.doc, n)
-        .map_err(|patch::Refused(reason)| Refusal { reasons: vec![format!("{}: {reason}", file.path)] })?;
+        .map_err(|refused| Refusal::AmavisEdit { path: file.path.clone(), refused })?;
     let reason = match (winner, file.doc.last()) {
         (_, Some(last)) => format!("line {}: $max_servers -> {n}", last.line),
         (Some(w), None) => format!(

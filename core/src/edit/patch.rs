@@ -82,9 +82,22 @@ pub fn set_parameter(doc: &MainCf, name: &str, value: &str) -> Vec<u8> {
     out
 }
 
-/// Why a `$max_servers` edit was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused(pub String);
+/// Why a `$max_servers` edit was refused; each message says what to do by hand.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error(
+        "line {line}: $max_servers is set inside a block, which a static edit cannot change safely; move it to the top level of the file"
+    )]
+    InBlock { line: usize },
+    #[error(
+        "line {line}: $max_servers is set by `{expression}`, which a static edit cannot change safely; replace it by hand with `$max_servers = {value};`"
+    )]
+    Expression { line: usize, expression: String, value: u32 },
+    #[error(
+        "there is no place in this file where a new `$max_servers` line would surely take effect (an unclosed block, string or here-document?); add it by hand"
+    )]
+    NoSafePlace,
+}
 
 /// Sets `$max_servers` in one amavisd file: its last assignment's number is replaced, or a new
 /// `$max_servers = N;` line goes above the final `1;` (or at the end when there is none).
@@ -96,14 +109,10 @@ pub fn set_max_servers(doc: &AmavisConf, value: u32) -> Result<Vec<u8>, Refused>
             (AssignedValue::Number { range, .. }, false) => {
                 Ok(replace_aligned(text, range.clone(), value.to_string().as_bytes()))
             }
-            (AssignedValue::Number { .. }, true) => Err(Refused(format!(
-                "line {}: $max_servers is set inside a block, which a static edit cannot change safely; move it to the top level of the file",
-                last.line
-            ))),
-            (AssignedValue::Expression { text }, _) => Err(Refused(format!(
-                "line {}: $max_servers is set by `{text}`, which a static edit cannot change safely; replace it by hand with `$max_servers = {value};`",
-                last.line
-            ))),
+            (AssignedValue::Number { .. }, true) => Err(Refused::InBlock { line: last.line }),
+            (AssignedValue::Expression { text }, _) => {
+                Err(Refused::Expression { line: last.line, expression: text.clone(), value })
+            }
         };
     }
     let eol = line_end(text);
@@ -114,9 +123,7 @@ pub fn set_max_servers(doc: &AmavisConf, value: u32) -> Result<Vec<u8>, Refused>
     let reparsed = AmavisConf::parse(&out);
     match reparsed.last() {
         Some(assignment) if assignment.number() == Some(value) && reparsed.assignments.len() == 1 => Ok(out),
-        _ => Err(Refused(
-            "there is no place in this file where a new `$max_servers` line would surely take effect (an unclosed block, string or here-document?); add it by hand".to_owned(),
-        )),
+        _ => Err(Refused::NoSafePlace),
     }
 }
 

@@ -19,6 +19,8 @@ pub enum InputError {
         "invalid service name `{value}`: {reason}; a Postfix service name uses only letters, digits, `-`, `_` and `.`"
     )]
     ServiceName { value: String, reason: String },
+    #[error("unknown preset `{value}`: use one of {names}")]
+    Preset { value: String, names: String },
     #[error("invalid operating system `{value}`: use one of debian, ubuntu, rhel, freebsd, openbsd")]
     Os { value: String },
 }

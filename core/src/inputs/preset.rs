@@ -3,6 +3,7 @@
 
 use crate::inputs::concurrency::Concurrency;
 use crate::inputs::cpus::Cpus;
+use crate::inputs::error::InputError;
 use crate::inputs::size::MiB;
 use crate::inputs::{ClamAv, Inputs};
 
@@ -79,12 +80,12 @@ impl Preset {
 }
 
 impl std::str::FromStr for Preset {
-    type Err = String;
+    type Err = InputError;
 
-    fn from_str(text: &str) -> Result<Preset, String> {
+    fn from_str(text: &str) -> Result<Preset, InputError> {
         Preset::ALL.into_iter().find(|p| p.name() == text.trim()).ok_or_else(|| {
             let names: Vec<&str> = Preset::ALL.iter().map(|p| p.name()).collect();
-            format!("unknown preset `{text}`: use one of {}", names.join(", "))
+            InputError::Preset { value: text.to_owned(), names: names.join(", ") }
         })
     }
 }

@@ -81,6 +81,6 @@ fn non_utf8_and_nul_are_kept() {
     let text = b"a unix - - n - 3 smtp\n# caf\xe9\nb unix - - n - \x00 smtp\n";
     let doc = MasterCf::parse(text);
     assert_eq!(doc.render(), text);
-    let severities: Vec<_> = doc.diagnostics.iter().map(|d| (d.line, d.severity)).collect();
-    assert_eq!(severities, vec![(2, Severity::Warning), (3, Severity::Error), (3, Severity::Error)]);
+    let found: Vec<_> = doc.diagnostics.iter().map(|d| (d.line, d.code.as_str(), d.severity.as_str())).collect();
+    assert_eq!(found, vec![(2, "not-utf8", "warning"), (3, "nul", "error"), (3, "invalid-maxproc", "error")]);
 }

@@ -57,7 +57,7 @@ fn check_amavis(text: &str, value: u32, expect: Result<&str, &str>) {
             assert_eq!(String::from_utf8_lossy(out), expect);
             assert_eq!(set_max_servers(&AmavisConf::parse(out), value).as_ref(), Ok(out), "idempotent");
         }
-        (Err(Refused(message)), Err(expect)) => assert!(message.contains(expect), "{message}"),
+        (Err(refused), Err(expect)) => assert!(refused.to_string().contains(expect), "{refused}"),
         _ => panic!("{out:?} vs {expect:?}"),
     }
 }
