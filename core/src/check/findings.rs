@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::{AmavisSide, Cap, ConfigSet, Location, PostfixSide, effective_maxproc};
-use crate::config::diagnostic::{Diagnostic, Severity};
+use crate::config::diagnostic::{Diagnostic, DiagnosticCode, Severity};
 
 /// Stable finding codes (part of the JSON contract: never renamed, only added).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -84,6 +84,10 @@ pub struct Finding {
     pub path: Option<String>,
     /// 1-based line; `None` when about a whole file.
     pub line: Option<usize>,
+    /// For a `syntax` finding: the reader's own code (`nul`, `crlf`, `field-count`, ...); the key
+    /// is left out of other findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnostic: Option<DiagnosticCode>,
 }
 
 impl Finding {
@@ -92,7 +96,7 @@ impl Finding {
             Some(Location { path, line }) => (Some(path), (line > 0).then_some(line)),
             None => (None, None),
         };
-        Finding { code, severity, message, path, line }
+        Finding { code, severity, message, path, line, diagnostic: None }
     }
 }
 
@@ -100,12 +104,15 @@ impl Finding {
 pub(super) fn syntax(config: &ConfigSet, findings: &mut Vec<Finding>) {
     let mut add = |path: &str, diagnostics: &[Diagnostic]| {
         for diagnostic in diagnostics {
-            findings.push(Finding::new(
-                FindingCode::Syntax,
-                diagnostic.severity,
-                diagnostic.message.clone(),
-                Some(Location { path: path.to_owned(), line: diagnostic.line }),
-            ));
+            findings.push(Finding {
+                diagnostic: Some(diagnostic.code),
+                ..Finding::new(
+                    FindingCode::Syntax,
+                    diagnostic.severity,
+                    diagnostic.message.clone(),
+                    Some(Location { path: path.to_owned(), line: diagnostic.line }),
+                )
+            });
         }
     };
     add(&config.master_cf.path, &config.master_cf.doc.diagnostics);
