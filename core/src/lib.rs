@@ -32,7 +32,7 @@ pub use config::postfix_defaults::{
 };
 pub use config::run_parts::{is_run_parts_name, run_parts_order};
 pub use edit::apply::{ApplyOptions, Changes, FileChange, Refusal, apply};
-pub use edit::backup::{backup_matches, backup_of};
+pub use edit::backup::{backup_glob, backup_matches, backup_name, backup_of};
 pub use edit::patch::{Refused, replace_aligned, set_max_servers, set_maxproc, set_parameter};
 pub use host::cgroup::{CgroupLimit, cgroup_memory_limit};
 pub use host::meminfo::{MeminfoError, mem_total_from_meminfo};

@@ -84,8 +84,7 @@ pub(crate) fn replace_all(replacements: &[Replacement<'_>], backup: bool, stamp:
     Ok(written)
 }
 
-/// `NAME.amavis-tune-STAMP.bak` next to the original: the dots make Debian's run-parts (and so
-/// amavisd) skip it. It is written to a temporary file, fsynced, then linked into place without
+/// A backup next to the original, named by core's `backup_name`. It is written to a temporary file, fsynced, then linked into place without
 /// replacing anything, so a backup that exists is always complete and an earlier one is never
 /// overwritten.
 fn write_backup(target: &Path, bytes: &[u8], metadata: &fs::Metadata, stamp: &str) -> anyhow::Result<PathBuf> {
@@ -93,8 +92,8 @@ fn write_backup(target: &Path, bytes: &[u8], metadata: &fs::Metadata, stamp: &st
     let mut temp = write_temp_file(target, bytes, metadata, "backup")
         .with_context(|| format!("cannot write a backup of {}", target.display()))?;
     for attempt in 0..1000 {
-        let suffix = if attempt == 0 { String::new() } else { format!("-{attempt}") };
-        let path = target.with_file_name(format!("{name}.amavis-tune-{stamp}{suffix}.bak"));
+        let stamp = if attempt == 0 { stamp.to_owned() } else { format!("{stamp}-{attempt}") };
+        let path = target.with_file_name(amavis_tune_core::backup_name(&name, &stamp));
         match temp.persist_noclobber(&path) {
             Ok(_) => {
                 crash_point();

@@ -2,11 +2,28 @@
 //! earlier state of the file it is named after (the two may differ only in the numbers
 //! amavis-tune changes and the lines it adds).
 
+/// What every backup name has between the file's name and its stamp.
+const MARK: &str = ".amavis-tune-";
+
+/// The name of a backup of `file_name` made at `stamp` (UTC, `YYYYMMDDTHHMMSS`, with `-N` when
+/// one with that stamp exists): `NAME.amavis-tune-STAMP.bak`. The dots make Debian's run-parts
+/// (and so amavisd) skip it. [`backup_of`] reads the names this writes; `apply`, `restore` and the
+/// printed steps all use this one scheme.
+pub fn backup_name(file_name: &str, stamp: &str) -> String {
+    format!("{file_name}{MARK}{stamp}.bak")
+}
+
+/// The shell glob that matches every backup of `path` (for the printed steps' rollback, which
+/// takes the newest: stamps sort by time).
+pub fn backup_glob(path: &str) -> String {
+    format!("{path}{MARK}*.bak")
+}
+
 /// The file a backup belongs to and its stamp: `NAME.amavis-tune-STAMP[-N].bak` -> (`NAME`, `STAMP[-N]`).
 pub fn backup_of(file_name: &str) -> Option<(&str, &str)> {
     let rest = file_name.strip_suffix(".bak")?;
-    let index = rest.rfind(".amavis-tune-")?;
-    let (name, stamp) = (&rest[..index], &rest[index + ".amavis-tune-".len()..]);
+    let index = rest.rfind(MARK)?;
+    let (name, stamp) = (&rest[..index], &rest[index + MARK.len()..]);
     let valid =
         !name.is_empty() && !stamp.is_empty() && stamp.bytes().all(|b| b.is_ascii_digit() || b == b'T' || b == b'-');
     valid.then_some((name, stamp))
