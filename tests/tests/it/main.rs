@@ -12,6 +12,7 @@ mod apply;
 mod check_fixtures;
 mod cli_errors;
 mod cli_plan;
+mod closed_pipe;
 mod explained;
 mod fuzz_corpus;
 mod hostile;
@@ -78,6 +79,7 @@ fn main() {
         test!(cli_plan::completions_and_man_page),
         test!(cli_plan::broken_pipe_is_not_an_error),
         test!(cli_plan::cgroup_limits_are_honoured),
+        test!(closed_pipe::every_output_exits_0),
         test!(explained::pasted_snippets_with_headers_are_read_by_postfix_and_amavisd, needs Postconf Amavisd RunParts),
         test!(explained::permalinks_and_headers_reproduce_the_plan),
         test!(explained::old_and_unknown_links_show_a_notice),
