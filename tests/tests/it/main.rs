@@ -19,6 +19,7 @@ mod hostile;
 mod interrupted;
 mod measure;
 mod postfix_oracle;
+mod tidy;
 mod web;
 
 use std::future::Future;
@@ -105,6 +106,8 @@ fn main() {
         test!(postfix_oracle::fixtures_agree_with_postconf, needs Postconf),
         test!(postfix_oracle::generated_master_cf_agrees_with_postconf, needs Postconf),
         test!(postfix_oracle::generated_main_cf_agrees_with_postconf, needs Postconf),
+        test!(tidy::readme_usage_examples_parse),
+        test!(tidy::readme_json_tables_match_the_output),
         test!(async web::page_agrees_with_cli_and_reacts, needs Wasm32Target Chromium Chromedriver),
         test!(web::size_budget, needs Wasm32Target WasmOpt),
         test!(async web::check_view_agrees_with_cli_check_and_apply, needs Wasm32Target Chromium Chromedriver),
