@@ -33,8 +33,8 @@ pub enum Need {
 }
 
 impl Need {
-    /// What is missing and what provides it, as in "needs postconf (postfix)".
-    pub fn reason(self) -> String {
+    /// What it is and what provides it, as in "postconf (postfix)".
+    pub fn describe(self) -> String {
         let (what, from) = match self {
             Need::Postconf => ("postconf", "postfix"),
             Need::Amavisd => ("amavisd", "amavisd-new"),
@@ -45,7 +45,7 @@ impl Need {
             Need::Wasm32Target => ("the wasm32-unknown-unknown target", "rustup target add wasm32-unknown-unknown"),
             Need::WasmOpt => ("wasm-opt", "npm's binaryen"),
         };
-        format!("needs {what} ({from})")
+        format!("{what} ({from})")
     }
 
     /// Whether this machine has it.
@@ -59,8 +59,9 @@ impl Need {
     /// The path of the program; panics when it is missing, which means the test did not declare
     /// the need in `tests/it/main.rs` (the harness checks declared needs before running).
     pub fn path(self) -> PathBuf {
-        find_program(self.program())
-            .unwrap_or_else(|| panic!("{}: declare it in tests/it/main.rs so the harness checks it", self.reason()))
+        find_program(self.program()).unwrap_or_else(|| {
+            panic!("needs {}: declare it in tests/it/main.rs so the harness checks it", self.describe())
+        })
     }
 
     fn program(self) -> &'static str {

@@ -126,15 +126,15 @@ static NOT_RUN: Mutex<Vec<(&str, String)>> = Mutex::new(Vec::new());
 /// A trial that checks `needs` first: missing ones ignore the test (or fail it under CI).
 fn trial(name: &'static str, needs: &'static [Need], test: fn()) -> Trial {
     Trial::ignorable_test(name, move || {
-        let missing: Vec<String> = needs.iter().filter(|need| !need.is_present()).map(|need| need.reason()).collect();
+        let missing: Vec<String> = needs.iter().filter(|need| !need.is_present()).map(|need| need.describe()).collect();
         if missing.is_empty() {
             test();
             return Ok(Completion::Completed);
         }
-        let reason = missing.join(", ");
+        let reason = format!("needs {}", missing.join(", "));
         if in_ci() {
             return Err(Failed::from(format!(
-                "{reason}, missing: under CI=true no test may skip (install: {INSTALL_COMMAND})"
+                "{reason}: missing, and under CI=true no test may skip (install: {INSTALL_COMMAND})"
             )));
         }
         NOT_RUN.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((name, reason.clone()));
