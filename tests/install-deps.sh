@@ -9,10 +9,6 @@
 # `cargo test --workspace` names this command after its summary when a test did not run.
 set -euo pipefail
 
-if [ "$(id -u)" -ne 0 ]; then
-    echo "install-deps: run as root: sudo bash $0" >&2
-    exit 1
-fi
 export DEBIAN_FRONTEND=noninteractive
 # Under sudo, rustup, cargo and npm's tools live in the invoking user's home.
 if [ -n "${SUDO_USER:-}" ]; then
@@ -21,9 +17,17 @@ if [ -n "${SUDO_USER:-}" ]; then
 fi
 export PATH="$PATH:/usr/sbin:/sbin:/usr/local/bin"
 
+# Root is needed only for what is missing (so CI on a ready machine runs as any user).
+need_root() {
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "install-deps: $1 is missing; run as root: sudo bash $0" >&2
+        exit 1
+    fi
+}
 updated=false
 apt_install() {
     # apt_install [--no-install-recommends] PACKAGE...
+    need_root "${*: -1}"
     if [ "$updated" = false ]; then
         apt-get update -qq
         updated=true
@@ -91,6 +95,7 @@ fi
 # wasm-opt for the web build: npm's binaryen (Debian's is too old to read current Rust wasm).
 if ! wasm-opt --version 2>/dev/null | grep -q 'version 1[2-9][0-9]'; then
     command -v npm >/dev/null 2>&1 || { echo "install-deps: installing npm"; apt_install npm; }
+    need_root wasm-opt
     echo "install-deps: installing binaryen (wasm-opt)"
     npm install -g --silent binaryen@132.0.0
 fi
