@@ -11,7 +11,7 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder};
 use serde_json::{Value, json};
 
-use crate::oracle;
+use crate::needs::find_program;
 
 /// A static file server on 127.0.0.1 that records every path requested.
 #[derive(Debug)]
@@ -87,9 +87,10 @@ impl Drop for Browser {
     }
 }
 
+/// None when chromium or chromedriver is missing.
 pub async fn browser() -> Option<Browser> {
-    let chromedriver = oracle("chromedriver")?;
-    let chromium = oracle("chromium")?;
+    let chromedriver = find_program("chromedriver")?;
+    let chromium = find_program("chromium")?;
     let port = TcpListener::bind("127.0.0.1:0").expect("binds").local_addr().expect("addr").port();
     let driver = Command::new(chromedriver)
         .arg(format!("--port={port}"))

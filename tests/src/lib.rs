@@ -1,6 +1,7 @@
 //! Helpers for amavis-tune's integration tests: run the real binary as a process.
 
 pub mod browser;
+pub mod needs;
 
 use std::ffi::OsStr;
 use std::io::Read;
@@ -106,6 +107,12 @@ impl Run {
         self
     }
 
+    /// Adds one more argument (a path, say).
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Run {
+        self.command.arg(arg);
+        self
+    }
+
     /// Adds one more argument (a path, say) and runs.
     pub fn run_with_arg(mut self, arg: impl AsRef<OsStr>) -> Outcome {
         self.command.arg(arg);
@@ -113,9 +120,24 @@ impl Run {
     }
 
     /// Runs to completion, or panics when the deadline passes (the process is killed first).
-    pub fn run(mut self) -> Outcome {
+    pub fn run(self) -> Outcome {
+        self.run_with_stdout(Stdio::piped())
+    }
+
+    /// Runs with stdout a pipe whose reading end is closed before the program starts (as in
+    /// `amavis-tune plan | head` once `head` has gone): its first write to stdout fails with
+    /// EPIPE, every time. `stdout` of the outcome is empty.
+    pub fn run_into_closed_pipe(self) -> Outcome {
+        let (reader, writer) = std::io::pipe().expect("creates a pipe");
+        drop(reader);
+        self.run_with_stdout(Stdio::from(writer))
+    }
+
+    fn run_with_stdout(mut self, stdout: Stdio) -> Outcome {
         let started = Instant::now();
-        let mut child = self.command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("amavis-tune starts");
+        let mut child = self.command.stdout(stdout).stderr(Stdio::piped()).spawn().expect("amavis-tune starts");
+        // The parent's copy of the write end (a closed pipe's) must not outlive the spawn.
+        self.command.stdout(Stdio::null());
         let drain = |pipe: Option<Box<dyn Read + Send>>| {
             std::thread::spawn(move || {
                 let mut bytes = Vec::new();
@@ -151,26 +173,9 @@ pub fn amavis_tune(args: &str) -> Outcome {
     Run::new(args.split_whitespace()).run()
 }
 
-/// Whether this run is CI's, where no test may skip.
+/// Whether this run is CI's (`CI=true` or `CI=1`), where no test may skip.
 pub fn in_ci() -> bool {
     std::env::var_os("CI").is_some_and(|v| v == "true" || v == "1")
-}
-
-/// The path of a program the differential tests use as an oracle (`postconf`, `amavisd`).
-///
-/// Outside CI, a missing program skips the test with a loud message; under `CI=true` nothing may
-/// skip, so it fails the test instead.
-pub fn oracle(program: &str) -> Option<PathBuf> {
-    let path_var = std::env::var_os("PATH").unwrap_or_default();
-    let found = std::env::split_paths(&path_var)
-        .chain(["/usr/sbin", "/sbin", "/usr/bin"].map(PathBuf::from))
-        .map(|dir| dir.join(program))
-        .find(|candidate| candidate.is_file());
-    if found.is_none() {
-        assert!(!in_ci(), "{program} is required under CI=true (install it: see .ci/run)");
-        eprintln!("SKIPPED: {program} is not installed; this differential test did not run (see .ci/run)");
-    }
-    found
 }
 
 /// The fixture trees: one directory per server layout under `tests/fixtures/trees`.
@@ -266,8 +271,11 @@ pub fn amavisd_files_of(tree: &Path) -> Vec<PathBuf> {
     }
     let mut files = Vec::new();
     for dir in ["usr/share/amavis/conf.d", "etc/amavis/conf.d"] {
-        let output =
-            std::process::Command::new("run-parts").arg("--list").arg(tree.join(dir)).output().expect("run-parts runs");
+        let output = std::process::Command::new(needs::Need::RunParts.path())
+            .arg("--list")
+            .arg(tree.join(dir))
+            .output()
+            .expect("run-parts runs");
         files.extend(String::from_utf8_lossy(&output.stdout).lines().map(PathBuf::from));
     }
     files

@@ -4,13 +4,13 @@
 //! order, and exit; a last file of our own prints the value it would run with.
 
 use amavis_tune_core::{AmavisConf, AssignedValue};
-use amavis_tune_tests::{Run, amavisd_files_of, amavisd_reads, fixture_trees, oracle, workspace_root, write_aged};
+use amavis_tune_tests::needs::Need;
+use amavis_tune_tests::{Run, amavisd_files_of, amavisd_reads, fixture_trees, workspace_root, write_aged};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
-#[test]
-fn fixtures_agree_with_amavisd() {
-    let Some(amavisd) = oracle("amavisd") else { return };
+pub(crate) fn fixtures_agree_with_amavisd() {
+    let amavisd = Need::Amavisd.path();
     let scratch = tempfile::tempdir().expect("tempdir");
     let mut compared = 0;
     for tree in fixture_trees() {
@@ -56,9 +56,8 @@ fn config_files() -> impl Strategy<Value = Vec<Vec<(Option<u32>, String)>>> {
 /// The number of generated configurations (each one starts amavisd's loader, about 0.4 s).
 const GENERATED_CASES: u32 = 48;
 
-#[test]
-fn generated_configs_agree_with_amavisd() {
-    let Some(amavisd) = oracle("amavisd") else { return };
+pub(crate) fn generated_configs_agree_with_amavisd() {
+    let amavisd = Need::Amavisd.path();
     let scratch = tempfile::tempdir().expect("tempdir");
     let mut runner = TestRunner::new(Config {
         cases: GENERATED_CASES,

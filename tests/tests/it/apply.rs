@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use amavis_tune_tests::needs::Need;
 use amavis_tune_tests::{
-    Outcome, Run, amavisd_files_of, amavisd_reads, copy_tree, fixture_trees, oracle, snapshot_tree, write_aged,
+    Outcome, Run, amavisd_files_of, amavisd_reads, copy_tree, fixture_trees, snapshot_tree, write_aged,
 };
 
 /// A copy of one fixture tree in a temporary directory.
@@ -73,10 +74,9 @@ fn assert_only_numbers_changed(before: &[u8], after: &[u8], n: u32, what: &str) 
 
 const N: u32 = 7;
 
-#[test]
-fn every_fixture_tree_ends_up_matched_at_n() {
-    let postconf = oracle("postconf");
-    let amavisd = oracle("amavisd");
+pub(crate) fn every_fixture_tree_ends_up_matched_at_n() {
+    let postconf = Need::Postconf.path();
+    let amavisd = Need::Amavisd.path();
     for tree in fixture_trees() {
         let name = tree.file_name().unwrap_or_default().to_string_lossy().into_owned();
         let (_dir, root) = copy_of(&name);
@@ -124,14 +124,15 @@ fn every_fixture_tree_ends_up_matched_at_n() {
         assert!(again.stdout.starts_with("Already in place"), "{name}: {}", again.stdout);
         assert_eq!(snapshot_tree(&root), after, "{name}: the second apply wrote nothing");
 
-        if let Some(postconf) = &postconf {
+        // The real programs read N: Postfix's maxproc, and amavisd's `$max_servers`.
+        {
             let dir = postfix_dir(&root);
             for file in ["master.cf", "main.cf"] {
                 let bytes = std::fs::read(dir.join(file)).expect("reads");
                 write_aged(&dir.join(file), bytes);
             }
             let service = json["check"]["postfix"]["service"].as_str().expect("service");
-            let output = Command::new(postconf)
+            let output = Command::new(&postconf)
                 .arg("-c")
                 .arg(&dir)
                 .arg("-h")
@@ -145,17 +146,16 @@ fn every_fixture_tree_ends_up_matched_at_n() {
                 "{name}: postconf reads the new maxproc"
             );
         }
-        if let Some(amavisd) = &amavisd {
+        {
             let scratch = tempfile::tempdir().expect("tempdir");
-            let value = amavisd_reads(amavisd, &amavisd_files_of(&root), scratch.path())
+            let value = amavisd_reads(&amavisd, &amavisd_files_of(&root), scratch.path())
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(value, N, "{name}: amavisd's own loader reads the new $max_servers");
         }
     }
 }
 
-#[test]
-fn dry_run_writes_nothing() {
+pub(crate) fn dry_run_writes_nothing() {
     let (_dir, root) = copy_of("freebsd-mismatch");
     let before = snapshot_tree(&root);
     let outcome = apply(&root, &["--concurrency", "3", "--dry-run"]);
@@ -171,8 +171,7 @@ fn dry_run_writes_nothing() {
     assert_eq!(snapshot_tree(&root), before);
 }
 
-#[test]
-fn lowering_reloads_postfix_first() {
+pub(crate) fn lowering_reloads_postfix_first() {
     let (_dir, root) = copy_of("debian-match");
     let outcome = apply(&root, &["--concurrency", "2"]);
     assert_eq!(outcome.code, 0, "{}", outcome.stderr);
@@ -183,8 +182,7 @@ fn lowering_reloads_postfix_first() {
     );
 }
 
-#[test]
-fn main_cf_method() {
+pub(crate) fn main_cf_method() {
     let (_dir, root) = copy_of("rhel-main-cf-limit");
     let outcome = apply(&root, &["--concurrency", "9", "--method", "main-cf", "--format", "json"]);
     assert_eq!(outcome.code, 0, "{}", outcome.stderr);
@@ -197,8 +195,7 @@ fn main_cf_method() {
     assert!(outcome.stderr.contains("use --method master-cf"), "{}", outcome.stderr);
 }
 
-#[test]
-fn memory_guard() {
+pub(crate) fn memory_guard() {
     let (_dir, root) = copy_of("debian-match");
     let before = snapshot_tree(&root);
     let outcome = Run::new(["apply", "--ram", "4G", "--concurrency", "25", "--root"]).run_with_arg(&root);
@@ -215,8 +212,7 @@ fn memory_guard() {
 
 /// Each injected failure (disk full halfway through a write, EIO on fsync, a failed rename, a
 /// failed backup) leaves every original complete and no temporary file behind.
-#[test]
-fn failures_leave_the_originals_intact() {
+pub(crate) fn failures_leave_the_originals_intact() {
     for failpoint in ["write", "backup", "fsync", "rename"] {
         let (_dir, root) = copy_of("debian-default-mismatch");
         let before = snapshot_tree(&root);
@@ -242,8 +238,7 @@ fn failures_leave_the_originals_intact() {
     }
 }
 
-#[test]
-fn missing_files_and_directories() {
+pub(crate) fn missing_files_and_directories() {
     let (_dir, root) = copy_of("openbsd-reinjection");
     std::fs::remove_file(root.join("etc/postfix/main.cf")).expect("removes");
     let outcome = apply(&root, &["--concurrency", "4", "--os", "openbsd"]);
@@ -259,8 +254,7 @@ fn missing_files_and_directories() {
     assert!(outcome.stderr.contains("it is a directory"), "{}", outcome.stderr);
 }
 
-#[test]
-fn symlinks_are_followed_and_kept_and_modes_kept() {
+pub(crate) fn symlinks_are_followed_and_kept_and_modes_kept() {
     use std::os::unix::fs::PermissionsExt;
     let (dir, root) = copy_of("freebsd-mismatch");
     let real = dir.path().join("real-amavisd.conf");
@@ -280,8 +274,7 @@ fn symlinks_are_followed_and_kept_and_modes_kept() {
 }
 
 /// Apply, then restore every backup: the files are byte for byte the originals again.
-#[test]
-fn restore_round_trip_on_every_fixture() {
+pub(crate) fn restore_round_trip_on_every_fixture() {
     for tree in fixture_trees() {
         let name = tree.file_name().unwrap_or_default().to_string_lossy().into_owned();
         if name == "debian-expression" {
@@ -309,8 +302,7 @@ fn restore_round_trip_on_every_fixture() {
     }
 }
 
-#[test]
-fn restore_refuses_a_backup_of_another_file() {
+pub(crate) fn restore_refuses_a_backup_of_another_file() {
     let (_dir, root) = copy_of("freebsd-mismatch");
     let outcome = apply(&root, &["--concurrency", "4", "--format", "json"]);
     assert_eq!(outcome.code, 0, "{}", outcome.stderr);

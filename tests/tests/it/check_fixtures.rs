@@ -20,16 +20,14 @@ fn check_in_fixtures(args: &[&str]) -> amavis_tune_tests::Outcome {
     Run::new(args).current_dir(workspace_root().join("tests/fixtures/trees")).run()
 }
 
-#[test]
-fn every_tree_has_an_expectation() {
+pub(crate) fn every_tree_has_an_expectation() {
     let names: Vec<String> =
         fixture_trees().iter().map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned()).collect();
     let expected: Vec<&str> = EXPECTED.iter().map(|e| e.0).collect();
     assert_eq!(names, expected);
 }
 
-#[test]
-fn status_numbers_and_exit_codes() {
+pub(crate) fn status_numbers_and_exit_codes() {
     for &(tree, code, status, servers, effective) in EXPECTED {
         let outcome = check_in_fixtures(&["check", "--root", tree, "--format", "json"]);
         assert_eq!(outcome.code, code, "{tree}: {}{}", outcome.stdout, outcome.stderr);
@@ -45,16 +43,14 @@ fn status_numbers_and_exit_codes() {
     }
 }
 
-#[test]
-fn text_snapshots() {
+pub(crate) fn text_snapshots() {
     for &(tree, ..) in EXPECTED {
         let outcome = check_in_fixtures(&["check", "--root", tree]);
         insta::assert_snapshot!(format!("check_{tree}"), outcome.stdout);
     }
 }
 
-#[test]
-fn json_snapshots() {
+pub(crate) fn json_snapshots() {
     for &(tree, ..) in EXPECTED {
         let outcome = check_in_fixtures(&["check", "--root", tree, "--format", "json"]);
         let json: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
@@ -63,8 +59,7 @@ fn json_snapshots() {
 }
 
 /// Sources point at the line that carries the number, in the file amavisd reads last.
-#[test]
-fn sources_are_file_and_line() {
+pub(crate) fn sources_are_file_and_line() {
     let outcome = check_in_fixtures(&["check", "--root", "debian-later-file-wins", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
     assert_eq!(json["amavis"]["source"], "debian-later-file-wins/etc/amavis/conf.d/61-dms_auto_generated:4");
@@ -82,8 +77,7 @@ fn sources_are_file_and_line() {
     assert_eq!(master.lines().nth(line - 1).map(str::trim), Some("-       2     lmtp"));
 }
 
-#[test]
-fn explicit_paths() {
+pub(crate) fn explicit_paths() {
     let outcome = check_in_fixtures(&[
         "check",
         "--root",
@@ -116,8 +110,7 @@ fn explicit_paths() {
     assert_eq!(json["postfix"]["effective"], 10);
 }
 
-#[test]
-fn check_errors() {
+pub(crate) fn check_errors() {
     let missing = check_in_fixtures(&["check", "--root", "no-such-tree"]);
     assert_eq!(missing.code, 2);
     assert!(missing.stderr.starts_with("error: cannot use --root no-such-tree"), "{}", missing.stderr);
@@ -145,8 +138,7 @@ fn check_errors() {
 
 /// Files that are not UTF-8, have CRLF line ends or NUL bytes are read and reported, never a
 /// panic; a FIFO is refused without blocking.
-#[test]
-fn odd_files() {
+pub(crate) fn odd_files() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     std::fs::create_dir_all(root.join("etc/postfix")).expect("mkdir");

@@ -13,8 +13,7 @@ fn check(args: &[&str], expect: &str) {
     assert!(outcome.stderr.contains(expect), "{args:?}: expected {expect:?} in:\n{}", outcome.stderr);
 }
 
-#[test]
-fn bad_plan_input() {
+pub(crate) fn bad_plan_input() {
     check(&["plan", "--ram", "abc"], "invalid size `abc`: it does not start with a number");
     check(&["plan", "--ram", "0"], "invalid size `0`: it has no unit; add one, e.g. 8G or 8192M");
     check(&["plan", "--ram", "0G"], "it is less than 1 MiB");

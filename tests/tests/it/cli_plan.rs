@@ -3,8 +3,7 @@
 use amavis_tune_core::Os;
 use amavis_tune_tests::amavis_tune;
 
-#[test]
-fn text_per_os() {
+pub(crate) fn text_per_os() {
     for os in Os::ALL {
         let outcome = amavis_tune(&format!("plan --ram 8G --cpus 4 --os {os}"));
         assert_eq!(outcome.code, 0, "{}", outcome.stderr);
@@ -12,8 +11,7 @@ fn text_per_os() {
     }
 }
 
-#[test]
-fn json_per_os() {
+pub(crate) fn json_per_os() {
     for os in Os::ALL {
         let outcome = amavis_tune(&format!("plan --ram 16G --concurrency 12 --os {os} --format json"));
         assert_eq!(outcome.code, 0, "{}", outcome.stderr);
@@ -22,8 +20,7 @@ fn json_per_os() {
     }
 }
 
-#[test]
-fn text_variants() {
+pub(crate) fn text_variants() {
     for (name, args) in [
         ("main_cf", "plan --ram 8G --concurrency 8 --os debian --method main-cf"),
         ("exceeds_safe_max", "plan --ram 6G --concurrency 40 --force --cpus 2 --os debian"),
@@ -39,8 +36,7 @@ fn text_variants() {
 }
 
 /// The JSON contract's keys (README, "JSON output"): present, typed, and both sides equal.
-#[test]
-fn json_contract() {
+pub(crate) fn json_contract() {
     let outcome = amavis_tune("plan --ram 8G --concurrency 7 --os debian --format json");
     let json: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
     assert_eq!(json["max_servers"], 7);
@@ -56,8 +52,7 @@ fn json_contract() {
 }
 
 /// `plan` with no flags reads this machine: the quick start's first command.
-#[test]
-fn no_flags_reads_this_machine() {
+pub(crate) fn no_flags_reads_this_machine() {
     let outcome = amavis_tune("plan");
     if cfg!(target_os = "linux") {
         assert_eq!(outcome.code, 0, "{}", outcome.stderr);
@@ -66,8 +61,7 @@ fn no_flags_reads_this_machine() {
     }
 }
 
-#[test]
-fn completions_and_man_page() {
+pub(crate) fn completions_and_man_page() {
     for shell in ["bash", "zsh", "fish"] {
         let outcome = amavis_tune(&format!("completions {shell}"));
         assert_eq!(outcome.code, 0);
@@ -88,8 +82,7 @@ fn completions_and_man_page() {
     assert!(man.stdout.contains(".TH amavis-tune 1") && man.stdout.contains("\\-\\-concurrency"), "{}", man.stdout);
 }
 
-#[test]
-fn broken_pipe_is_not_an_error() {
+pub(crate) fn broken_pipe_is_not_an_error() {
     use std::io::Read;
     let mut child = std::process::Command::new(amavis_tune_tests::binary())
         .args(["man"])
@@ -106,8 +99,7 @@ fn broken_pipe_is_not_an_error() {
 }
 
 /// Inside a container or a slice with a memory limit, the plan uses the limit, and says so.
-#[test]
-fn cgroup_limits_are_honoured() {
+pub(crate) fn cgroup_limits_are_honoured() {
     let sysroot = amavis_tune_tests::workspace_root().join("tests/fixtures/sysroot");
     for (name, ram, from, host) in [
         ("cgroup-v2", 6144, "/sys/fs/cgroup/docker/mailserver/memory.max", Some(15954)),

@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use amavis_tune_tests::needs::Need;
 use amavis_tune_tests::{
-    Run, amavis_tune, amavisd_files_of, amavisd_reads, copy_tree, oracle, snapshot_tree, workspace_root, write_aged,
+    Run, amavis_tune, amavisd_files_of, amavisd_reads, copy_tree, snapshot_tree, workspace_root, write_aged,
 };
 
 fn json(outcome: &amavis_tune_tests::Outcome) -> serde_json::Value {
@@ -64,9 +65,8 @@ fn paste(tree: &Path, snippet: &serde_json::Value, service: &str) {
 
 /// Every snippet, pasted with its header into real layouts, is read by the real programs: they
 /// see the planned number, and `check` then finds both sides agree.
-#[test]
-fn pasted_snippets_with_headers_are_read_by_postfix_and_amavisd() {
-    let (Some(postconf), Some(amavisd)) = (oracle("postconf"), oracle("amavisd")) else { return };
+pub(crate) fn pasted_snippets_with_headers_are_read_by_postfix_and_amavisd() {
+    let (postconf, amavisd) = (Need::Postconf.path(), Need::Amavisd.path());
     let trees = workspace_root().join("tests/fixtures/trees");
     for (tree, os) in [
         ("debian-match", "debian"),
@@ -114,8 +114,7 @@ fn pasted_snippets_with_headers_are_read_by_postfix_and_amavisd() {
 
 /// `--permalink` prints the link; `--from-url` with that link, or with a whole header that holds
 /// it, gives the same plan.
-#[test]
-fn permalinks_and_headers_reproduce_the_plan() {
+pub(crate) fn permalinks_and_headers_reproduce_the_plan() {
     for args in [
         "--ram 8G --os rhel --cpus 4",
         "--ram 4.5G --concurrency 6 --os ubuntu --no-concurrent-reload --method main-cf --service amavisfeed",
@@ -152,8 +151,7 @@ fn permalinks_and_headers_reproduce_the_plan() {
 }
 
 /// A link made with another model version says so, with the numbers of the current model.
-#[test]
-fn old_and_unknown_links_show_a_notice() {
+pub(crate) fn old_and_unknown_links_show_a_notice() {
     for (version, says) in [("0", "which no amavis-tune release made"), ("99", "which a newer amavis-tune made")] {
         let link = format!("https://amavis-tune.github.io/amavis-tune/?v={version}&ram=8G&os=debian");
         let text = Run::new(["plan", "--from-url", &link]).run();
@@ -171,8 +169,7 @@ fn old_and_unknown_links_show_a_notice() {
     }
 }
 
-#[test]
-fn bad_links_are_clear_errors() {
+pub(crate) fn bad_links_are_clear_errors() {
     for (link, says) in [
         ("https://x.example/", "error: cannot read the permalink: the link has no query"),
         (
@@ -195,8 +192,7 @@ fn bad_links_are_clear_errors() {
     assert!(both.stderr.contains("cannot be used with"), "{}", both.stderr);
 }
 
-#[test]
-fn presets_are_starting_points() {
+pub(crate) fn presets_are_starting_points() {
     let vps = json(&amavis_tune("plan --preset vps-mx --os debian --format json"));
     assert_eq!(vps["inputs"]["ram_mib"], 2048);
     assert_eq!(vps["inputs"]["cpus"], 1);
@@ -225,8 +221,7 @@ fn presets_are_starting_points() {
 
 /// Typos: a RAM figure off by a unit is named with the value probably meant; a concurrency above
 /// 30 needs --force, for plan and for apply (which then writes nothing).
-#[test]
-fn typo_guards() {
+pub(crate) fn typo_guards() {
     for (ram, says) in [
         (
             "4048G",
@@ -273,8 +268,7 @@ fn typo_guards() {
 }
 
 /// SOURCE_DATE_EPOCH fixes the date in the headers; without it, today's date is used.
-#[test]
-fn header_dates() {
+pub(crate) fn header_dates() {
     let fixed = json(&amavis_tune("plan --ram 8G --os debian --format json"));
     assert!(
         fixed["snippets"][0]["header"]

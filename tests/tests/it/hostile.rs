@@ -95,8 +95,7 @@ fn check_and_apply(case: &str, root: &Path, check: Expect, memory_mib: u64) {
 }
 
 /// Broken bytes in the files: each still gets an answer, and apply keeps what it does not own.
-#[test]
-fn broken_bytes() {
+pub(crate) fn broken_bytes() {
     let cases: Vec<(&str, Setup, Expect)> = vec![
         (
             "binary garbage as master.cf",
@@ -157,8 +156,7 @@ fn broken_bytes() {
 }
 
 /// Files far larger or deeper than any real configuration: linear time, bounded memory.
-#[test]
-fn huge_and_deep_files() {
+pub(crate) fn huge_and_deep_files() {
     let cases: Vec<(&str, Setup, Expect, u64)> = vec![
         (
             "a 100 MiB master.cf",
@@ -224,8 +222,7 @@ fn huge_and_deep_files() {
 
 /// Paths that are not what they should be: a clear error (exit 2) naming the path, never a hang
 /// on a FIFO or an endless read from a device, and apply writes nothing.
-#[test]
-fn wrong_kinds_of_file() {
+pub(crate) fn wrong_kinds_of_file() {
     let cases: Vec<(&str, Setup, &str)> = vec![
         (
             "master.cf is a FIFO",
@@ -304,8 +301,7 @@ fn snapshot_tree_without_special(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 
 /// A file the user running amavis-tune cannot read (as root everything is readable, so the run
 /// drops to `nobody` with setpriv).
-#[test]
-fn unreadable_file() {
+pub(crate) fn unreadable_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = tree_in(dir.path(), "tree");
     let mode = |path: &Path, mode: u32| {
@@ -331,8 +327,7 @@ fn unreadable_file() {
 }
 
 /// Paths with spaces and non-ASCII work; `--root` at a file or at nothing is a clear error.
-#[test]
-fn odd_paths_and_roots() {
+pub(crate) fn odd_paths_and_roots() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = tree_in(dir.path(), "my mail server é ☃");
     check_and_apply("a root with spaces and non-ASCII", &root, Expect::Exit(0, "status: match"), 1024);
@@ -360,8 +355,7 @@ fn odd_paths_and_roots() {
 
 /// Every integer input at its limit and one beyond: the limit is accepted, beyond it is a clear
 /// error naming the valid range.
-#[test]
-fn integer_limits() {
+pub(crate) fn integer_limits() {
     let accepted: &[&[&str]] = &[
         &["plan", "--ram", "64T", "--os", "debian"],
         &["plan", "--ram", "1M", "--os", "debian"],

@@ -86,8 +86,7 @@ fn reference(padding: usize) -> (Contents, Contents, Duration) {
     (old, new, took)
 }
 
-#[test]
-fn crash_at_every_write_step() {
+pub(crate) fn crash_at_every_write_step() {
     let (old, new, _) = reference(0);
     let mut points = 0;
     for point in 1.. {
@@ -113,8 +112,7 @@ fn crash_at_every_write_step() {
     eprintln!("tried {points} crash points");
 }
 
-#[test]
-fn sigkill_at_increasing_delays() {
+pub(crate) fn sigkill_at_increasing_delays() {
     const PADDING: usize = 8 * 1024 * 1024;
     let (old, new, took) = reference(PADDING);
     let steps = 12;

@@ -1,14 +1,166 @@
 //! amavis-tune's one integration-test binary, organised by concern.
+//!
+//! The harness is libtest-mimic (`harness = false`): every test is registered below with what it
+//! needs from the machine (`Need`). A test whose needs are missing is reported as ignored, with
+//! the reason, and listed again after the summary with the command that installs them; under
+//! `CI=true` (or `1`) it fails instead, since nothing may skip in CI. The names are
+//! `module::function`, as with the standard harness, so filters and insta's snapshot names (taken
+//! from the module and function the assertion is written in) stay what they were.
 
 mod amavis_oracle;
 mod apply;
 mod check_fixtures;
 mod cli_errors;
 mod cli_plan;
+mod closed_pipe;
 mod explained;
 mod fuzz_corpus;
 mod hostile;
 mod interrupted;
 mod measure;
 mod postfix_oracle;
+mod tidy;
 mod web;
+
+use std::future::Future;
+use std::sync::Mutex;
+
+use amavis_tune_tests::in_ci;
+use amavis_tune_tests::needs::{INSTALL_COMMAND, Need};
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
+
+/// One test: `module::function`, then `needs` and the `Need`s it cannot run without. `async`
+/// before the path runs an async function on a current-thread tokio runtime.
+macro_rules! test {
+    ($module:ident :: $function:ident $(, needs $($need:ident)+)?) => {
+        trial(
+            concat!(stringify!($module), "::", stringify!($function)),
+            &[$($(Need::$need),+)?],
+            $module::$function,
+        )
+    };
+    (async $module:ident :: $function:ident $(, needs $($need:ident)+)?) => {
+        trial(
+            concat!(stringify!($module), "::", stringify!($function)),
+            &[$($(Need::$need),+)?],
+            || on_tokio($module::$function),
+        )
+    };
+}
+
+fn main() {
+    let arguments = Arguments::from_args();
+    let trials = vec![
+        test!(amavis_oracle::fixtures_agree_with_amavisd, needs Amavisd RunParts),
+        test!(amavis_oracle::generated_configs_agree_with_amavisd, needs Amavisd),
+        test!(apply::every_fixture_tree_ends_up_matched_at_n, needs Postconf Amavisd RunParts),
+        test!(apply::dry_run_writes_nothing),
+        test!(apply::lowering_reloads_postfix_first),
+        test!(apply::main_cf_method),
+        test!(apply::memory_guard),
+        test!(apply::failures_leave_the_originals_intact),
+        test!(apply::missing_files_and_directories),
+        test!(apply::symlinks_are_followed_and_kept_and_modes_kept),
+        test!(apply::restore_round_trip_on_every_fixture),
+        test!(apply::restore_refuses_a_backup_of_another_file),
+        test!(check_fixtures::every_tree_has_an_expectation),
+        test!(check_fixtures::status_numbers_and_exit_codes),
+        test!(check_fixtures::text_snapshots),
+        test!(check_fixtures::json_snapshots),
+        test!(check_fixtures::sources_are_file_and_line),
+        test!(check_fixtures::explicit_paths),
+        test!(check_fixtures::check_errors),
+        test!(check_fixtures::odd_files),
+        test!(cli_errors::bad_plan_input),
+        test!(cli_plan::text_per_os),
+        test!(cli_plan::json_per_os),
+        test!(cli_plan::text_variants),
+        test!(cli_plan::json_contract),
+        test!(cli_plan::no_flags_reads_this_machine),
+        test!(cli_plan::completions_and_man_page),
+        test!(cli_plan::broken_pipe_is_not_an_error),
+        test!(cli_plan::cgroup_limits_are_honoured),
+        test!(closed_pipe::every_output_exits_0),
+        test!(explained::pasted_snippets_with_headers_are_read_by_postfix_and_amavisd, needs Postconf Amavisd RunParts),
+        test!(explained::permalinks_and_headers_reproduce_the_plan),
+        test!(explained::old_and_unknown_links_show_a_notice),
+        test!(explained::bad_links_are_clear_errors),
+        test!(explained::presets_are_starting_points),
+        test!(explained::typo_guards),
+        test!(explained::header_dates),
+        test!(fuzz_corpus::every_corpus_input_keeps_the_properties),
+        test!(fuzz_corpus::main_cf_empty_value_gets_a_space),
+        test!(fuzz_corpus::master_cf_maxproc_at_line_start_keeps_continuation),
+        test!(fuzz_corpus::every_regression_has_a_test),
+        test!(hostile::broken_bytes),
+        test!(hostile::huge_and_deep_files),
+        test!(hostile::wrong_kinds_of_file),
+        test!(hostile::unreadable_file),
+        test!(hostile::odd_paths_and_roots),
+        test!(hostile::integer_limits),
+        test!(interrupted::crash_at_every_write_step),
+        test!(interrupted::sigkill_at_increasing_delays),
+        test!(measure::fake_proc_tree),
+        test!(measure::real_processes),
+        test!(measure::plan_measures_by_itself_on_a_mail_server),
+        test!(postfix_oracle::fixtures_agree_with_postconf, needs Postconf),
+        test!(postfix_oracle::generated_master_cf_agrees_with_postconf, needs Postconf),
+        test!(postfix_oracle::generated_main_cf_agrees_with_postconf, needs Postconf),
+        test!(tidy::readme_usage_examples_parse),
+        test!(tidy::readme_json_tables_match_the_output),
+        test!(async web::page_agrees_with_cli_and_reacts, needs Wasm32Target Chromium Chromedriver),
+        test!(web::size_budget, needs Wasm32Target WasmOpt),
+        test!(async web::check_view_agrees_with_cli_check_and_apply, needs Wasm32Target Chromium Chromedriver),
+        test!(async web::embedded_in_a_documentation_page, needs Wasm32Target Chromium Chromedriver),
+        test!(async web::embedded_in_an_mkdocs_site, needs Wasm32Target Chromium Chromedriver Mkdocs),
+        test!(async web::hostile_input_in_the_page, needs Wasm32Target Chromium Chromedriver),
+    ];
+    let conclusion = libtest_mimic::run(&arguments, trials);
+    print_not_run();
+    conclusion.exit();
+}
+
+/// The tests that were ignored because something they need is missing, with the reasons.
+static NOT_RUN: Mutex<Vec<(&str, String)>> = Mutex::new(Vec::new());
+
+/// A trial that checks `needs` first: missing ones ignore the test (or fail it under CI).
+fn trial(name: &'static str, needs: &'static [Need], test: fn()) -> Trial {
+    Trial::ignorable_test(name, move || {
+        let missing: Vec<String> = needs.iter().filter(|need| !need.is_present()).map(|need| need.describe()).collect();
+        if missing.is_empty() {
+            test();
+            return Ok(Completion::Completed);
+        }
+        let reason = format!("needs {}", missing.join(", "));
+        if in_ci() {
+            return Err(Failed::from(format!(
+                "{reason}: missing, and under CI=true no test may skip (install: {INSTALL_COMMAND})"
+            )));
+        }
+        NOT_RUN.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((name, reason.clone()));
+        Ok(Completion::ignored_with(reason))
+    })
+}
+
+/// Runs an async test to completion, as `#[tokio::test(flavor = "current_thread")]` did.
+fn on_tokio<F: Future<Output = ()>>(test: fn() -> F) {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime").block_on(test());
+}
+
+/// After the summary: which tests did not run, why, and the one command that installs what they
+/// need.
+fn print_not_run() {
+    let mut not_run = NOT_RUN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if not_run.is_empty() {
+        return;
+    }
+    not_run.sort();
+    let count = not_run.len();
+    let (tests, they) = if count == 1 { ("test", "it") } else { ("tests", "they") };
+    println!("{count} {tests} did not run: what {they} need is missing.");
+    for (name, reason) in not_run.iter() {
+        println!("    {name}: {reason}");
+    }
+    println!("Install it all (Debian 12, idempotent): {INSTALL_COMMAND}");
+    println!();
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use amavis_tune_tests::Run;
 
-fn fake_process(proc_dir: &Path, pid: u32, ppid: u32, command: &str, pss_kib: u64) {
+pub(crate) fn fake_process(proc_dir: &Path, pid: u32, ppid: u32, command: &str, pss_kib: u64) {
     let dir = proc_dir.join(pid.to_string());
     std::fs::create_dir_all(&dir).expect("mkdir");
     std::fs::write(dir.join("cmdline"), format!("{command}\0")).expect("writes");
@@ -23,8 +23,7 @@ fn fake_process(proc_dir: &Path, pid: u32, ppid: u32, command: &str, pss_kib: u6
     .expect("writes");
 }
 
-#[test]
-fn fake_proc_tree() {
+pub(crate) fn fake_proc_tree() {
     let root = tempfile::tempdir().expect("tempdir");
     let proc_dir = root.path().join("proc");
     fake_process(&proc_dir, 1, 0, "/sbin/init", 4000);
@@ -100,8 +99,7 @@ sleep 60;
 kill 'TERM', @children;
 "#;
 
-#[test]
-fn real_processes() {
+pub(crate) fn real_processes() {
     let ready = tempfile::tempdir().expect("tempdir");
     let mut parent = Command::new("perl")
         .arg("-e")
@@ -148,8 +146,7 @@ fn real_processes() {
 }
 
 /// With amavisd running, a plain `plan` (no --ram, no override) measures by itself and says so.
-#[test]
-fn plan_measures_by_itself_on_a_mail_server() {
+pub(crate) fn plan_measures_by_itself_on_a_mail_server() {
     let root = tempfile::tempdir().expect("tempdir");
     let proc_dir = root.path().join("proc");
     fake_process(&proc_dir, 700, 1, "amavisd (master)", 131_072);

@@ -1,0 +1,101 @@
+//! What a test needs from the machine that `cargo test` cannot provide: the real programs of the
+//! differential tests, the browser, the parts of the toolchain that build the web calculator.
+//!
+//! The integration-test binary (`tests/it/main.rs`) declares each test's needs and checks them
+//! before the test runs: outside CI a missing one reports the test as ignored, with the reason;
+//! under `CI=true` it fails the test. `tests/install-deps.sh` installs all of them.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The command that installs every need (printed when a test did not run).
+pub const INSTALL_COMMAND: &str = "sudo bash tests/install-deps.sh";
+
+/// One program or toolchain part a test needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Need {
+    /// Postfix's `postconf`, the oracle of the Postfix readers.
+    Postconf,
+    /// amavisd-new's `amavisd`, whose own loader is the oracle of the Perl reader.
+    Amavisd,
+    /// Debian's `run-parts`, which lists the `conf.d` files amavisd reads.
+    RunParts,
+    /// The browser of the web tests.
+    Chromium,
+    /// The WebDriver server that drives it.
+    Chromedriver,
+    /// MkDocs, which builds the documentation-site example.
+    Mkdocs,
+    /// The Rust target the web calculator is compiled for.
+    Wasm32Target,
+    /// binaryen's optimiser: without it the site is larger than its size budget.
+    WasmOpt,
+}
+
+impl Need {
+    /// What it is and what provides it, as in "postconf (postfix)".
+    pub fn describe(self) -> String {
+        let (what, from) = match self {
+            Need::Postconf => ("postconf", "postfix"),
+            Need::Amavisd => ("amavisd", "amavisd-new"),
+            Need::RunParts => ("run-parts", "debianutils"),
+            Need::Chromium => ("chromium", "chromium"),
+            Need::Chromedriver => ("chromedriver", "chromium-driver"),
+            Need::Mkdocs => ("mkdocs", "mkdocs"),
+            Need::Wasm32Target => ("the wasm32-unknown-unknown target", "rustup target add wasm32-unknown-unknown"),
+            Need::WasmOpt => ("wasm-opt", "npm's binaryen"),
+        };
+        format!("{what} ({from})")
+    }
+
+    /// Whether this machine has it.
+    pub fn is_present(self) -> bool {
+        match self {
+            Need::Wasm32Target => wasm32_target_installed(),
+            program => find_program(program.program()).is_some(),
+        }
+    }
+
+    /// The path of the program; panics when it is missing, which means the test did not declare
+    /// the need in `tests/it/main.rs` (the harness checks declared needs before running).
+    pub fn path(self) -> PathBuf {
+        find_program(self.program()).unwrap_or_else(|| {
+            panic!("needs {}: declare it in tests/it/main.rs so the harness checks it", self.describe())
+        })
+    }
+
+    fn program(self) -> &'static str {
+        match self {
+            Need::Postconf => "postconf",
+            Need::Amavisd => "amavisd",
+            Need::RunParts => "run-parts",
+            Need::Chromium => "chromium",
+            Need::Chromedriver => "chromedriver",
+            Need::Mkdocs => "mkdocs",
+            Need::WasmOpt => "wasm-opt",
+            Need::Wasm32Target => "rustc",
+        }
+    }
+}
+
+/// A program on `PATH`, or in the sbin directories a user's `PATH` often leaves out (Postfix's
+/// and amavisd's programs live there).
+pub fn find_program(program: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path_var = std::env::var_os("PATH").unwrap_or_default();
+    let executable = |path: &PathBuf| {
+        std::fs::metadata(path).is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+    };
+    let directories = std::env::split_paths(&path_var).chain(["/usr/sbin", "/sbin"].map(PathBuf::from));
+    directories.map(|dir| dir.join(program)).find(executable)
+}
+
+/// Whether the Rust toolchain that builds the tests has the wasm32 standard library.
+fn wasm32_target_installed() -> bool {
+    // The rustc next to the cargo running the tests, as build-web's cargo will use it.
+    let beside_cargo = std::env::var_os("CARGO").map(|cargo| PathBuf::from(cargo).with_file_name("rustc"));
+    let rustc = beside_cargo.filter(|rustc| rustc.is_file()).unwrap_or_else(|| "rustc".into());
+    let Ok(output) = Command::new(rustc).args(["--print", "sysroot"]).output() else { return false };
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    output.status.success() && sysroot.join("lib/rustlib/wasm32-unknown-unknown/lib").is_dir()
+}

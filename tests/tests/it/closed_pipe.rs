@@ -1,0 +1,83 @@
+//! A closed stdout pipe (`amavis-tune plan | head`, `... | grep -q`) is not an error: every
+//! subcommand and format that writes to stdout exits 0 and prints no `error:` when the reader has
+//! gone before it writes a byte.
+
+use std::path::Path;
+
+use amavis_tune_tests::{Run, copy_tree, workspace_root};
+
+use crate::measure::fake_process;
+
+/// Runs `args` (then `path`, when given) into a closed pipe and asserts a quiet exit 0.
+#[track_caller]
+fn check(args: &[&str], path: Option<&Path>) {
+    let run = Run::new(args);
+    let outcome = match path {
+        Some(path) => run.run_with_arg(path),
+        None => run.run(),
+    };
+    assert_eq!(outcome.code, 0, "{args:?} {path:?} fails when stdout is open: {}", outcome.stderr);
+    let mut run = Run::new(args);
+    if let Some(path) = path {
+        run = run.arg(path);
+    }
+    let outcome = run.run_into_closed_pipe();
+    assert_eq!(outcome.code, 0, "{args:?} {path:?} into a closed pipe: exit {}: {}", outcome.code, outcome.stderr);
+    assert!(
+        !outcome.stderr.contains("error:") && !outcome.stderr.contains("panicked"),
+        "{args:?} {path:?} into a closed pipe: {}",
+        outcome.stderr
+    );
+}
+
+pub(crate) fn every_output_exits_0() {
+    let trees = workspace_root().join("tests/fixtures/trees");
+    let scratch = tempfile::tempdir().expect("tempdir");
+
+    for format in ["text", "json"] {
+        check(&["plan", "--ram", "8G", "--os", "debian", "--format", format], None);
+        check(&["check", "--format", format, "--root"], Some(&trees.join("debian-match")));
+    }
+    check(&["plan", "--ram", "8G", "--os", "rhel", "--permalink"], None);
+
+    // apply --dry-run on a copy (debian-default-mismatch gets a diff on both sides).
+    let copy = scratch.path().join("apply");
+    copy_tree(&trees.join("debian-default-mismatch"), &copy);
+    for format in ["text", "json"] {
+        check(&["apply", "--concurrency", "6", "--dry-run", "--format", format, "--root"], Some(&copy));
+    }
+
+    // restore: the listing, and a dry run, after an apply made a backup.
+    let applied = Run::new(["apply", "--concurrency", "6", "--root"]).run_with_arg(&copy);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    check(&["restore", "--root"], Some(&copy));
+    let backup = std::fs::read_dir(copy.join("etc/postfix"))
+        .expect("lists etc/postfix")
+        .map(|entry| entry.expect("entry").path())
+        .find(|path| path.to_string_lossy().ends_with(".bak"))
+        .expect("apply made a backup of master.cf");
+    let restore = ["restore", "--dry-run", "--root", &copy.to_string_lossy(), "--backup"].map(str::to_owned);
+    check(&restore.iter().map(String::as_str).collect::<Vec<_>>(), Some(&backup));
+
+    // measure on a /proc tree with an amavisd parent, its children and clamd.
+    let sysroot = scratch.path().join("sysroot");
+    let proc_dir = sysroot.join("proc");
+    fake_process(&proc_dir, 700, 1, "amavisd (master)", 131_072);
+    for (pid, pss) in [(701, 61_440), (702, 71_680)] {
+        fake_process(&proc_dir, pid, 700, &format!("amavisd (ch{}-avail)", pid - 700), pss);
+    }
+    fake_process(&proc_dir, 800, 1, "/usr/sbin/clamd --foreground=true", 1_572_864);
+    std::fs::create_dir_all(proc_dir.join("self")).expect("mkdir");
+    std::fs::write(proc_dir.join("meminfo"), "MemTotal:        8388608 kB\n").expect("writes");
+    for format in ["text", "json"] {
+        check(&["measure", "--format", format, "--sysroot"], Some(&sysroot));
+    }
+
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        check(&["completions", shell], None);
+    }
+    check(&["man"], None);
+    check(&["--help"], None);
+    check(&["plan", "--help"], None);
+    check(&["--version"], None);
+}
