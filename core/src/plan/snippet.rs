@@ -15,6 +15,17 @@ pub enum FileKind {
     MainCf,
 }
 
+impl FileKind {
+    /// The name used in JSON and on the page.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::AmavisConf => "amavis-conf",
+            FileKind::MasterCf => "master-cf",
+            FileKind::MainCf => "main-cf",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Snippet {
     pub file: FileKind,

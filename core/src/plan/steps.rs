@@ -35,6 +35,20 @@ pub enum StepKind {
     Rollback,
 }
 
+impl StepKind {
+    /// The name used in JSON and on the page.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepKind::Backup => "backup",
+            StepKind::Change => "change",
+            StepKind::Validate => "validate",
+            StepKind::Restart => "restart",
+            StepKind::Verify => "verify",
+            StepKind::Rollback => "rollback",
+        }
+    }
+}
+
 /// The suffix of the copies the backup step makes.
 pub const BACKUP_SUFFIX: &str = ".before-amavis-tune";
 
@@ -131,3 +145,43 @@ pub fn apply_steps(os: Os, method: PostfixMethod, service: &ServiceName, n: Conc
 /// What to do differently when the new number is lower than the current one.
 pub(crate) const LOWERING_NOTE: &str =
     "When lowering the number, do Postfix's steps 5-7 before amavisd's steps 2-4, and roll back in the opposite order.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The steps after `apply`, raising and lowering, on every OS with each method.
+    #[test]
+    fn apply_steps_per_os_method_and_direction() {
+        let service = ServiceName::default();
+        let n = Concurrency::new(12).unwrap_or_else(|_| unreachable!());
+        let mut text = String::new();
+        for os in Os::ALL {
+            for method in [PostfixMethod::MasterCf, PostfixMethod::MainCf] {
+                for raising in [true, false] {
+                    text.push_str(&format!("--- {} {} raising={raising}\n", os.name(), method.name()));
+                    for (index, step) in apply_steps(os, method, &service, n, raising).iter().enumerate() {
+                        let kind = step.kind.as_str();
+                        text.push_str(&format!("{}. [{kind}] {}\n   {}\n", index + 1, step.description, step.command));
+                    }
+                }
+            }
+        }
+        insta::assert_snapshot!(text);
+    }
+
+    /// The names are the ones the JSON carries.
+    #[test]
+    fn kinds_are_named_as_serialized() {
+        for kind in [
+            StepKind::Backup,
+            StepKind::Change,
+            StepKind::Validate,
+            StepKind::Restart,
+            StepKind::Verify,
+            StepKind::Rollback,
+        ] {
+            assert_eq!(serde_json::to_value(kind).ok(), Some(serde_json::Value::from(kind.as_str())));
+        }
+    }
+}
