@@ -59,7 +59,8 @@ pub use model::versions::{MODELS, Model, current_model};
 pub use plan::choose::Decision;
 pub use plan::header::{BUILD_COMMIT, TOOL_VERSION, build_info, inputs_text};
 pub use plan::permalink::{
-    DEFAULT_BASE_URL, KEYS, Link, LinkError, decode, encode, parse_link, parse_on_off, permalink, size_text, to_query,
+    DEFAULT_BASE_URL, KEYS, Link, LinkError, decode, encode, parse_link, parse_on_off, permalink, query_pairs,
+    size_text, to_query, to_query_as_typed,
 };
 pub use plan::replay::{plan_with_version, version_notice, version_notice_in};
 pub use plan::snippet::{FileKind, Snippet, master_cf_line};
