@@ -52,7 +52,7 @@ pub use model::bounds::{
     CHILDREN_PER_CPU, DIMINISHING_RETURNS, LARGEST_PLAUSIBLE_RAM, SMALLEST_PLAUSIBLE_RAM, USEFUL_RANGE_TOP,
 };
 pub use model::memory::{
-    Assumptions, Budget, CLAMAV_MINIMUM_RAM, ClamdMode, Consumer, DEFAULT_AMAVISD_PARENT, DEFAULT_CLAMD,
+    Assumptions, Budget, CLAMAV_MINIMUM_RAM, ClamdMode, Consumer, ConsumerId, DEFAULT_AMAVISD_PARENT, DEFAULT_CLAMD,
     DEFAULT_HEADROOM_PERCENT, DEFAULT_PER_CHILD, DEFAULT_RESERVE, MODEL_VERSION, Origin,
 };
 pub use model::versions::{MODELS, Model, current_model};
