@@ -96,3 +96,15 @@ pub(crate) fn main_cf_limit(os: Os, service: &ServiceName, n: Concurrency, why: 
         command: Some(format!("postconf -e '{service}_destination_concurrency_limit = {n}'")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::FileKind;
+
+    #[test]
+    fn kinds_are_named_as_serialized() {
+        for kind in [FileKind::AmavisConf, FileKind::MasterCf, FileKind::MainCf] {
+            assert_eq!(serde_json::to_value(kind).ok(), Some(serde_json::Value::from(kind.as_str())));
+        }
+    }
+}
