@@ -212,8 +212,8 @@ pub(crate) fn steps(
         } else {
             continue;
         };
-        let (start, _) = side.get_or_insert((first, first));
-        *side = Some((*start, all.len()));
+        let start = side.map_or(first, |(start, _)| start);
+        *side = Some((start, all.len()));
     }
     let numbers = |side: Option<(usize, usize)>| match side {
         Some((first, last)) if first < last => format!("{first}-{last}"),
