@@ -44,6 +44,27 @@ pub struct ConfigSet {
     pub amavis_skipped: Vec<String>,
 }
 
+impl ConfigSet {
+    /// The configuration in the given files, each a path (as the user should see it) and the
+    /// bytes read from it, parsed by its reader; amavisd's files in the order amavisd reads them.
+    /// No file is skipped: a caller that read a `conf.d` directory sets `amavis_skipped`.
+    pub fn from_texts<'a>(
+        master_cf: (&str, &[u8]),
+        main_cf: (&str, &[u8]),
+        amavis: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    ) -> ConfigSet {
+        ConfigSet {
+            master_cf: SourceFile { path: master_cf.0.to_owned(), doc: MasterCf::parse(master_cf.1) },
+            main_cf: SourceFile { path: main_cf.0.to_owned(), doc: MainCf::parse(main_cf.1) },
+            amavis: amavis
+                .into_iter()
+                .map(|(path, bytes)| SourceFile { path: path.to_owned(), doc: AmavisConf::parse(bytes) })
+                .collect(),
+            amavis_skipped: Vec::new(),
+        }
+    }
+}
+
 /// Where a value was read: a file and line. Serialized as `path:line`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
@@ -68,6 +89,16 @@ impl std::fmt::Display for Location {
 pub enum Status {
     Match,
     Mismatch,
+}
+
+impl Status {
+    /// The name used in text output, in JSON and on the page.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Match => "match",
+            Status::Mismatch => "mismatch",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -248,15 +279,11 @@ pub(crate) fn effective_maxproc(entry: &Entry, main_cf: &SourceFile<MainCf>) -> 
 /// A configuration from texts, named `master.cf`, `main.cf` and as given, for data-driven tests.
 #[cfg(test)]
 pub(crate) fn test_config(master_cf: &str, main_cf: &str, amavis: &[(&str, &str)]) -> ConfigSet {
-    ConfigSet {
-        master_cf: SourceFile { path: "master.cf".to_owned(), doc: MasterCf::parse(master_cf.as_bytes()) },
-        main_cf: SourceFile { path: "main.cf".to_owned(), doc: MainCf::parse(main_cf.as_bytes()) },
-        amavis: amavis
-            .iter()
-            .map(|(path, text)| SourceFile { path: (*path).to_owned(), doc: AmavisConf::parse(text.as_bytes()) })
-            .collect(),
-        amavis_skipped: Vec::new(),
-    }
+    ConfigSet::from_texts(
+        ("master.cf", master_cf.as_bytes()),
+        ("main.cf", main_cf.as_bytes()),
+        amavis.iter().map(|(path, text)| (*path, text.as_bytes())),
+    )
 }
 
 #[cfg(test)]

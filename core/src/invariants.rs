@@ -8,7 +8,7 @@
 //!   column aligned), reads back as the new number, and is idempotent;
 //! - `check` and `apply` never panic, and what `apply` returns reads back as N on both sides.
 
-use crate::check::{ConfigSet, SourceFile, Status, check};
+use crate::check::{ConfigSet, Status, check};
 use crate::config::amavis_conf::{AmavisConf, AssignedValue};
 use crate::config::main_cf::MainCf;
 use crate::config::master_cf::{MAXPROC_FIELD, MasterCf};
@@ -150,12 +150,7 @@ pub fn check_and_apply(input: &[u8], n: u32) -> Property {
     let master = parts.next().unwrap_or_default();
     let main = parts.next().unwrap_or_default();
     let amavis = parts.next().unwrap_or_default();
-    let config = ConfigSet {
-        master_cf: SourceFile { path: "master.cf".to_owned(), doc: MasterCf::parse(master) },
-        main_cf: SourceFile { path: "main.cf".to_owned(), doc: MainCf::parse(main) },
-        amavis: vec![SourceFile { path: "amavisd.conf".to_owned(), doc: AmavisConf::parse(amavis) }],
-        amavis_skipped: Vec::new(),
-    };
+    let config = ConfigSet::from_texts(("master.cf", master), ("main.cf", main), [("amavisd.conf", amavis)]);
     let _ = check(&config);
     let Ok(concurrency) = Concurrency::new(n.min(crate::inputs::concurrency::MAX_CONCURRENCY)) else { return Ok(()) };
     for method in [PostfixMethod::MasterCf, PostfixMethod::MainCf] {

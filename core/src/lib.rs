@@ -54,14 +54,15 @@ pub use model::bounds::{
     CHILDREN_PER_CPU, DIMINISHING_RETURNS, LARGEST_PLAUSIBLE_RAM, SMALLEST_PLAUSIBLE_RAM, USEFUL_RANGE_TOP,
 };
 pub use model::memory::{
-    Assumptions, Budget, CLAMAV_MINIMUM_RAM, ClamdMode, Consumer, DEFAULT_AMAVISD_PARENT, DEFAULT_CLAMD,
+    Assumptions, Budget, CLAMAV_MINIMUM_RAM, ClamdMode, Consumer, ConsumerId, DEFAULT_AMAVISD_PARENT, DEFAULT_CLAMD,
     DEFAULT_HEADROOM_PERCENT, DEFAULT_PER_CHILD, DEFAULT_RESERVE, MODEL_VERSION, Origin,
 };
 pub use model::versions::{MODELS, Model, current_model};
 pub use plan::choose::Decision;
 pub use plan::header::{BUILD_COMMIT, TOOL_VERSION, build_info, inputs_text};
 pub use plan::permalink::{
-    DEFAULT_BASE_URL, KEYS, Link, LinkError, decode, encode, parse_link, parse_on_off, permalink, size_text, to_query,
+    DEFAULT_BASE_URL, KEYS, Link, LinkError, decode, encode, parse_link, parse_on_off, permalink, query_pairs,
+    size_text, to_query, to_query_as_typed,
 };
 pub use plan::replay::{plan_with_version, version_notice, version_notice_in};
 pub use plan::snippet::{FileKind, Snippet, master_cf_line};

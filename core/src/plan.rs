@@ -22,7 +22,7 @@ use crate::model::versions::{Model, current_model};
 use crate::plan::choose::Decision;
 use crate::plan::permalink::DEFAULT_BASE_URL;
 use crate::plan::snippet::Snippet;
-use crate::plan::steps::{LOWERING_NOTE, Step};
+use crate::plan::steps::Step;
 use crate::plan::warnings::{Warning, WarningCode};
 
 /// What the header of each snippet says about its origin: where the web calculator lives, and
@@ -54,7 +54,8 @@ pub struct Plan {
     pub budget: Budget,
     pub snippets: Vec<Snippet>,
     pub steps: Vec<Step>,
-    pub lowering_note: &'static str,
+    /// What to do differently when the new number is lower than the current one.
+    pub lowering_note: String,
     pub warnings: Vec<Warning>,
     pub model_version: u32,
     /// The web calculator's link for exactly these inputs.
@@ -143,7 +144,7 @@ fn build(inputs: &Inputs, model: &Model, provenance: &Provenance) -> Plan {
     for snippet in &mut snippets {
         snippet.header.clone_from(&header);
     }
-    let steps = steps::steps(inputs.os, inputs.method, service, concurrency, &snippets);
+    let (steps, lowering_note) = steps::steps(inputs.os, inputs.method, service, concurrency, &snippets);
     Plan {
         inputs: inputs.clone(),
         concurrency,
@@ -154,7 +155,7 @@ fn build(inputs: &Inputs, model: &Model, provenance: &Provenance) -> Plan {
         budget,
         snippets,
         steps,
-        lowering_note: LOWERING_NOTE,
+        lowering_note,
         warnings,
         model_version: model.version,
         permalink,
@@ -195,7 +196,7 @@ impl Serialize for Plan {
             warnings: &self.warnings,
             snippets: &self.snippets,
             steps: &self.steps,
-            lowering_note: self.lowering_note,
+            lowering_note: &self.lowering_note,
             permalink: &self.permalink,
         }
         .serialize(serializer)

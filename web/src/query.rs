@@ -1,7 +1,8 @@
-//! The form in the URL query string (`?v=1&ram=8G&concurrency=10&os=debian`), with the same
-//! value syntax and keys as the CLI's permalinks, so that a link reproduces the exact result.
+//! The form in the URL query string (`?v=1&ram=8G&concurrency=10&os=debian`): core's permalink
+//! writer and reader, so that a link the page makes and one the CLI prints are the same syntax,
+//! keys and order. The form keeps its free-text fields as typed, valid or not.
 
-use amavis_tune_core::{MODEL_VERSION, Os, PostfixMethod, decode, encode, parse_on_off};
+use amavis_tune_core::{Os, PostfixMethod, parse_on_off, query_pairs, to_query_as_typed};
 
 use crate::state::{Form, TextField};
 
@@ -14,26 +15,12 @@ pub struct FromQuery {
     pub model_version: Option<u32>,
 }
 
-/// The query string for a form (without `?`): the model version, then the values that matter,
-/// defaults included for the ones a reader of the link wants to see (RAM, OS, ClamAV, method).
+/// The query string for a form (without `?`): core's query for the inputs the form gives, with
+/// the free-text fields as typed.
 pub fn to_query(form: &Form) -> String {
-    let mut pairs: Vec<(&str, String)> = vec![("v", MODEL_VERSION.to_string()), ("ram", form.ram.trim().to_owned())];
-    if !form.concurrency.trim().is_empty() {
-        pairs.push(("concurrency", form.concurrency.trim().to_owned()));
-    }
-    pairs.push(("os", form.os.name().to_owned()));
-    pairs.push(("clamav", on_off(form.clamav).to_owned()));
-    if form.clamav && !form.concurrent_reload {
-        pairs.push(("reload", "off".to_owned()));
-    }
-    pairs.push(("method", form.method.name().to_owned()));
-    for field in TextField::ALL.into_iter().skip(2) {
-        let value = field.get(form).trim();
-        if !value.is_empty() {
-            pairs.push((field.key(), value.to_owned()));
-        }
-    }
-    pairs.iter().map(|(key, value)| format!("{key}={}", encode(value))).collect::<Vec<_>>().join("&")
+    let (inputs, _) = crate::inputs::inputs(form);
+    let typed: Vec<(&str, &str)> = TextField::ALL.iter().map(|field| (field.key(), field.get(form))).collect();
+    to_query_as_typed(&inputs, &typed)
 }
 
 /// The form a query string describes. Unknown keys are ignored; free-text fields keep what was
@@ -41,9 +28,7 @@ pub fn to_query(form: &Form) -> String {
 pub fn from_query(query: &str) -> FromQuery {
     let mut out = FromQuery::default();
     let form = &mut out.form;
-    for pair in query.trim_start_matches('?').split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let value = decode(value);
+    for (key, value) in query_pairs(query.trim_start_matches('?')) {
         match key {
             "v" => match value.parse::<u32>() {
                 Ok(version) => out.model_version = Some(version),
@@ -58,10 +43,11 @@ pub fn from_query(query: &str) -> FromQuery {
                 Some(on) => form.concurrent_reload = on,
                 None => out.errors.push((key.to_owned(), format!("invalid {key} `{value}`: use on or off"))),
             },
-            "method" => match value.as_str() {
-                "master-cf" => form.method = PostfixMethod::MasterCf,
-                "main-cf" => form.method = PostfixMethod::MainCf,
-                _ => out.errors.push((key.to_owned(), format!("invalid method `{value}`: use master-cf or main-cf"))),
+            "method" => match PostfixMethod::from_name(&value) {
+                Some(method) => form.method = method,
+                None => {
+                    out.errors.push((key.to_owned(), format!("invalid method `{value}`: use {}", PostfixMethod::NAMES)))
+                }
             },
             _ => {
                 if let Some(field) = TextField::ALL.into_iter().find(|f| f.key() == key) {
@@ -71,10 +57,6 @@ pub fn from_query(query: &str) -> FromQuery {
         }
     }
     out
-}
-
-fn on_off(on: bool) -> &'static str {
-    if on { "on" } else { "off" }
 }
 
 #[cfg(test)]
@@ -115,7 +97,7 @@ mod tests {
         check("v=1&ram=%zz&unknown=1", "v=1&ram=%25zz&os=debian&clamav=on&method=master-cf", &[]);
         check(
             "v=1&ram=8G&service=amavisfeed&headroom=5",
-            "v=1&ram=8G&os=debian&clamav=on&method=master-cf&headroom=5&service=amavisfeed",
+            "v=1&ram=8G&os=debian&clamav=on&method=master-cf&service=amavisfeed&headroom=5",
             &[],
         );
         check("v=x&ram=8G", "v=1&ram=8G&os=debian&clamav=on&method=master-cf", &["invalid model version `x`"]);

@@ -141,13 +141,37 @@ impl Reducible for Form {
             Action::ConcurrentReload(on) => form.concurrent_reload = on,
             Action::Method(method) => form.method = method,
             Action::Preset(preset) => {
-                form.ram = amavis_tune_core::size_text(preset.ram());
-                form.cpus = preset.cpus().get().to_string();
-                form.concurrency = preset.concurrency().map_or(String::new(), |n| n.to_string());
-                form.clamav = preset.clamav() != ClamAv::Off;
-                form.concurrent_reload = true;
+                let (mut inputs, _) = crate::inputs::inputs(&form);
+                preset.apply_to(&mut inputs);
+                form.ram = amavis_tune_core::size_text(inputs.ram);
+                form.cpus = inputs.cpus.map_or(String::new(), |n| n.get().to_string());
+                form.concurrency = inputs.concurrency.map_or(String::new(), |n| n.to_string());
+                form.clamav = inputs.clamav != ClamAv::Off;
+                form.concurrent_reload = inputs.clamav != (ClamAv::On { concurrent_reload: false });
             }
         }
         Rc::new(form)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `ram cpus concurrency clamav reload` after choosing each preset.
+    #[track_caller]
+    fn check(preset: Preset, expect: &str) {
+        let start = Form { concurrent_reload: false, concurrency: "7".to_owned(), ..Form::default() };
+        let form = Rc::new(start).reduce(Action::Preset(preset));
+        let actual =
+            format!("{} {} {:?} {} {}", form.ram, form.cpus, form.concurrency, form.clamav, form.concurrent_reload);
+        assert_eq!(actual, expect);
+    }
+
+    #[test]
+    fn presets_set_their_fields() {
+        check(Preset::VpsMx, r#"2G 1 "" false true"#);
+        check(Preset::Office, r#"8G 4 "" true true"#);
+        check(Preset::Gateway, r#"32G 16 "25" true true"#);
     }
 }

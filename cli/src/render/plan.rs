@@ -114,7 +114,8 @@ fn write_budget(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
         "amavisd-children" => 'k',
         _ => 'h',
     };
-    let segments: Vec<(char, &str, u64)> = budget.consumers.iter().map(|c| (letter(c.id), c.id, c.mib.0)).collect();
+    let segments: Vec<(char, &str, u64)> =
+        budget.consumers.iter().map(|c| (letter(c.id.as_str()), c.id.as_str(), c.mib.0)).collect();
     let (stacked, legend) = crate::render::bars::stacked_bar(&segments, budget.total.0);
     writeln!(out, "  {stacked}")?;
     writeln!(out, "  {legend}")?;

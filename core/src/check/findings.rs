@@ -2,8 +2,9 @@
 
 use serde::Serialize;
 
-use super::{AmavisSide, Cap, ConfigSet, Location, PostfixSide, effective_maxproc};
+use super::{AMAVISD_DEFAULT_MAX_SERVERS, AmavisSide, Cap, ConfigSet, Location, PostfixSide, effective_maxproc};
 use crate::config::diagnostic::{Diagnostic, DiagnosticCode, Severity};
+use crate::config::postfix_defaults::DEFAULT_DESTINATION_CONCURRENCY_LIMIT;
 
 /// Stable finding codes (part of the JSON contract: never renamed, only added).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -130,17 +131,17 @@ pub(super) fn compare(config: &ConfigSet, amavis: &AmavisSide, postfix: &Postfix
             FindingCode::AmavisDefault,
             Severity::Info,
             format!(
-                "none of the {} amavisd config file(s) read sets $max_servers, so amavisd's built-in default of 2 applies",
+                "none of the {} amavisd config file(s) read sets $max_servers, so amavisd's built-in default of {AMAVISD_DEFAULT_MAX_SERVERS} applies",
                 config.amavis.len()
             ),
             None,
         ));
     }
     let postfix_where = match postfix.cap {
-        Cap::DestinationConcurrencyLimit => postfix
-            .destination_concurrency_limit_source
-            .as_ref()
-            .map_or("Postfix's default_destination_concurrency_limit (20)".to_owned(), |l| l.to_string()),
+        Cap::DestinationConcurrencyLimit => postfix.destination_concurrency_limit_source.as_ref().map_or(
+            format!("Postfix's default_destination_concurrency_limit ({DEFAULT_DESTINATION_CONCURRENCY_LIMIT})"),
+            |l| l.to_string(),
+        ),
         _ => postfix.maxproc_source.as_ref().map_or("master.cf".to_owned(), |l| l.to_string()),
     };
     let Some(servers) = amavis.max_servers else { return };

@@ -3,6 +3,7 @@
 use super::findings::{Finding, FindingCode};
 use super::{Cap, ConfigSet, Location, PostfixSide, effective_maxproc, numeric_parameter};
 use crate::config::diagnostic::Severity;
+use crate::config::postfix_defaults::DEFAULT_DESTINATION_CONCURRENCY_LIMIT;
 
 /// One `content_filter` setting: the transport and next hop it names, and where.
 struct Filter {
@@ -124,7 +125,7 @@ pub(super) fn postfix_side(config: &ConfigSet, findings: &mut Vec<Finding>) -> P
             Severity::Info,
             format!(
                 "the destination concurrency limit ({}) caps Postfix at {l} parallel deliveries, below {transport}'s maxproc of {m}",
-                limit_source.as_ref().map_or("Postfix's default of 20".to_owned(), |l| l.to_string())
+                limit_source.as_ref().map_or(format!("Postfix's default of {DEFAULT_DESTINATION_CONCURRENCY_LIMIT}"), |l| l.to_string())
             ),
             limit_source.clone(),
         )),

@@ -164,3 +164,10 @@ fn syntax_problems_are_findings() {
         "match amavis=2@a:1 postfix=2(maxproc) [syntax@2]",
     );
 }
+
+#[test]
+fn statuses_are_named_as_serialized() {
+    for status in [Status::Match, Status::Mismatch] {
+        assert_eq!(serde_json::to_value(status).ok(), Some(serde_json::Value::from(status.as_str())));
+    }
+}

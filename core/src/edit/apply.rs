@@ -2,7 +2,7 @@
 //! before anything is written. Pure: the CLI writes what this returns.
 
 use crate::check::FindingCode;
-use crate::check::{ConfigSet, Report, SourceFile, Status, check, effective_maxproc};
+use crate::check::{AMAVISD_DEFAULT_MAX_SERVERS, ConfigSet, Report, SourceFile, Status, check, effective_maxproc};
 use crate::config::amavis_conf::AmavisConf;
 use crate::config::diagnostic::Severity;
 use crate::config::main_cf::MainCf;
@@ -292,7 +292,9 @@ fn amavis_change(config: &ConfigSet, options: &ApplyOptions) -> Result<Option<Fi
             config.amavis[w].path
         ),
         (None, None) => {
-            format!("added `$max_servers = {n};` above the final `1;` (nothing set it: amavisd's default is 2)")
+            format!(
+                "added `$max_servers = {n};` above the final `1;` (nothing set it: amavisd's default is {AMAVISD_DEFAULT_MAX_SERVERS})"
+            )
         }
     };
     let mut reasons = vec![reason];

@@ -25,10 +25,21 @@ impl PostfixMethod {
         }
     }
 
+    pub const ALL: [PostfixMethod; 2] = [PostfixMethod::MasterCf, PostfixMethod::MainCf];
+
+    /// The names, for messages that say what is valid.
+    pub const NAMES: &str = "master-cf or main-cf";
+
+    /// The name used by `--method`, in links and in JSON.
     pub fn name(self) -> &'static str {
         match self {
             PostfixMethod::MasterCf => "master-cf",
             PostfixMethod::MainCf => "main-cf",
         }
+    }
+
+    /// The method a name (as [`PostfixMethod::name`] writes it) names.
+    pub fn from_name(name: &str) -> Option<PostfixMethod> {
+        PostfixMethod::ALL.into_iter().find(|method| method.name() == name)
     }
 }

@@ -99,11 +99,52 @@ pub enum ClamdMode {
     ConcurrentReload,
 }
 
+/// Which line of the budget a consumer is, serialized as a stable identifier: `reserve`, `clamd`,
+/// `clamd-reload`, `amavisd-parent`, `amavisd-children`, `headroom`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConsumerId {
+    Reserve,
+    Clamd,
+    ClamdReload,
+    AmavisdParent,
+    AmavisdChildren,
+    Headroom,
+}
+
+impl ConsumerId {
+    pub const ALL: [ConsumerId; 6] = [
+        ConsumerId::Reserve,
+        ConsumerId::Clamd,
+        ConsumerId::ClamdReload,
+        ConsumerId::AmavisdParent,
+        ConsumerId::AmavisdChildren,
+        ConsumerId::Headroom,
+    ];
+
+    /// The identifier used in JSON, in the text output's legend and on the page.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsumerId::Reserve => "reserve",
+            ConsumerId::Clamd => "clamd",
+            ConsumerId::ClamdReload => "clamd-reload",
+            ConsumerId::AmavisdParent => "amavisd-parent",
+            ConsumerId::AmavisdChildren => "amavisd-children",
+            ConsumerId::Headroom => "headroom",
+        }
+    }
+}
+
+impl std::fmt::Display for ConsumerId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One line of the budget.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Consumer {
-    /// A stable identifier: `reserve`, `clamd`, `clamd-reload`, `amavisd-parent`, `amavisd-children`, `headroom`.
-    pub id: &'static str,
+    pub id: ConsumerId,
     /// A label for people.
     pub label: String,
     pub mib: MiB,
@@ -129,6 +170,28 @@ pub struct Budget {
     pub clamd_peak_concurrent: MiB,
     #[serde(rename = "clamd_peak_single_mib")]
     pub clamd_peak_single: MiB,
+    /// Where the safe maximum falls on the budget bar, in MiB from its start: the consumers
+    /// before the children, then the safe maximum's children (no more than the total RAM).
+    #[serde(rename = "safe_max_mark_mib")]
+    pub safe_max_mark: MiB,
+}
+
+impl Budget {
+    /// Which clamd peak the budget counted, and the other one, in a sentence; `None` without
+    /// ClamAV.
+    pub fn clamd_note(&self) -> Option<String> {
+        match self.clamd_mode {
+            ClamdMode::ConcurrentReload => Some(format!(
+                "clamd is budgeted at its concurrent-reload peak ({} MiB); with ConcurrentDatabaseReload no it peaks at {} MiB.",
+                self.clamd_peak_concurrent.0, self.clamd_peak_single.0
+            )),
+            ClamdMode::Single => Some(format!(
+                "clamd is budgeted without concurrent reload ({} MiB); with ConcurrentDatabaseReload yes (ClamAV's default) it peaks at {} MiB.",
+                self.clamd_peak_single.0, self.clamd_peak_concurrent.0
+            )),
+            ClamdMode::Off => None,
+        }
+    }
 }
 
 impl Assumptions {
@@ -175,14 +238,14 @@ impl Assumptions {
             if is_override { Origin::Override } else { Origin::Default }
         };
         let mut consumers = vec![Consumer {
-            id: "reserve",
+            id: ConsumerId::Reserve,
             label: "rest of the system (OS, Postfix, ...)".to_owned(),
             mib: self.reserve,
             origin: origin(overridden.reserve),
         }];
         if mode != ClamdMode::Off {
             consumers.push(Consumer {
-                id: "clamd",
+                id: ConsumerId::Clamd,
                 label: "clamd signatures".to_owned(),
                 mib: self.clamd,
                 origin: origin(overridden.clamd),
@@ -190,31 +253,36 @@ impl Assumptions {
         }
         if mode == ClamdMode::ConcurrentReload {
             consumers.push(Consumer {
-                id: "clamd-reload",
+                id: ConsumerId::ClamdReload,
                 label: "clamd reload peak".to_owned(),
                 mib: self.clamd,
                 origin: origin(overridden.clamd),
             });
         }
         consumers.push(Consumer {
-            id: "amavisd-parent",
+            id: ConsumerId::AmavisdParent,
             label: "amavisd parent".to_owned(),
             mib: self.amavisd_parent,
             origin: origin(overridden.amavisd_parent),
         });
         consumers.push(Consumer {
-            id: "amavisd-children",
+            id: ConsumerId::AmavisdChildren,
             label: format!("{children} amavisd children x {}", self.per_child.0),
             mib: MiB(u64::from(children).saturating_mul(self.per_child.0)),
             origin: origin(overridden.per_child),
         });
         consumers.push(Consumer {
-            id: "headroom",
+            id: ConsumerId::Headroom,
             label: format!("headroom ({} %)", self.headroom_percent),
             mib: self.headroom(total),
             origin: origin(overridden.headroom_percent),
         });
         let required = consumers.iter().fold(MiB(0), |sum, c| sum.saturating_add(c.mib));
+        let before_children = consumers
+            .iter()
+            .take_while(|c| c.id != ConsumerId::AmavisdChildren)
+            .fold(MiB(0), |sum, c| sum.saturating_add(c.mib));
+        let safe_max_children = MiB(self.safe_max(total, mode).saturating_mul(self.per_child.0).min(total.0));
         let free_mib = total.0 as i64 - required.0 as i64;
         Budget {
             total,
@@ -225,6 +293,7 @@ impl Assumptions {
             clamd_mode: mode,
             clamd_peak_concurrent: self.clamd_peak(ClamdMode::ConcurrentReload),
             clamd_peak_single: self.clamd_peak(ClamdMode::Single),
+            safe_max_mark: before_children.saturating_add(safe_max_children),
         }
     }
 }
@@ -313,6 +382,30 @@ mod tests {
                     assert!(a.safe_max(MiB(need.0 - 1), mode) < children);
                 }
             }
+        }
+    }
+
+    /// The safe maximum's mark: the consumers before the children, then the safe maximum's
+    /// children, no more than the RAM.
+    #[track_caller]
+    fn check_safe_max_mark(total_mib: u64, children: u32, mode: ClamdMode, expect: u64) {
+        let budget = Assumptions::default().budget(MiB(total_mib), children, mode, &Overridden::default());
+        assert_eq!(budget.safe_max_mark, MiB(expect), "{total_mib} MiB {mode:?}");
+    }
+
+    #[test]
+    fn safe_max_mark() {
+        // 1024 + 1536 + 1536 + 128 before the children, then 31 children of 100 MiB.
+        check_safe_max_mark(8192, 10, ClamdMode::ConcurrentReload, 7324);
+        check_safe_max_mark(8192, 40, ClamdMode::ConcurrentReload, 7324);
+        check_safe_max_mark(8192, 10, ClamdMode::Off, 1152 + 6200);
+        check_safe_max_mark(4096, 10, ClamdMode::ConcurrentReload, 4224);
+    }
+
+    #[test]
+    fn ids_are_named_as_serialized() {
+        for id in ConsumerId::ALL {
+            assert_eq!(serde_json::to_value(id).ok(), Some(serde_json::Value::from(id.as_str())));
         }
     }
 

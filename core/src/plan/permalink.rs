@@ -66,7 +66,30 @@ pub fn size_text(size: MiB) -> String {
 /// The query (without `?`) that reproduces `inputs`: the model version, the inputs a reader wants
 /// to see (RAM, OS, ClamAV, method) always, the rest only when they are not the default.
 pub fn to_query(inputs: &Inputs) -> String {
-    let mut pairs: Vec<(&str, String)> = vec![("v", MODEL_VERSION.to_string()), ("ram", size_text(inputs.ram))];
+    write_query(&values(inputs))
+}
+
+/// The query for `inputs` with the values a form holds as typed in place of the ones of the keys
+/// it names (valid or not, so that the link keeps what the user wrote; trimmed, and left out when
+/// empty, except the RAM, which a link always names).
+pub fn to_query_as_typed(inputs: &Inputs, typed: &[(&str, &str)]) -> String {
+    let from_inputs = values(inputs);
+    let values: Vec<(&'static str, String)> = KEYS[1..]
+        .iter()
+        .filter_map(|&key| match typed.iter().find(|(typed_key, _)| *typed_key == key) {
+            Some((_, text)) => {
+                let text = text.trim();
+                (!text.is_empty() || key == "ram").then(|| (key, text.to_owned()))
+            }
+            None => from_inputs.iter().find(|(k, _)| *k == key).cloned(),
+        })
+        .collect();
+    write_query(&values)
+}
+
+/// The values that reproduce `inputs`, by key, in [`KEYS`] order (the model version aside).
+fn values(inputs: &Inputs) -> Vec<(&'static str, String)> {
+    let mut pairs: Vec<(&'static str, String)> = vec![("ram", size_text(inputs.ram))];
     if let Some(n) = inputs.concurrency {
         pairs.push(("concurrency", n.to_string()));
     }
@@ -96,7 +119,24 @@ pub fn to_query(inputs: &Inputs) -> String {
     if let Some(headroom) = overrides.headroom_percent {
         pairs.push(("headroom", headroom.get().to_string()));
     }
-    pairs.iter().map(|(key, value)| format!("{key}={}", encode(value))).collect::<Vec<_>>().join("&")
+    pairs
+}
+
+/// The one writer of the query syntax: the current model version, then each value encoded.
+fn write_query(values: &[(&str, String)]) -> String {
+    std::iter::once(format!("v={MODEL_VERSION}"))
+        .chain(values.iter().map(|(key, value)| format!("{key}={}", encode(value))))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The pairs of a query (without its `?`), in order, each value decoded; empty pairs are
+/// skipped, and a key without `=` has an empty value.
+pub fn query_pairs(query: &str) -> impl Iterator<Item = (&str, String)> {
+    query.split('&').filter(|pair| !pair.is_empty()).map(|pair| {
+        let (key, raw) = pair.split_once('=').unwrap_or((pair, ""));
+        (key, decode(raw))
+    })
 }
 
 /// `base_url` with the query for `inputs`; any query or fragment already on `base_url` is dropped.
@@ -114,9 +154,7 @@ pub fn parse_link(text: &str) -> Result<Link, LinkError> {
     let mut inputs = Inputs::new(MiB(1), Os::Debian);
     let mut clamav = true;
     let mut reload = true;
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (key, raw) = pair.split_once('=').unwrap_or((pair, ""));
-        let value = decode(raw);
+    for (key, value) in query_pairs(query) {
         let bad = |reason: String| LinkError::Value { key: key.to_owned(), value: value.clone(), reason };
         let text_error = |e: &dyn std::fmt::Display| bad(e.to_string());
         match key {
@@ -131,11 +169,8 @@ pub fn parse_link(text: &str) -> Result<Link, LinkError> {
             "clamav" => clamav = parse_on_off(&value).ok_or_else(|| bad("use on or off".to_owned()))?,
             "reload" => reload = parse_on_off(&value).ok_or_else(|| bad("use on or off".to_owned()))?,
             "method" => {
-                inputs.method = match value.as_str() {
-                    "master-cf" => PostfixMethod::MasterCf,
-                    "main-cf" => PostfixMethod::MainCf,
-                    _ => return Err(bad("use master-cf or main-cf".to_owned())),
-                }
+                inputs.method =
+                    PostfixMethod::from_name(&value).ok_or_else(|| bad(format!("use {}", PostfixMethod::NAMES)))?
             }
             "service" => inputs.service = value.parse::<ServiceName>().map_err(|e| text_error(&e))?,
             "cpus" => inputs.cpus = Some(value.parse::<Cpus>().map_err(|e| text_error(&e))?),

@@ -15,6 +15,17 @@ pub enum FileKind {
     MainCf,
 }
 
+impl FileKind {
+    /// The name used in JSON and on the page.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::AmavisConf => "amavis-conf",
+            FileKind::MasterCf => "master-cf",
+            FileKind::MainCf => "main-cf",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Snippet {
     pub file: FileKind,
@@ -83,5 +94,17 @@ pub(crate) fn main_cf_limit(os: Os, service: &ServiceName, n: Concurrency, why: 
         content: format!("{service}_destination_concurrency_limit = {n}\n"),
         placement: format!("Add it anywhere in main.cf, replacing any line of the same name. {why}"),
         command: Some(format!("postconf -e '{service}_destination_concurrency_limit = {n}'")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FileKind;
+
+    #[test]
+    fn kinds_are_named_as_serialized() {
+        for kind in [FileKind::AmavisConf, FileKind::MasterCf, FileKind::MainCf] {
+            assert_eq!(serde_json::to_value(kind).ok(), Some(serde_json::Value::from(kind.as_str())));
+        }
     }
 }

@@ -209,7 +209,7 @@ fn presets_per_os_and_method() {
                         step.command
                     ));
                 }
-                text.push_str(plan.lowering_note);
+                text.push_str(&plan.lowering_note);
                 insta::assert_snapshot!(format!("{}-{}-{}", preset.name(), os.name(), method.name()), text);
             }
         }

@@ -74,7 +74,7 @@ pub fn App() -> Html {
                     <Summary plan={plan.clone()} />
                     <BudgetChart plan={plan.clone()} />
                     { for plan.snippets.iter().map(|snippet| html! { <SnippetCard snippet={snippet.clone()} /> }) }
-                    <StepsList steps={plan.steps.clone()} note={plan.lowering_note} />
+                    <StepsList steps={plan.steps.clone()} note={AttrValue::from(plan.lowering_note.clone())} />
                 </main>
             </div>
             }

@@ -28,7 +28,7 @@ pub(crate) fn BudgetChart(props: &Props) -> Html {
             cumulative += consumer.mib.0;
             let w = width(cumulative) - x;
             html! {
-                <rect x={x.to_string()} y="0" width={w.to_string()} height="40" class={format!("c{index} {}", consumer.id)}>
+                <rect x={x.to_string()} y="0" width={w.to_string()} height="40" class={format!("c{index} {}", consumer.id.as_str())}>
                     <title>{ format!("{}: {} MiB", consumer.label, consumer.mib.0) }</title>
                 </rect>
             }
@@ -37,10 +37,7 @@ pub(crate) fn BudgetChart(props: &Props) -> Html {
     let plan = &props.plan;
     let per_child = plan.assumptions.per_child.0;
     let children = u64::from(plan.concurrency.get());
-    // Where the children segment would end at the safe maximum.
-    let before_children: u64 =
-        budget.consumers.iter().take_while(|c| c.id != "amavisd-children").map(|c| c.mib.0).sum();
-    let safe_end = width(before_children + plan.safe_max.saturating_mul(per_child).min(budget.total.0));
+    let safe_end = width(budget.safe_max_mark.0);
     let ram_end = width(budget.total.0);
     html! {
         <section class="card budget" aria-label="Memory budget">
@@ -62,22 +59,7 @@ pub(crate) fn BudgetChart(props: &Props) -> Html {
                     </tr>
                 </tbody>
             </table>
-            <p class="note">{ format!("{children} children x {per_child} MiB. ") }{ clamd_note(plan) }</p>
+            <p class="note">{ format!("{children} children x {per_child} MiB. ") }{ budget.clamd_note().unwrap_or_else(|| "No ClamAV.".to_owned()) }</p>
         </section>
-    }
-}
-
-fn clamd_note(plan: &Plan) -> String {
-    let budget = &plan.budget;
-    match budget.clamd_mode {
-        amavis_tune_core::ClamdMode::ConcurrentReload => format!(
-            "clamd is budgeted at its concurrent-reload peak ({} MiB); without concurrent reload it peaks at {} MiB.",
-            budget.clamd_peak_concurrent.0, budget.clamd_peak_single.0
-        ),
-        amavis_tune_core::ClamdMode::Single => format!(
-            "clamd is budgeted without concurrent reload ({} MiB); with it, it would peak at {} MiB.",
-            budget.clamd_peak_single.0, budget.clamd_peak_concurrent.0
-        ),
-        amavis_tune_core::ClamdMode::Off => "No ClamAV.".to_owned(),
     }
 }

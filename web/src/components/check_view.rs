@@ -1,6 +1,6 @@
 use amavis_tune_core::{
-    AmavisConf, ApplyOptions, Concurrency, ConfigSet, MainCf, MasterCf, PostfixMethod, Report, SourceFile, Status,
-    apply, check,
+    AMAVISD_DEFAULT_MAX_SERVERS, ApplyOptions, Concurrency, ConfigSet, DEFAULT_SERVICE, PostfixMethod, Report, apply,
+    check,
 };
 use yew::prelude::*;
 
@@ -53,12 +53,11 @@ pub(crate) fn CheckView() -> Html {
     } else {
         pasted.amavis_name.trim().to_owned()
     };
-    let config = ConfigSet {
-        master_cf: SourceFile { path: "master.cf".to_owned(), doc: MasterCf::parse(pasted.master_cf.as_bytes()) },
-        main_cf: SourceFile { path: "main.cf".to_owned(), doc: MainCf::parse(pasted.main_cf.as_bytes()) },
-        amavis: vec![SourceFile { path: amavis_name, doc: AmavisConf::parse(pasted.amavis.as_bytes()) }],
-        amavis_skipped: Vec::new(),
-    };
+    let config = ConfigSet::from_texts(
+        ("master.cf", pasted.master_cf.as_bytes()),
+        ("main.cf", pasted.main_cf.as_bytes()),
+        [(amavis_name.as_str(), pasted.amavis.as_bytes())],
+    );
     let empty = pasted.master_cf.is_empty() && pasted.main_cf.is_empty() && pasted.amavis.is_empty();
     let report = check(&config);
     let n_text = if pasted.concurrency.trim().is_empty() {
@@ -80,13 +79,13 @@ pub(crate) fn CheckView() -> Html {
         <div class="check-view">
             <div class="columns">
                 <form class="inputs" aria-label="Configuration files" onsubmit={Callback::from(|e: SubmitEvent| e.prevent_default())}>
-                    <ConfigArea id="paste-master-cf" label="master.cf" value={AttrValue::from(pasted.master_cf.clone())} placeholder="smtp-amavis unix - - n - 2 smtp" onchange={setter(|p, v| p.master_cf = v)} />
+                    <ConfigArea id="paste-master-cf" label="master.cf" value={AttrValue::from(pasted.master_cf.clone())} placeholder={format!("{DEFAULT_SERVICE} unix - - n - {AMAVISD_DEFAULT_MAX_SERVERS} smtp")} onchange={setter(|p, v| p.master_cf = v)} />
                     <ConfigArea id="paste-main-cf" label="main.cf" value={AttrValue::from(pasted.main_cf.clone())} placeholder="content_filter = smtp-amavis:[127.0.0.1]:10024" onchange={setter(|p, v| p.main_cf = v)} />
                     <div class="field">
                         <label for="paste-amavis-name">{ "Name of the amavisd file that sets $max_servers" }</label>
                         <input id="paste-amavis-name" type="text" value={pasted.amavis_name.clone()} oninput={on_name} />
                     </div>
-                    <ConfigArea id="paste-amavis" label="amavisd config" value={AttrValue::from(pasted.amavis.clone())} placeholder="$max_servers = 2;" onchange={setter(|p, v| p.amavis = v)} />
+                    <ConfigArea id="paste-amavis" label="amavisd config" value={AttrValue::from(pasted.amavis.clone())} placeholder={format!("$max_servers = {AMAVISD_DEFAULT_MAX_SERVERS};")} onchange={setter(|p, v| p.amavis = v)} />
                     <p class="hint">{ "Nothing leaves this page: the files are read and checked in your browser." }</p>
                 </form>
                 <main class="output" aria-live="polite">
@@ -112,10 +111,7 @@ pub(crate) fn CheckView() -> Html {
 }
 
 fn report_view(report: &Report) -> Html {
-    let status = match report.status {
-        Status::Match => "match",
-        Status::Mismatch => "mismatch",
-    };
+    let status = report.status.as_str();
     let amavis = report.amavis.max_servers.map_or("?".to_owned(), |n| n.to_string());
     let amavis_source =
         report.amavis.source.as_ref().map_or("amavisd's built-in default".to_owned(), |l| l.to_string());

@@ -1,10 +1,16 @@
 use std::rc::Rc;
 
-use amavis_tune_core::{Os, PostfixMethod, Preset};
+use amavis_tune_core::{
+    CHILDREN_PER_CPU, DEFAULT_AMAVISD_PARENT, DEFAULT_CLAMD, DEFAULT_HEADROOM_PERCENT, DEFAULT_PER_CHILD,
+    DEFAULT_RESERVE, DEFAULT_SERVICE, MIN_CONCURRENCY, MiB, Os, PostfixMethod, Preset,
+};
 use yew::prelude::*;
 
 use super::text_field::TextInput;
 use crate::state::{Action, Form, TextField};
+
+/// The concurrency slider's top: the page's choice, well past the everyday range.
+const SLIDER_MAX: u32 = 50;
 
 #[derive(Properties, PartialEq)]
 pub(crate) struct Props {
@@ -21,12 +27,14 @@ pub(crate) fn FormPanel(props: &Props) -> Html {
     let error =
         |field: TextField| props.errors.iter().find(|(f, _)| *f == field).map(|(_, m)| AttrValue::from(m.clone()));
     let url_error = |key: &str| props.url_errors.iter().find(|(k, _)| k == key).map(|(_, m)| m.clone());
-    let text = |field: TextField, label: &'static str, placeholder: &'static str, hint: &'static str| {
+    let text = |field: TextField, label: &'static str, placeholder: String, hint: String| {
         html! {
             <TextInput field={field} label={label} value={AttrValue::from(field.get(form).to_owned())}
                 placeholder={placeholder} hint={hint} error={error(field)} dispatch={props.dispatch.clone()} />
         }
     };
+    // A size placeholder in MiB, the way the defaults are documented.
+    let mib = |size: MiB| format!("{}M", size.0);
     let on_os = {
         let dispatch = props.dispatch.clone();
         Callback::from(move |event: Event| {
@@ -69,7 +77,8 @@ pub(crate) fn FormPanel(props: &Props) -> Html {
             dispatch.dispatch(Action::Text(TextField::Concurrency, input.value()));
         })
     };
-    let slider_value = form.concurrency.trim().parse::<u32>().unwrap_or(0).clamp(2, 50).to_string();
+    let slider_value =
+        form.concurrency.trim().parse::<u32>().unwrap_or(0).clamp(MIN_CONCURRENCY, SLIDER_MAX).to_string();
     html! {
         <form class="inputs" onsubmit={Callback::from(|e: SubmitEvent| e.prevent_default())} aria-label="Server">
             <div class="field">
@@ -79,9 +88,9 @@ pub(crate) fn FormPanel(props: &Props) -> Html {
                     { for Preset::ALL.iter().map(|p| html! { <option value={p.name()}>{ p.title() }</option> }) }
                 </select>
             </div>
-            { text(TextField::Ram, "RAM", "8G", "8G, 8192M, 4.5G (binary units)") }
-            { text(TextField::Concurrency, "Concurrency (children)", "recommend", "Leave empty for a recommendation") }
-            <input type="range" min="2" max="50" value={slider_value} oninput={slider} aria-label="Concurrency slider" />
+            { text(TextField::Ram, "RAM", Form::default().ram, "8G, 8192M, 4.5G (binary units)".to_owned()) }
+            { text(TextField::Concurrency, "Concurrency (children)", "recommend".to_owned(), "Leave empty for a recommendation".to_owned()) }
+            <input type="range" min={MIN_CONCURRENCY.to_string()} max={SLIDER_MAX.to_string()} value={slider_value} oninput={slider} aria-label="Concurrency slider" />
             <div class={classes!("field", url_error("os").is_some().then_some("invalid"))}>
                 <label for="field-os">{ "Operating system" }</label>
                 <select id="field-os" onchange={on_os}>
@@ -106,15 +115,15 @@ pub(crate) fn FormPanel(props: &Props) -> Html {
                 </select>
                 if let Some(message) = url_error("method") { <p class="error" role="alert">{ format!("Ignored from the link: {message}") }</p> }
             </div>
-            { text(TextField::Cpus, "CPUs", "unknown", "Bounds the recommendation at 3 per CPU") }
-            { text(TextField::Service, "Transport service", "smtp-amavis", "The master.cf service main.cf's content_filter names") }
+            { text(TextField::Cpus, "CPUs", "unknown".to_owned(), format!("Bounds the recommendation at {CHILDREN_PER_CPU} per CPU")) }
+            { text(TextField::Service, "Transport service", DEFAULT_SERVICE.to_owned(), "The master.cf service main.cf's content_filter names".to_owned()) }
             <details>
                 <summary>{ "Memory assumptions" }</summary>
-                { text(TextField::PerChild, "Per amavisd child", "100M", "") }
-                { text(TextField::Clamd, "clamd", "1536M", "Doubled during a concurrent reload") }
-                { text(TextField::AmavisdParent, "amavisd parent", "128M", "") }
-                { text(TextField::Reserve, "Rest of the system", "1024M", "") }
-                { text(TextField::Headroom, "Headroom (%)", "10", "") }
+                { text(TextField::PerChild, "Per amavisd child", mib(DEFAULT_PER_CHILD), String::new()) }
+                { text(TextField::Clamd, "clamd", mib(DEFAULT_CLAMD), "Doubled during a concurrent reload".to_owned()) }
+                { text(TextField::AmavisdParent, "amavisd parent", mib(DEFAULT_AMAVISD_PARENT), String::new()) }
+                { text(TextField::Reserve, "Rest of the system", mib(DEFAULT_RESERVE), String::new()) }
+                { text(TextField::Headroom, "Headroom (%)", DEFAULT_HEADROOM_PERCENT.to_string(), String::new()) }
             </details>
         </form>
     }

@@ -12,7 +12,7 @@ pub(crate) struct Props {
 #[component]
 pub(crate) fn SnippetCard(props: &Props) -> Html {
     let snippet = &props.snippet;
-    let kind = serde_kind(snippet);
+    let kind = snippet.file.as_str();
     html! {
         <article class="card snippet" data-file={kind}>
             <header>
@@ -25,13 +25,5 @@ pub(crate) fn SnippetCard(props: &Props) -> Html {
                 <p class="command">{ "Or run: " }<code>{ command.clone() }</code></p>
             }
         </article>
-    }
-}
-
-fn serde_kind(snippet: &Snippet) -> &'static str {
-    match snippet.file {
-        amavis_tune_core::FileKind::AmavisConf => "amavis-conf",
-        amavis_tune_core::FileKind::MasterCf => "master-cf",
-        amavis_tune_core::FileKind::MainCf => "main-cf",
     }
 }

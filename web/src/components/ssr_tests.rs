@@ -47,5 +47,7 @@ fn budget_chart_has_one_segment_per_consumer_and_the_safe_max() {
         assert!(html.contains(&format!("{}: {} MiB", consumer.label, consumer.mib.0)), "{}: {html}", consumer.id);
     }
     assert!(html.contains("safe max 31"), "{html}");
+    // 7324 MiB of the 8192 the bar spans.
+    assert!(html.contains(r#"x1="894""#), "{html}");
     assert!(html.contains("Memory budget: 6043 of 8192 MiB"), "{html}");
 }

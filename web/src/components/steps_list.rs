@@ -1,4 +1,4 @@
-use amavis_tune_core::{Step, StepKind};
+use amavis_tune_core::Step;
 use yew::prelude::*;
 
 use super::copy_button::CopyButton;
@@ -6,7 +6,7 @@ use super::copy_button::CopyButton;
 #[derive(Properties, PartialEq)]
 pub(crate) struct Props {
     pub(crate) steps: Vec<Step>,
-    pub(crate) note: &'static str,
+    pub(crate) note: AttrValue,
 }
 
 /// The commands that make the plan live, in order, each copyable.
@@ -17,7 +17,7 @@ pub(crate) fn StepsList(props: &Props) -> Html {
             <h2>{ "Steps" }</h2>
             <ol>
                 { for props.steps.iter().map(|step| html! {
-                    <li data-kind={kind(step.kind)}>
+                    <li data-kind={step.kind.as_str()}>
                         <span>{ step.description.clone() }</span>
                         <div class="command-line">
                             <code>{ step.command.clone() }</code>
@@ -26,18 +26,7 @@ pub(crate) fn StepsList(props: &Props) -> Html {
                     </li>
                 }) }
             </ol>
-            <p class="note">{ props.note }</p>
+            <p class="note">{ props.note.clone() }</p>
         </section>
-    }
-}
-
-fn kind(kind: StepKind) -> &'static str {
-    match kind {
-        StepKind::Backup => "backup",
-        StepKind::Change => "change",
-        StepKind::Validate => "validate",
-        StepKind::Restart => "restart",
-        StepKind::Verify => "verify",
-        StepKind::Rollback => "rollback",
     }
 }

@@ -84,3 +84,29 @@ proptest::proptest! {
         proptest::prop_assert_eq!(from_header.inputs, inputs);
     }
 }
+
+/// A form's values as typed replace those of the inputs, kept as written; the rest come from
+/// the inputs, in the same order as any link.
+#[test]
+fn queries_as_typed() {
+    #[track_caller]
+    fn check(typed: &[(&str, &str)], expect: &str) {
+        let mut inputs = Inputs::new(MiB::from_gib(8), Os::Rhel);
+        inputs.clamav = ClamAv::On { concurrent_reload: false };
+        inputs.cpus = Cpus::new(4).ok();
+        assert_eq!(to_query_as_typed(&inputs, typed), expect);
+    }
+    check(&[], "v=1&ram=8G&os=rhel&clamav=on&reload=off&method=master-cf&cpus=4");
+    check(&[("ram", " 4.5G "), ("cpus", "")], "v=1&ram=4.5G&os=rhel&clamav=on&reload=off&method=master-cf");
+    check(
+        &[("ram", ""), ("headroom", "x"), ("service", "a b")],
+        "v=1&ram=&os=rhel&clamav=on&reload=off&method=master-cf&service=a%20b&cpus=4&headroom=x",
+    );
+}
+
+#[test]
+fn query_pairs_decode_each_value() {
+    let pairs: Vec<(&str, String)> = query_pairs("a=1&&b&c=%20x+y&=z").collect();
+    let expect = [("a", "1"), ("b", ""), ("c", " x y"), ("", "z")].map(|(k, v)| (k, v.to_owned()));
+    assert_eq!(pairs, expect);
+}
