@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use amavis_tune_core::{ApplyOptions, Inputs, Report, Step, StepKind, WarningCode, apply_steps};
+use amavis_tune_core::{ApplyOptions, Inputs, MIN_CONCURRENCY, Report, Step, StepKind, WarningCode, apply_steps};
 use anyhow::Context;
 use serde::Serialize;
 
@@ -114,7 +114,7 @@ fn guard_memory(args: &ApplyArgs, os: amavis_tune_core::Os) -> anyhow::Result<()
             message: format!("refusing to apply {}, nothing was written: {needed}", args.concurrency),
             hint: format!(
                 "apply at most {} here, give the server's RAM with --ram if this is not the server, or --force to apply anyway",
-                plan.safe_max.max(2)
+                plan.safe_max.max(u64::from(MIN_CONCURRENCY))
             ),
         }));
     }

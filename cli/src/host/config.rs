@@ -1,9 +1,7 @@
 //! Finding and reading a server's configuration: the OS layout under `--root` (or the paths
 //! given), each file read safely and parsed by core.
 
-use std::path::Path;
-
-use amavis_tune_core::{AmavisConf, ConfigSet, MainCf, MasterCf, Os, SourceFile};
+use amavis_tune_core::{ConfigSet, Os};
 use anyhow::Context;
 
 use crate::args::{ConfigArgs, OsChoice};
@@ -45,20 +43,20 @@ pub(crate) fn load(args: &ConfigArgs) -> anyhow::Result<(Layout, ConfigSet)> {
     if let Some(path) = &args.main_cf {
         layout.main_cf = path.clone();
     }
+    let master_cf = read_config(&layout.master_cf, "master.cf")?;
+    let main_cf = read_config(&layout.main_cf, "main.cf")?;
+    let amavis = layout
+        .amavis
+        .iter()
+        .map(|path| Ok((path.display().to_string(), read_config(path, "amavisd config")?)))
+        .collect::<anyhow::Result<Vec<(String, Vec<u8>)>>>()?;
     let config = ConfigSet {
-        master_cf: source(&layout.master_cf, "master.cf", MasterCf::parse)?,
-        main_cf: source(&layout.main_cf, "main.cf", MainCf::parse)?,
-        amavis: layout
-            .amavis
-            .iter()
-            .map(|path| source(path, "amavisd config", AmavisConf::parse))
-            .collect::<Result<_, _>>()?,
         amavis_skipped: layout.amavis_skipped.iter().map(|p| p.display().to_string()).collect(),
+        ..ConfigSet::from_texts(
+            (&layout.master_cf.display().to_string(), &master_cf),
+            (&layout.main_cf.display().to_string(), &main_cf),
+            amavis.iter().map(|(path, bytes)| (path.as_str(), bytes.as_slice())),
+        )
     };
     Ok((layout, config))
-}
-
-fn source<T>(path: &Path, what: &str, parse: fn(&[u8]) -> T) -> anyhow::Result<SourceFile<T>> {
-    let bytes = read_config(path, what)?;
-    Ok(SourceFile { path: path.display().to_string(), doc: parse(&bytes) })
 }

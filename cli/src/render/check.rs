@@ -37,11 +37,7 @@ pub(crate) fn write(out: &mut dyn Write, report: &Report, layout: &Layout, args:
         _ => "unknown".to_owned(),
     };
     writeln!(out, "         effective: {effective}")?;
-    let status = match report.status {
-        Status::Match => "match",
-        Status::Mismatch => "mismatch",
-    };
-    writeln!(out, "status: {status} ({})", layout.os)?;
+    writeln!(out, "status: {} ({})", report.status.as_str(), layout.os)?;
 
     if !report.findings.is_empty() {
         writeln!(out)?;

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use amavis_tune_core::{Measurement, ProcessInfo};
+use amavis_tune_core::{ConsumerId, Measurement, ProcessInfo};
 
 pub(crate) fn write(
     out: &mut dyn Write,
@@ -38,9 +38,9 @@ pub(crate) fn write(
     let pss = |p: &ProcessInfo| p.memory.map_or(0, |m| m.pss_kib.div_ceil(1024));
     let children: u64 = m.amavisd_children.iter().map(pss).sum();
     let segments = [
-        ('p', "amavisd-parent", m.amavisd_parent.as_ref().map_or(0, pss)),
-        ('k', "amavisd-children", children),
-        ('c', "clamd", m.clamd.iter().map(pss).sum()),
+        ('p', ConsumerId::AmavisdParent.as_str(), m.amavisd_parent.as_ref().map_or(0, pss)),
+        ('k', ConsumerId::AmavisdChildren.as_str(), children),
+        ('c', ConsumerId::Clamd.as_str(), m.clamd.iter().map(pss).sum()),
     ];
     if let Some(total) = total_ram {
         let (bar, legend) = crate::render::bars::stacked_bar(&segments, total.0);

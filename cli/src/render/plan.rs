@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use amavis_tune_core::{ClamAv, ClamdMode, Origin, Plan};
+use amavis_tune_core::{ClamAv, ConsumerId, Origin, Plan};
 
 use crate::sources::{Source, Sources};
 
@@ -106,16 +106,16 @@ fn write_budget(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     let budget = &plan.budget;
     let total = budget.total.0.max(1);
     writeln!(out, "Memory budget ({} MiB; * marks your overrides)", budget.total.0)?;
-    let letter = |id: &str| match id {
-        "reserve" => 'r',
-        "clamd" => 'c',
-        "clamd-reload" => 'C',
-        "amavisd-parent" => 'p',
-        "amavisd-children" => 'k',
-        _ => 'h',
+    let letter = |id: ConsumerId| match id {
+        ConsumerId::Reserve => 'r',
+        ConsumerId::Clamd => 'c',
+        ConsumerId::ClamdReload => 'C',
+        ConsumerId::AmavisdParent => 'p',
+        ConsumerId::AmavisdChildren => 'k',
+        ConsumerId::Headroom => 'h',
     };
     let segments: Vec<(char, &str, u64)> =
-        budget.consumers.iter().map(|c| (letter(c.id.as_str()), c.id.as_str(), c.mib.0)).collect();
+        budget.consumers.iter().map(|c| (letter(c.id), c.id.as_str(), c.mib.0)).collect();
     let (stacked, legend) = crate::render::bars::stacked_bar(&segments, budget.total.0);
     writeln!(out, "  {stacked}")?;
     writeln!(out, "  {legend}")?;
@@ -136,19 +136,10 @@ fn write_budget(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     } else {
         writeln!(out, "  {:<label_width$} {:>8} MiB  (does not fit)", "short by", budget.free_mib.unsigned_abs())?;
     }
-    match budget.clamd_mode {
-        ClamdMode::ConcurrentReload => writeln!(
-            out,
-            "  clamd is budgeted at its concurrent-reload peak ({} MiB); with ConcurrentDatabaseReload no it peaks at {} MiB.",
-            budget.clamd_peak_concurrent.0, budget.clamd_peak_single.0
-        ),
-        ClamdMode::Single => writeln!(
-            out,
-            "  clamd is budgeted without concurrent reload ({} MiB); with ConcurrentDatabaseReload yes (ClamAV's default) it peaks at {} MiB.",
-            budget.clamd_peak_single.0, budget.clamd_peak_concurrent.0
-        ),
-        ClamdMode::Off => Ok(()),
+    if let Some(note) = budget.clamd_note() {
+        writeln!(out, "  {note}")?;
     }
+    Ok(())
 }
 
 fn bar(mib: u64, total: u64, fill: char) -> String {

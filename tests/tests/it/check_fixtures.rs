@@ -157,6 +157,27 @@ pub(crate) fn odd_files() {
     assert_eq!(json["postfix"]["effective"], 3);
     let findings = json["findings"].to_string();
     assert!(findings.contains("CRLF") && findings.contains("UTF-8") && findings.contains("NUL"), "{findings}");
+    // Each reader diagnostic carries its own code, so a program can tell them apart without the
+    // sentence; other findings have no `diagnostic` key.
+    let mut codes: Vec<(String, String)> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| {
+            Some((f["path"].as_str()?.rsplit('/').next()?.to_owned(), f["diagnostic"].as_str()?.to_owned()))
+        })
+        .collect();
+    codes.sort();
+    let expect = [("amavisd.conf", "not-utf8"), ("main.cf", "nul"), ("master.cf", "crlf")];
+    assert_eq!(codes, expect.map(|(a, b)| (a.to_owned(), b.to_owned())), "{findings}");
+    assert!(
+        json["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .all(|f| (f["code"] == "syntax") == f.get("diagnostic").is_some()),
+        "{findings}"
+    );
     // The NUL byte is an error-level finding: Postfix would not read that line as meant.
     assert_eq!(outcome.code, 1);
 
