@@ -66,7 +66,7 @@ pub use plan::permalink::{
 };
 pub use plan::replay::{plan_with_version, version_notice, version_notice_in};
 pub use plan::snippet::{FileKind, Snippet, master_cf_line};
-pub use plan::steps::{BACKUP_SUFFIX, Step, StepKind, apply_steps};
+pub use plan::steps::{Step, StepKind, apply_steps};
 pub use plan::warnings::{Warning, WarningCode};
 pub use plan::{Plan, Provenance, plan, plan_with};
 

@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use crate::edit::backup::{backup_glob, backup_name};
+
 use crate::inputs::concurrency::Concurrency;
 use crate::inputs::method::PostfixMethod;
 use crate::inputs::os::Os;
@@ -49,8 +51,13 @@ impl StepKind {
     }
 }
 
-/// The suffix of the copies the backup step makes.
-pub const BACKUP_SUFFIX: &str = ".before-amavis-tune";
+/// The backup step: a copy of each file named as `apply` names its backups (core's
+/// `backup_name`, with the time the step runs as the stamp), so that `amavis-tune restore` lists
+/// them too; the rollback step takes the newest (stamps sort by time).
+fn backup_command(files: &[&str]) -> String {
+    let copies = files.iter().map(|f| format!("cp -p {f} {}", backup_name(f, "$stamp")));
+    std::iter::once("stamp=$(date -u +%Y%m%dT%H%M%S)".to_owned()).chain(copies).collect::<Vec<_>>().join(" && ")
+}
 
 fn step(description: &str, command: impl Into<String>, kind: StepKind) -> Step {
     Step { description: description.to_owned(), command: command.into(), kind }
@@ -116,7 +123,7 @@ impl Group {
         match self {
             Group::Backup => vec![step(
                 &format!("Back up the files that change ({})", files.join(", ")),
-                files.iter().map(|f| format!("cp -p {f} {f}{BACKUP_SUFFIX}")).collect::<Vec<_>>().join(" && "),
+                backup_command(&files),
                 StepKind::Backup,
             )],
             Group::ChangeAmavisd => vec![step(
@@ -176,8 +183,11 @@ impl Group {
                 ]
             }
             Group::Rollback => {
-                let restore =
-                    files.iter().map(|f| format!("cp -p {f}{BACKUP_SUFFIX} {f}")).collect::<Vec<_>>().join(" && ");
+                let restore = files
+                    .iter()
+                    .map(|f| format!("cp -p \"$(ls -1 {} | tail -n 1)\" {f}", backup_glob(f)))
+                    .collect::<Vec<_>>()
+                    .join(" && ");
                 vec![step(
                     "If anything went wrong: put the backups back, reload Postfix, restart amavisd",
                     format!("{restore} && postfix reload && {}", os.amavis_restart()),

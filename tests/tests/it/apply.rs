@@ -323,3 +323,43 @@ pub(crate) fn restore_refuses_a_backup_of_another_file() {
     assert!(refused.stderr.contains("differs from") && refused.stderr.contains("--force"), "{}", refused.stderr);
     assert_eq!(std::fs::read(root.join("usr/local/etc/postfix/master.cf")).expect("reads"), before);
 }
+
+/// The printed backup and rollback steps, run by `sh` on a copy of a Debian tree (their absolute
+/// paths pointed at it): the backups they make carry apply's names, so `restore` lists them, and
+/// the rollback puts every byte back.
+pub(crate) fn printed_backup_and_rollback_steps_work() {
+    let (_dir, root) = copy_of("debian-match");
+    let plan = Run::new(["plan", "--ram", "8G", "--os", "debian", "--concurrency", "6", "--format", "json"]).run();
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let json: serde_json::Value = serde_json::from_str(&plan.stdout).expect("valid JSON");
+    let command = |kind: &str| -> String {
+        let steps = json["steps"].as_array().expect("steps");
+        let step = steps.iter().find(|s| s["kind"] == kind).unwrap_or_else(|| panic!("a {kind} step"));
+        let text = step["command"].as_str().expect("a command");
+        // Only the file copies: the rollback's reload and restart are for a live server.
+        let text = text.split(" && postfix reload").next().unwrap_or(text);
+        text.replace(" /etc/", &format!(" {}/etc/", root.display()))
+            .replace("\"$(ls -1 /etc/", &format!("\"$(ls -1 {}/etc/", root.display()))
+    };
+    let sh = |script: &str| {
+        let status = Command::new("sh").arg("-c").arg(script).status().expect("sh runs");
+        assert!(status.success(), "`{script}` failed");
+    };
+    let originals = snapshot_tree(&root);
+    sh(&command("backup"));
+    let listed = Run::new(["restore", "--root"]).run_with_arg(&root);
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    for file in ["etc/amavis/conf.d/50-user", "etc/postfix/master.cf"] {
+        let listing = format!("{}/{file}.amavis-tune-", root.display());
+        assert!(listed.stdout.contains(&listing), "a backup of {file} is listed:\n{}", listed.stdout);
+    }
+    let outcome = apply(&root, &["--concurrency", "9", "--no-backup"]);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let master_cf = PathBuf::from("etc/postfix/master.cf");
+    assert_ne!(snapshot_tree(&root).get(&master_cf), originals.get(&master_cf), "apply changed master.cf");
+    sh(&command("rollback"));
+    let after = snapshot_tree(&root);
+    for (path, bytes) in &originals {
+        assert_eq!(after.get(path), Some(bytes), "{} is the original again", path.display());
+    }
+}

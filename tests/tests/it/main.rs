@@ -63,6 +63,7 @@ fn main() {
         test!(apply::symlinks_are_followed_and_kept_and_modes_kept),
         test!(apply::restore_round_trip_on_every_fixture),
         test!(apply::restore_refuses_a_backup_of_another_file),
+        test!(apply::printed_backup_and_rollback_steps_work),
         test!(check_fixtures::every_tree_has_an_expectation),
         test!(check_fixtures::status_numbers_and_exit_codes),
         test!(check_fixtures::text_snapshots),
