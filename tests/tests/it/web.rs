@@ -62,6 +62,19 @@ async fn js(client: &Client, script: &str) -> Value {
     client.execute(script, vec![]).await.expect("script runs")
 }
 
+/// Lets the page finish what typing set off: two animation frames and a task, so that the
+/// renders Yew scheduled have run before the test reads the page (on a loaded machine a read
+/// right after `send_keys` can see the state before the last key).
+async fn settle(client: &Client) {
+    client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 0)));",
+            vec![],
+        )
+        .await
+        .expect("the page settles");
+}
+
 async fn snippets(client: &Client) -> Value {
     js(client, "return Array.from(document.querySelectorAll('article.snippet')).map(a => ({path: a.querySelector('.path').textContent, content: a.querySelector('pre').textContent}));").await
 }
@@ -141,6 +154,7 @@ pub(crate) async fn page_agrees_with_cli_and_reacts() {
     let ram = client.find(Locator::Css("#field-ram")).await.expect("ram field");
     ram.clear().await.expect("clears");
     ram.send_keys("32G").await.expect("types");
+    settle(client).await;
     let safe_max = client.find(Locator::Css(".safe-max")).await.expect("safe max").text().await.expect("text");
     assert_eq!(
         safe_max,
@@ -148,6 +162,7 @@ pub(crate) async fn page_agrees_with_cli_and_reacts() {
     );
     let concurrency = client.find(Locator::Css("#field-concurrency")).await.expect("field");
     concurrency.send_keys("12").await.expect("types");
+    settle(client).await;
     assert_eq!(client.find(Locator::Css("#result-n")).await.expect("n").text().await.expect("text"), "12");
     let search = js(client, "return location.search;").await;
     assert_eq!(search, "?v=1&ram=32G&concurrency=12&os=debian&clamav=on&method=master-cf");
@@ -155,6 +170,7 @@ pub(crate) async fn page_agrees_with_cli_and_reacts() {
     // An invalid value shows an inline error at its field and the page keeps working.
     ram.clear().await.expect("clears");
     ram.send_keys("8Q").await.expect("types");
+    settle(client).await;
     let error =
         client.find(Locator::Css(".field.invalid .error")).await.expect("inline error").text().await.expect("text");
     assert_eq!(error, "invalid size `8Q`: unknown unit `Q`");
@@ -218,6 +234,7 @@ async fn explained(client: &Client, server: &Server) {
     let ram = client.find(Locator::Css("#field-ram")).await.expect("ram field");
     ram.clear().await.expect("clears");
     ram.send_keys("16G").await.expect("types");
+    settle(client).await;
     assert!(client.find(Locator::Css("#version-notice")).await.is_err(), "the notice goes once the inputs change");
     open(client, server, "v=1&ram=8G&os=debian").await;
     assert!(client.find(Locator::Css("#version-notice")).await.is_err(), "a current link has no notice");
@@ -263,14 +280,19 @@ async fn explained(client: &Client, server: &Server) {
     let ram = client.find(Locator::Css("#field-ram")).await.expect("ram field");
     ram.clear().await.expect("clears");
     ram.send_keys("4048G").await.expect("types");
-    assert!(warning_codes(client).await.contains(&"ram-unit-slip".to_owned()));
+    settle(client).await;
+    let codes = warning_codes(client).await;
+    let typed = js(client, "return document.getElementById('field-ram').value;").await;
+    assert!(codes.contains(&"ram-unit-slip".to_owned()), "RAM field {typed}, warnings {codes:?}");
     let slip = text_of(client, "#warnings li[data-code='ram-unit-slip']").await;
     assert!(slip.contains("if you meant 4048 MiB, enter 4048M"), "{slip}");
     ram.clear().await.expect("clears");
     ram.send_keys("64G").await.expect("types");
+    settle(client).await;
     assert!(!warning_codes(client).await.contains(&"ram-unit-slip".to_owned()));
     let concurrency = client.find(Locator::Css("#field-concurrency")).await.expect("field");
     concurrency.send_keys("31").await.expect("types");
+    settle(client).await;
     assert_eq!(text_of(client, "#result-n").await, "31");
     assert!(warning_codes(client).await.contains(&"above-useful-range".to_owned()));
 
@@ -441,6 +463,7 @@ pub(crate) async fn embedded_in_a_documentation_page() {
     // Exercise the page, then read the CSP violations it raised.
     let ram = client.find(Locator::Css("#field-ram")).await.expect("ram");
     ram.send_keys("0").await.expect("types");
+    settle(client).await;
     client.find(Locator::Css("#tab-check")).await.expect("tab").click().await.expect("clicks");
     client.find(Locator::Css("#tab-calculator")).await.expect("tab").click().await.expect("clicks");
     let violations = js(client, "return window.__violations;").await;
