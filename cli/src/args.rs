@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use amavis_tune_core::{Concurrency, Cpus, HeadroomPercent, MiB, Os, PostfixMethod, Preset, ServiceName, parse_size};
+use amavis_tune_core::{
+    Concurrency, Cpus, HeadroomPercent, MiB, OsRelease, PostfixMethod, Preset, ServiceName, parse_size,
+};
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// Match amavisd's $max_servers and Postfix's maxproc to the RAM you have.
@@ -55,7 +57,8 @@ pub(crate) struct OutputArgs {
 /// Where this machine's /proc and /sys are (for reading a captured machine; tests use it).
 #[derive(Debug, Args)]
 pub(crate) struct SysrootArgs {
-    /// Where /proc and /sys are (for reading a captured machine; tests use it).
+    /// Where /proc, /sys and clamd's config and program are (for reading a captured machine;
+    /// tests use it).
     #[arg(long, value_name = "DIR", default_value = "/", hide = true)]
     pub(crate) sysroot: PathBuf,
 }
@@ -97,9 +100,11 @@ pub(crate) struct PlanInputArgs {
     #[arg(long, value_name = "N", value_parser = parse_concurrency, allow_hyphen_values = true)]
     pub(crate) concurrency: Option<Concurrency>,
 
-    /// The server's operating system. Default: this machine's, from /etc/os-release, else debian.
-    #[arg(long, value_enum)]
-    pub(crate) os: Option<Os>,
+    /// The server's OS, with its release where you know it: debian, debian:12, ubuntu:22.04, rhel:9,
+    /// freebsd:14, openbsd:7.6. The steps are that release's. Default: this machine's, from
+    /// /etc/os-release (ID and VERSION_ID), else debian.
+    #[arg(long, value_name = "OS[:VERSION]", value_parser = parse_os_release)]
+    pub(crate) os: Option<OsRelease>,
 
     /// Where Postfix gets the number: the maxproc column in master.cf, or
     /// <service>_destination_concurrency_limit in main.cf.
@@ -175,19 +180,27 @@ pub(crate) struct OverrideArgs {
 }
 
 /// Which OS layout to read: detected from the files, or named.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum OsChoice {
     Auto,
-    Os(Os),
+    Os(OsRelease),
+}
+
+fn parse_os_release(text: &str) -> Result<OsRelease, String> {
+    text.parse().map_err(|error: amavis_tune_core::InputError| match error {
+        amavis_tune_core::InputError::Os { .. } => format!(
+            "invalid operating system `{text}`: use debian, ubuntu, rhel, freebsd or openbsd, with the release after a colon where you know it (debian:12; listed: {})",
+            amavis_tune_core::known_releases()
+        ),
+        other => other.to_string(),
+    })
 }
 
 fn parse_os_choice(text: &str) -> Result<OsChoice, String> {
     if text.eq_ignore_ascii_case("auto") {
         return Ok(OsChoice::Auto);
     }
-    text.parse().map(OsChoice::Os).map_err(|_: amavis_tune_core::InputError| {
-        format!("invalid operating system `{text}`: use auto, debian, ubuntu, rhel, freebsd or openbsd")
-    })
+    parse_os_release(text).map(OsChoice::Os).map_err(|error| error.replace("use debian,", "use auto, debian,"))
 }
 
 /// Where the configuration files are (shared by `check` and `apply`).
@@ -197,7 +210,8 @@ pub(crate) struct ConfigArgs {
     #[arg(long, value_name = "DIR", default_value = "/")]
     pub(crate) root: PathBuf,
 
-    /// The OS layout: auto (from which files exist), debian, ubuntu, rhel, freebsd or openbsd.
+    /// The OS layout: auto (from the tree's etc/os-release and which files exist), debian, ubuntu,
+    /// rhel, freebsd or openbsd, with the release after a colon (debian:12) for its steps.
     #[arg(long, value_name = "OS", default_value = "auto", value_parser = parse_os_choice)]
     pub(crate) os: OsChoice,
 

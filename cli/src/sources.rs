@@ -39,6 +39,9 @@ pub(crate) struct Sources {
     /// With --from-url: the model version the link names, and the notice when today's model
     /// gives other numbers than that version did (or the version is unknown).
     pub(crate) link: Option<LinkSource>,
+    /// On this machine with no ClamAV flag: the clamd config read (or that clamd is not
+    /// installed), which set ClamAV's inputs.
+    pub(crate) clamd: Option<crate::host::machine::ClamdRead>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -3,6 +3,7 @@
 //! no other stage of the crate.
 
 pub(crate) mod amavis_conf;
+pub(crate) mod clamd_conf;
 pub(crate) mod diagnostic;
 pub(crate) mod lines;
 pub(crate) mod main_cf;

@@ -10,6 +10,7 @@ pub(crate) mod error;
 pub(crate) mod method;
 pub(crate) mod os;
 pub(crate) mod preset;
+pub(crate) mod release;
 pub(crate) mod service_name;
 pub(crate) mod size;
 
@@ -20,6 +21,7 @@ use crate::inputs::cpus::Cpus;
 use crate::inputs::error::InputError;
 use crate::inputs::method::PostfixMethod;
 use crate::inputs::os::Os;
+use crate::inputs::release::OsVersion;
 use crate::inputs::service_name::ServiceName;
 use crate::inputs::size::MiB;
 
@@ -99,7 +101,14 @@ pub struct Inputs {
     /// The number wanted; `None` asks the model to recommend one.
     pub concurrency: Option<Concurrency>,
     pub os: Os,
+    /// The release of `os`, when known (os-release's `VERSION_ID`, or `--os debian:12`): the
+    /// commands are that release's (or the nearest listed one's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os_version: Option<OsVersion>,
     pub clamav: ClamAv,
+    /// clamd's `MaxThreads` where it was read from clamd.conf; `None`: clamd's default (10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clamd_max_threads: Option<u32>,
     pub method: PostfixMethod,
     pub service: ServiceName,
     /// The CPU count, when known; it bounds the recommendation (README.performance).
@@ -115,7 +124,9 @@ impl Inputs {
             ram,
             concurrency: None,
             os,
+            os_version: None,
             clamav: ClamAv::default(),
+            clamd_max_threads: None,
             method: PostfixMethod::default(),
             service: ServiceName::default(),
             cpus: None,

@@ -22,6 +22,7 @@ pub use check::{
     Location, PostfixSide, Report, SourceFile, Status, check,
 };
 pub use config::amavis_conf::{AmavisConf, AssignedValue, Assignment};
+pub use config::clamd_conf::{ClamdConf, ClamdValue, read_clamd_conf};
 pub use config::diagnostic::{Diagnostic, DiagnosticCode, Severity};
 pub use config::main_cf::{MainCf, Parameter};
 pub use config::master_cf::{
@@ -36,7 +37,7 @@ pub use edit::backup::{backup_glob, backup_matches, backup_name, backup_of};
 pub use edit::patch::{Refused, replace_aligned, set_max_servers, set_maxproc, set_parameter};
 pub use host::cgroup::{CgroupLimit, cgroup_memory_limit};
 pub use host::meminfo::{MeminfoError, mem_total_from_meminfo};
-pub use host::os_release::os_from_os_release;
+pub use host::os_release::{os_from_os_release, release_from_os_release};
 pub use host::processes::{
     Measurement, ProcessInfo, Rollup, YOUNG_CHILD_SECONDS, measure, parse_smaps_rollup, parse_stat_ppid,
     parse_stat_start_ticks,
@@ -47,6 +48,9 @@ pub use inputs::error::InputError;
 pub use inputs::method::PostfixMethod;
 pub use inputs::os::Os;
 pub use inputs::preset::Preset;
+pub use inputs::release::{
+    MailLog, OsRelease, OsVersion, RELEASES, ReleaseFacts, ResolvedRelease, Validation, known_releases, resolve_release,
+};
 pub use inputs::service_name::{DEFAULT_SERVICE, ServiceName};
 pub use inputs::size::{MAX_SIZE, MiB, parse_size};
 pub use inputs::{ClamAv, HeadroomPercent, Inputs, MAX_HEADROOM_PERCENT, Overrides};

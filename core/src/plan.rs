@@ -17,6 +17,7 @@ use crate::config::postfix_defaults::{DEFAULT_DESTINATION_CONCURRENCY_LIMIT, DEF
 use crate::inputs::Inputs;
 use crate::inputs::concurrency::Concurrency;
 use crate::inputs::method::PostfixMethod;
+use crate::inputs::release::{OsRelease, ResolvedRelease, resolve_release};
 use crate::model::memory::{Assumptions, Budget};
 use crate::model::versions::{Model, current_model};
 use crate::plan::choose::Decision;
@@ -57,6 +58,8 @@ pub struct Plan {
     /// What to do differently when the new number is lower than the current one.
     pub lowering_note: String,
     pub warnings: Vec<Warning>,
+    /// The release whose paths and commands the snippets and steps use.
+    pub release: ResolvedRelease,
     pub model_version: u32,
     /// The web calculator's link for exactly these inputs.
     pub permalink: String,
@@ -87,32 +90,35 @@ fn build(inputs: &Inputs, model: &Model, provenance: &Provenance) -> Plan {
     let service = &inputs.service;
     let mut warnings = warnings::general(inputs, model, &assumptions, &budget, decided_by, n, safe_max);
 
-    let mut snippets = vec![snippet::amavis(inputs.os, concurrency)];
+    let release = resolve_release(&OsRelease { os: inputs.os, version: inputs.os_version.clone() });
+    let facts = release.facts;
+    let mut snippets = vec![snippet::amavis(facts, concurrency)];
     match inputs.method {
         PostfixMethod::MasterCf => {
-            snippets.push(snippet::master_cf(inputs.os, service, concurrency));
+            snippets.push(snippet::master_cf(facts, service, concurrency));
             if n > DEFAULT_DESTINATION_CONCURRENCY_LIMIT {
                 warnings::push(
                     &mut warnings,
                     WarningCode::DestinationConcurrencyLimit,
                     format!(
                         "Postfix sends at most default_destination_concurrency_limit ({DEFAULT_DESTINATION_CONCURRENCY_LIMIT}) deliveries at once to one destination, and the content filter is one; \
-                         add `{service}_destination_concurrency_limit = {n}` to main.cf (included below) or only {DEFAULT_DESTINATION_CONCURRENCY_LIMIT} children will be used."
+                         add `{service}_destination_concurrency_limit = {n}` to main.cf (included below), or at most {DEFAULT_DESTINATION_CONCURRENCY_LIMIT} connections reach amavisd. \
+                         (Where `{service}_destination_recipient_limit = 1`, as iRedMail sets it, the limit counts per recipient and caps nothing: there the line does no harm.)"
                     ),
                 );
                 snippets.push(snippet::main_cf_limit(
-                    inputs.os,
+                    facts,
                     service,
                     concurrency,
                     &format!(
-                        "Without it Postfix opens at most {DEFAULT_DESTINATION_CONCURRENCY_LIMIT} connections to amavisd, whatever maxproc says."
+                        "Without it Postfix opens at most {DEFAULT_DESTINATION_CONCURRENCY_LIMIT} connections to amavisd, whatever maxproc says (unless `{service}_destination_recipient_limit` is 1, which makes the limit per recipient)."
                     ),
                 ));
             }
         }
         PostfixMethod::MainCf => {
             snippets.push(snippet::main_cf_limit(
-                inputs.os,
+                facts,
                 service,
                 concurrency,
                 &format!("Leave the maxproc column of `{service} unix` in master.cf at `-` or at least {n}."),
@@ -133,7 +139,7 @@ fn build(inputs: &Inputs, model: &Model, provenance: &Provenance) -> Plan {
                         "A master.cf maxproc of `-` means default_process_limit ({DEFAULT_PROCESS_LIMIT}), which caps {n}; set the maxproc column to {n} too (included below)."
                     ),
                 );
-                snippets.push(snippet::master_cf(inputs.os, service, concurrency));
+                snippets.push(snippet::master_cf(facts, service, concurrency));
             }
         }
     }
@@ -144,7 +150,7 @@ fn build(inputs: &Inputs, model: &Model, provenance: &Provenance) -> Plan {
     for snippet in &mut snippets {
         snippet.header.clone_from(&header);
     }
-    let (steps, lowering_note) = steps::steps(inputs.os, inputs.method, service, concurrency, &snippets);
+    let (steps, lowering_note) = steps::steps(facts, inputs.method, service, concurrency, &snippets);
     Plan {
         inputs: inputs.clone(),
         concurrency,
@@ -157,6 +163,7 @@ fn build(inputs: &Inputs, model: &Model, provenance: &Provenance) -> Plan {
         steps,
         lowering_note,
         warnings,
+        release,
         model_version: model.version,
         permalink,
     }
@@ -172,6 +179,7 @@ struct Contract<'a> {
     reason: &'a str,
     model_version: u32,
     inputs: &'a Inputs,
+    release: ReleaseContract<'a>,
     assumptions: &'a Assumptions,
     memory: &'a Budget,
     warnings: &'a [Warning],
@@ -179,6 +187,16 @@ struct Contract<'a> {
     steps: &'a [Step],
     lowering_note: &'a str,
     permalink: &'a str,
+}
+
+/// The release the commands are for: its id and name, why it is that one (when it is not the one
+/// asked), and the table's facts.
+#[derive(Serialize)]
+struct ReleaseContract<'a> {
+    id: &'a str,
+    name: &'a str,
+    note: Option<&'a str>,
+    facts: &'a crate::inputs::release::ReleaseFacts,
 }
 
 impl Serialize for Plan {
@@ -191,6 +209,12 @@ impl Serialize for Plan {
             reason: &self.reason,
             model_version: self.model_version,
             inputs: &self.inputs,
+            release: ReleaseContract {
+                id: self.release.facts.id,
+                name: self.release.facts.name,
+                note: self.release.note.as_deref(),
+                facts: self.release.facts,
+            },
             assumptions: &self.assumptions,
             memory: &self.budget,
             warnings: &self.warnings,

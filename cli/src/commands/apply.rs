@@ -32,7 +32,7 @@ pub(crate) fn run(args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
         })
     })?;
     let service = changes.before.postfix.service.clone().unwrap_or_default().parse().unwrap_or_default();
-    let steps = apply_steps(layout.os, args.method, &service, n, changes.raising);
+    let steps = apply_steps(layout.release_facts(), args.method, &service, n, changes.raising);
     let json = args.output.format == OutputFormat::Json;
     let colour = !json && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
 

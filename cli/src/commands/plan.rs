@@ -2,7 +2,9 @@
 
 use std::io::Write;
 
-use amavis_tune_core::{ClamAv, Concurrency, Inputs, Os, Overrides, Plan, PostfixMethod, Provenance, USEFUL_RANGE_TOP};
+use amavis_tune_core::{
+    ClamAv, Concurrency, Inputs, Os, OsRelease, Overrides, Plan, PostfixMethod, Provenance, USEFUL_RANGE_TOP,
+};
 use serde::Serialize;
 
 use crate::args::{OutputFormat, PlanArgs, PlanInputArgs};
@@ -62,6 +64,7 @@ fn from_link(text: &str) -> anyhow::Result<(Inputs, Sources)> {
         os: Source::Link,
         measured: None,
         preset: None,
+        clamd: None,
         link: Some(LinkSource { model_version: link.model_version, notice }),
     };
     Ok((link.inputs, sources))
@@ -89,11 +92,26 @@ fn inputs(args: &PlanInputArgs) -> anyhow::Result<(Inputs, Sources)> {
         }
         (None, None) => (None, Source::Unknown),
     };
-    let (os, os_source) = match args.os {
-        Some(os) => (os, Source::Flag),
-        None => machine::os().map_or((Os::Debian, Source::Default), |os| (os, Source::Detected)),
+    let (os, os_source) = match &args.os {
+        Some(os) => (os.clone(), Source::Flag),
+        None => machine::os().map_or((OsRelease::family(Os::Debian), Source::Default), |os| (os, Source::Detected)),
     };
-    let clamav = args.memory.clamav(preset.is_none_or(|p| p.clamav() != ClamAv::Off));
+    // On this machine, with no ClamAV flag, clamd's own config says whether it runs and how.
+    let memory = &args.memory;
+    let clamav_flags = memory.clamav || memory.no_clamav || memory.no_concurrent_reload;
+    let clamd = if for_this_machine && !clamav_flags {
+        Some(machine::clamd(sysroot, amavis_tune_core::resolve_release(&os).facts)?)
+    } else {
+        None
+    };
+    let (clamav, clamd_max_threads) = match &clamd {
+        Some(read) if !read.installed => (ClamAv::Off, None),
+        Some(read) => (
+            ClamAv::On { concurrent_reload: read.conf.concurrent_reload() },
+            read.conf.max_threads.map(|threads| threads.value),
+        ),
+        None => (memory.clamav(preset.is_none_or(|p| p.clamav() != ClamAv::Off)), None),
+    };
     let mut overrides = Overrides::from(&args.memory.overrides);
     let mut measured = None;
     let no_overrides = overrides == Overrides::default();
@@ -123,8 +141,10 @@ fn inputs(args: &PlanInputArgs) -> anyhow::Result<(Inputs, Sources)> {
     let inputs = Inputs {
         ram,
         concurrency: args.concurrency.or(preset.and_then(|p| p.concurrency())),
-        os,
+        os: os.os,
+        os_version: os.version,
         clamav,
+        clamd_max_threads,
         method: args.method.unwrap_or(PostfixMethod::MasterCf),
         service: args.service.clone(),
         cpus,
@@ -139,6 +159,7 @@ fn inputs(args: &PlanInputArgs) -> anyhow::Result<(Inputs, Sources)> {
         measured,
         preset: preset.map(|p| p.name()),
         link: None,
+        clamd,
     };
     Ok((inputs, sources))
 }

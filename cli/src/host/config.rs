@@ -1,7 +1,7 @@
 //! Finding and reading a server's configuration: the OS layout under `--root` (or the paths
 //! given), each file read safely and parsed by core.
 
-use amavis_tune_core::{ConfigSet, Os};
+use amavis_tune_core::{ConfigSet, Os, OsRelease};
 use anyhow::Context;
 
 use crate::args::{ConfigArgs, OsChoice};
@@ -20,11 +20,11 @@ pub(crate) fn load(args: &ConfigArgs) -> anyhow::Result<(Layout, ConfigSet)> {
         }));
     }
     let all_explicit = args.master_cf.is_some() && args.main_cf.is_some() && !args.amavis_conf.is_empty();
-    let os = match args.os {
-        OsChoice::Os(os) => os,
+    let release = match &args.os {
+        OsChoice::Os(release) => release.clone(),
         OsChoice::Auto => match layout::detect(root) {
-            Some(os) => os,
-            None if all_explicit => Os::Debian,
+            Some(os) => layout::tree_release(root, os),
+            None if all_explicit => OsRelease::family(Os::Debian),
             None => {
                 return Err(anyhow::Error::new(Hinted {
                     message: format!(
@@ -36,7 +36,7 @@ pub(crate) fn load(args: &ConfigArgs) -> anyhow::Result<(Layout, ConfigSet)> {
             }
         },
     };
-    let mut layout = layout::layout(root, os, &args.amavis_conf)?;
+    let mut layout = layout::layout(root, release, &args.amavis_conf)?;
     if let Some(path) = &args.master_cf {
         layout.master_cf = path.clone();
     }

@@ -4,13 +4,16 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use amavis_tune_core::{Os, run_parts_order};
+use amavis_tune_core::{Os, OsRelease, ReleaseFacts, release_from_os_release, resolve_release, run_parts_order};
 use anyhow::{Context, bail};
 
 /// The files to read, in the order amavisd reads its own.
 #[derive(Debug)]
 pub(crate) struct Layout {
     pub(crate) os: Os,
+    /// The release named with `--os`, or read from the tree's `etc/os-release` (whose family
+    /// must be `os`); its steps are the ones printed.
+    pub(crate) release: OsRelease,
     pub(crate) master_cf: PathBuf,
     pub(crate) main_cf: PathBuf,
     pub(crate) amavis: Vec<PathBuf>,
@@ -39,7 +42,25 @@ pub(crate) fn detect(root: &Path) -> Option<Os> {
     [Os::Rhel, Os::Freebsd, Os::Openbsd].into_iter().find(|os| under(root, os.amavis_conf_path()).is_file())
 }
 
-pub(crate) fn layout(root: &Path, os: Os, amavis_explicit: &[PathBuf]) -> anyhow::Result<Layout> {
+impl Layout {
+    /// The release table's entry whose commands the steps use.
+    pub(crate) fn release_facts(&self) -> &'static ReleaseFacts {
+        resolve_release(&self.release).facts
+    }
+}
+
+/// The release of `os` the tree's `etc/os-release` names: its version when it names the same
+/// family, else the family alone.
+pub(crate) fn tree_release(root: &Path, os: Os) -> OsRelease {
+    let text = fs::read_to_string(under(root, "/etc/os-release")).unwrap_or_default();
+    match release_from_os_release(&text) {
+        Some(release) if release.os == os => release,
+        _ => OsRelease::family(os),
+    }
+}
+
+pub(crate) fn layout(root: &Path, release: OsRelease, amavis_explicit: &[PathBuf]) -> anyhow::Result<Layout> {
+    let os = release.os;
     let mut amavis = Vec::new();
     let mut amavis_skipped = Vec::new();
     if !amavis_explicit.is_empty() {
@@ -67,6 +88,7 @@ pub(crate) fn layout(root: &Path, os: Os, amavis_explicit: &[PathBuf]) -> anyhow
     }
     Ok(Layout {
         os,
+        release,
         master_cf: under(root, &os.master_cf_path()),
         main_cf: under(root, &os.main_cf_path()),
         amavis,

@@ -4,7 +4,9 @@ use std::path::Path;
 
 use std::path::PathBuf;
 
-use amavis_tune_core::{CgroupLimit, Cpus, MiB, Os, cgroup_memory_limit, mem_total_from_meminfo, os_from_os_release};
+use amavis_tune_core::{
+    CgroupLimit, Cpus, MiB, OsRelease, cgroup_memory_limit, mem_total_from_meminfo, release_from_os_release,
+};
 use anyhow::Context;
 
 use crate::output::Hinted;
@@ -51,8 +53,41 @@ pub(crate) fn cpus() -> Option<Cpus> {
     Cpus::new(u32::try_from(count).ok()?).ok()
 }
 
-/// The OS family named by `/etc/os-release`, when it is one amavis-tune knows.
-pub(crate) fn os() -> Option<Os> {
+/// The OS family and release named by `/etc/os-release`, when it is a family amavis-tune knows.
+pub(crate) fn os() -> Option<OsRelease> {
     let text = std::fs::read_to_string(Path::new(OS_RELEASE)).ok()?;
-    os_from_os_release(&text)
+    release_from_os_release(&text)
+}
+
+/// Where clamd's settings came from on this machine.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct ClamdRead {
+    /// The clamd.conf read, when one exists.
+    pub(crate) path: Option<String>,
+    /// Whether clamd is installed: its config file or its program exists.
+    pub(crate) installed: bool,
+    pub(crate) conf: amavis_tune_core::ClamdConf,
+    /// The config files and programs looked for.
+    pub(crate) looked_for: Vec<String>,
+}
+
+/// Where the clamd program is installed on the families amavis-tune knows.
+const CLAMD_PROGRAMS: [&str; 2] = ["/usr/sbin/clamd", "/usr/local/sbin/clamd"];
+
+/// Reads clamd's config under `sysroot` from the release's paths (the first that exists), and
+/// whether clamd is installed at all.
+pub(crate) fn clamd(sysroot: &Path, release: &amavis_tune_core::ReleaseFacts) -> anyhow::Result<ClamdRead> {
+    let in_root = |path: &str| -> PathBuf { sysroot.join(path.trim_start_matches('/')) };
+    let looked_for: Vec<String> =
+        release.clamd_conf.iter().chain(CLAMD_PROGRAMS.iter()).map(|path| (*path).to_owned()).collect();
+    for path in release.clamd_conf {
+        let file = in_root(path);
+        if file.is_file() {
+            let bytes = crate::host::read::read_config(&file, "clamd config")?;
+            let conf = amavis_tune_core::read_clamd_conf(&bytes);
+            return Ok(ClamdRead { path: Some(file.display().to_string()), installed: true, conf, looked_for });
+        }
+    }
+    let installed = CLAMD_PROGRAMS.iter().any(|program| in_root(program).is_file());
+    Ok(ClamdRead { path: None, installed, conf: amavis_tune_core::ClamdConf::default(), looked_for })
 }

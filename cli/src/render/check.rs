@@ -37,7 +37,7 @@ pub(crate) fn write(out: &mut dyn Write, report: &Report, layout: &Layout, args:
         _ => "unknown".to_owned(),
     };
     writeln!(out, "         effective: {effective}")?;
-    writeln!(out, "status: {} ({})", report.status.as_str(), layout.os)?;
+    writeln!(out, "status: {} ({})", report.status.as_str(), layout.release)?;
 
     if !report.findings.is_empty() {
         writeln!(out)?;
@@ -75,6 +75,8 @@ pub(crate) struct CheckJson<'a> {
     #[serde(flatten)]
     report: &'a Report,
     os: Os,
+    /// The release table's entry whose steps apply (`debian:12`).
+    release: &'static str,
     files: Files,
 }
 
@@ -91,6 +93,7 @@ impl<'a> CheckJson<'a> {
         CheckJson {
             report,
             os: layout.os,
+            release: layout.release_facts().id,
             files: Files {
                 master_cf: layout.master_cf.clone(),
                 main_cf: layout.main_cf.clone(),

@@ -48,9 +48,12 @@ pub(crate) fn write(out: &mut dyn Write, plan: &Plan, sources: &Sources) -> io::
         out,
         "amavis-tune plan{origin}: {} RAM{ram_note}, {cpus}, {}{os_note}, {clamav}, {} method",
         gib(inputs.ram.0),
-        inputs.os,
+        amavis_tune_core::OsRelease { os: inputs.os, version: inputs.os_version.clone() },
         inputs.method.name()
     )?;
+    if let Some(clamd) = &sources.clamd {
+        writeln!(out, "  {}", clamd_note(clamd))?;
+    }
     writeln!(out)?;
     let postfix_side = format!("{} = {n}", inputs.method.setting(&inputs.service));
     writeln!(out, "  $max_servers = {n}   {postfix_side}   (safe maximum for this RAM: {})", plan.safe_max)?;
@@ -90,6 +93,15 @@ pub(crate) fn write(out: &mut dyn Write, plan: &Plan, sources: &Sources) -> io::
     }
 
     writeln!(out)?;
+    let release = &plan.release;
+    writeln!(
+        out,
+        "  The steps are for {} (amavisd {}, {}).",
+        release.facts.name, release.facts.amavis_version, release.facts.amavisd_program
+    )?;
+    if let Some(note) = &release.note {
+        writeln!(out, "  note: {note}")?;
+    }
     crate::render::steps::write(out, "Steps", &plan.steps)?;
     writeln!(out, "  {}", plan.lowering_note)?;
 
@@ -153,4 +165,37 @@ fn gib(mib: u64) -> String {
     } else {
         format!("{:.1} GiB ({mib} MiB)", mib as f64 / 1024.0)
     }
+}
+
+/// What was read about clamd on this machine, in one sentence.
+fn clamd_note(clamd: &crate::host::machine::ClamdRead) -> String {
+    let Some(path) = &clamd.path else {
+        return if clamd.installed {
+            format!(
+                "ClamAV: clamd is installed but none of {} exists; planned with clamd's defaults (ConcurrentDatabaseReload yes, MaxThreads 10).",
+                clamd.looked_for.iter().take_while(|p| p.ends_with(".conf")).cloned().collect::<Vec<_>>().join(", ")
+            )
+        } else {
+            format!(
+                "ClamAV: clamd is not installed here (none of {}); planned without it (--clamav plans with it).",
+                clamd.looked_for.join(", ")
+            )
+        };
+    };
+    let conf = &clamd.conf;
+    let reload = match conf.concurrent_reload {
+        Some(value) => {
+            format!("ConcurrentDatabaseReload {} (line {})", if value.value { "yes" } else { "no" }, value.line)
+        }
+        None => "ConcurrentDatabaseReload not set (clamd's default: yes)".to_owned(),
+    };
+    let threads = match conf.max_threads {
+        Some(value) => format!("MaxThreads {} (line {})", value.value, value.line),
+        None => "MaxThreads not set (clamd's default: 10)".to_owned(),
+    };
+    let mut note = format!("ClamAV: read {path}: {reload}, {threads}.");
+    for (line, problem) in &conf.problems {
+        note.push_str(&format!(" Line {line}: {problem}."));
+    }
+    note
 }

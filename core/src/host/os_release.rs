@@ -1,18 +1,29 @@
 //! Which OS family a server runs, from the text of its `/etc/os-release`.
 
 use crate::inputs::os::Os;
+use crate::inputs::release::OsRelease;
+
+/// The family and release from the text of `/etc/os-release`: [`os_from_os_release`] and
+/// `VERSION_ID` (left out when it is missing or not digits and dots).
+pub fn release_from_os_release(text: &str) -> Option<OsRelease> {
+    let os = os_from_os_release(text)?;
+    let version = field(text, "VERSION_ID").parse().ok();
+    Some(OsRelease { os, version })
+}
+
+/// The value of `key=` in os-release text, unquoted and lower-cased; empty when missing.
+fn field(text: &str, key: &str) -> String {
+    text.lines()
+        .find_map(|line| line.strip_prefix(key)?.strip_prefix('='))
+        .map(|value| value.trim().trim_matches('"').trim_matches('\'').to_ascii_lowercase())
+        .unwrap_or_default()
+}
 
 /// Guesses the OS from the text of `/etc/os-release` (`ID=` and `ID_LIKE=`); `None` when no
 /// known family is named.
 pub fn os_from_os_release(text: &str) -> Option<Os> {
-    let field = |key: &str| {
-        text.lines()
-            .find_map(|line| line.strip_prefix(key)?.strip_prefix('='))
-            .map(|value| value.trim().trim_matches('"').trim_matches('\'').to_ascii_lowercase())
-            .unwrap_or_default()
-    };
-    let id = field("ID");
-    let like = field("ID_LIKE");
+    let id = field(text, "ID");
+    let like = field(text, "ID_LIKE");
     let words = || std::iter::once(id.as_str()).chain(like.split_whitespace());
     if id == "ubuntu" {
         return Some(Os::Ubuntu);
@@ -51,5 +62,18 @@ mod tests {
         check_release("ID=freebsd\n", Some(Os::Freebsd));
         check_release("ID=alpine\n", None);
         check_release("", None);
+    }
+
+    #[test]
+    fn release_versions() {
+        let release = |text: &str| release_from_os_release(text).map(|r| r.to_string());
+        assert_eq!(release("ID=debian\nVERSION_ID=\"12\"\n").as_deref(), Some("debian:12"));
+        assert_eq!(release("ID=ubuntu\nVERSION_ID=\"22.04\"\n").as_deref(), Some("ubuntu:22.04"));
+        assert_eq!(release("ID=\"rocky\"\nVERSION_ID=\"9.4\"\n").as_deref(), Some("rhel:9.4"));
+        assert_eq!(release("ID=freebsd\nVERSION_ID=14.1\n").as_deref(), Some("freebsd:14.1"));
+        // Debian testing has no VERSION_ID; a non-numeric one is left out.
+        assert_eq!(release("ID=debian\n").as_deref(), Some("debian"));
+        assert_eq!(release("ID=debian\nVERSION_ID=sid\n").as_deref(), Some("debian"));
+        assert_eq!(release("ID=alpine\nVERSION_ID=3.20\n"), None);
     }
 }

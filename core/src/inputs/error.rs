@@ -23,4 +23,10 @@ pub enum InputError {
     Preset { value: String, names: String },
     #[error("invalid operating system `{value}`: use one of debian, ubuntu, rhel, freebsd, openbsd")]
     Os { value: String },
+    #[error(
+        "invalid release version `{value}`: write it as os-release's VERSION_ID does, digits and dots (12, 22.04, 9)"
+    )]
+    OsVersion { value: String },
+    #[error("invalid release `{value}`: use FAMILY or FAMILY:VERSION, e.g. debian:12 (listed: {known})")]
+    OsRelease { value: String, known: String },
 }

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::inputs::error::InputError;
+use crate::inputs::release::{RELEASES, ReleaseFacts};
 
 /// A target operating system, or family of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -38,26 +39,19 @@ impl Os {
         matches!(self, Os::Debian | Os::Ubuntu)
     }
 
-    /// Where the administrator sets `$max_servers`.
-    ///
-    /// Debian/Ubuntu: `50-user` is the file the package reserves for local overrides. RHEL (EPEL),
-    /// FreeBSD (ports) and OpenBSD (packages) keep one `amavisd.conf`; the paths are those of
-    /// iRedMail's "Process more (or less) emails concurrently" page (docs.iredmail.org).
+    /// The table's newest release of this family (whose paths the family's layout uses).
+    pub fn newest_release(self) -> &'static ReleaseFacts {
+        RELEASES.iter().rev().find(|release| release.os == self).unwrap_or(&RELEASES[0])
+    }
+
+    /// Where the administrator sets `$max_servers` (the family's newest release's file).
     pub fn amavis_conf_path(self) -> &'static str {
-        match self {
-            Os::Debian | Os::Ubuntu => "/etc/amavis/conf.d/50-user",
-            Os::Rhel => "/etc/amavisd/amavisd.conf",
-            Os::Freebsd => "/usr/local/etc/amavisd.conf",
-            Os::Openbsd => "/etc/amavisd.conf",
-        }
+        self.newest_release().amavis_conf
     }
 
     /// The directory holding Postfix's `main.cf` and `master.cf` (`postconf -h config_directory`).
     pub fn postfix_dir(self) -> &'static str {
-        match self {
-            Os::Freebsd => "/usr/local/etc/postfix",
-            _ => "/etc/postfix",
-        }
+        self.newest_release().postfix_dir
     }
 
     pub fn master_cf_path(self) -> String {
@@ -66,32 +60,6 @@ impl Os {
 
     pub fn main_cf_path(self) -> String {
         format!("{}/main.cf", self.postfix_dir())
-    }
-
-    /// The command that restarts amavisd. Service names as in iRedMail's docs: `amavis` on
-    /// Debian/Ubuntu (the package's unit), `amavisd` elsewhere.
-    pub fn amavis_restart(self) -> &'static str {
-        match self {
-            Os::Debian | Os::Ubuntu => "systemctl restart amavis",
-            Os::Rhel => "systemctl restart amavisd",
-            Os::Freebsd => "service amavisd restart",
-            Os::Openbsd => "rcctl restart amavisd",
-        }
-    }
-
-    /// The command that validates amavisd's configuration without starting it (`test-config`).
-    /// Debian's packaged amavisd reads its `conf.d` files without `-c`; elsewhere the file is named.
-    pub fn amavis_test_config(self) -> String {
-        if self.is_debian_family() {
-            "amavisd test-config".to_owned()
-        } else {
-            format!("amavisd -c {} test-config", self.amavis_conf_path())
-        }
-    }
-
-    /// The command that counts amavisd's children (their process titles read `amavisd (ch…)`).
-    pub fn count_children(self) -> &'static str {
-        "pgrep -f 'amavisd \\(ch' | wc -l"
     }
 }
 

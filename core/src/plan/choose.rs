@@ -53,7 +53,7 @@ pub(crate) fn reason(inputs: &Inputs, decided_by: Decision, n: u32, safe_max: u6
             inputs.ram.0
         ),
         Decision::Cpu => format!(
-            "CPU: amavis README.performance advises 2-3 children per CPU; {} CPU(s) give {n}. RAM would allow {safe_max}.",
+            "CPU: amavis README.performance says to start with 2 or 3 children per CPU and raise the number gradually while the load stays below 2-3 per CPU and the machine does not swap; {} CPU(s) give {n} to start with. RAM would allow {safe_max}.",
             inputs.cpus.map_or(0, |c| c.get())
         ),
         Decision::DiminishingReturns => format!(

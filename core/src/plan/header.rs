@@ -3,6 +3,7 @@
 //! both Postfix files, so the block pastes with the snippet into any of them.
 
 use crate::inputs::concurrency::Concurrency;
+use crate::inputs::release::OsRelease;
 use crate::inputs::{ClamAv, Inputs};
 use crate::plan::permalink::size_text;
 
@@ -44,11 +45,15 @@ pub(crate) fn header(
 /// The inputs in words, every one named even when it is the default.
 pub fn inputs_text(inputs: &Inputs) -> String {
     let concurrency = inputs.concurrency.map_or("recommended".to_owned(), |n| format!("{n} asked for"));
-    let clamav = match inputs.clamav {
+    let mut clamav = match inputs.clamav {
         ClamAv::Off => "no ClamAV",
         ClamAv::On { concurrent_reload: true } => "ClamAV with concurrent reload",
         ClamAv::On { concurrent_reload: false } => "ClamAV without concurrent reload",
-    };
+    }
+    .to_owned();
+    if let (ClamAv::On { .. }, Some(threads)) = (inputs.clamav, inputs.clamd_max_threads) {
+        clamav.push_str(&format!(" and MaxThreads {threads}"));
+    }
     let cpus = inputs.cpus.map_or("CPUs not given".to_owned(), |c| format!("{} CPU(s)", c.get()));
     let o = &inputs.overrides;
     let mut overrides: Vec<String> =
@@ -63,7 +68,7 @@ pub fn inputs_text(inputs: &Inputs) -> String {
     format!(
         "RAM {}, concurrency {concurrency}, OS {}, {clamav}, {} method, service {}, {cpus}, {overrides}",
         size_text(inputs.ram),
-        inputs.os,
+        OsRelease { os: inputs.os, version: inputs.os_version.clone() },
         inputs.method.name(),
         inputs.service
     )

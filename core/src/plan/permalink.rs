@@ -8,6 +8,7 @@ use crate::inputs::concurrency::Concurrency;
 use crate::inputs::cpus::Cpus;
 use crate::inputs::method::PostfixMethod;
 use crate::inputs::os::Os;
+use crate::inputs::release::OsVersion;
 use crate::inputs::service_name::{DEFAULT_SERVICE, ServiceName};
 use crate::inputs::size::{MiB, parse_size};
 use crate::inputs::{ClamAv, HeadroomPercent, Inputs};
@@ -18,13 +19,15 @@ use crate::model::memory::MODEL_VERSION;
 pub const DEFAULT_BASE_URL: &str = "https://amavis-tune.github.io/amavis-tune/";
 
 /// Every key a permalink may carry, in the order [`to_query`] writes them.
-pub const KEYS: [&str; 14] = [
+pub const KEYS: [&str; 16] = [
     "v",
     "ram",
     "concurrency",
     "os",
+    "release",
     "clamav",
     "reload",
+    "max-threads",
     "method",
     "service",
     "cpus",
@@ -94,9 +97,15 @@ fn values(inputs: &Inputs) -> Vec<(&'static str, String)> {
         pairs.push(("concurrency", n.to_string()));
     }
     pairs.push(("os", inputs.os.name().to_owned()));
+    if let Some(version) = &inputs.os_version {
+        pairs.push(("release", version.to_string()));
+    }
     pairs.push(("clamav", on_off(matches!(inputs.clamav, ClamAv::On { .. })).to_owned()));
     if inputs.clamav == (ClamAv::On { concurrent_reload: false }) {
         pairs.push(("reload", "off".to_owned()));
+    }
+    if let Some(threads) = inputs.clamd_max_threads {
+        pairs.push(("max-threads", threads.to_string()));
     }
     pairs.push(("method", inputs.method.name().to_owned()));
     if inputs.service.as_str() != DEFAULT_SERVICE {
@@ -166,8 +175,18 @@ pub fn parse_link(text: &str) -> Result<Link, LinkError> {
             "ram" => ram = Some(parse_size(&value).map_err(|e| text_error(&e))?),
             "concurrency" => inputs.concurrency = Some(value.parse::<Concurrency>().map_err(|e| text_error(&e))?),
             "os" => inputs.os = value.parse::<Os>().map_err(|e| text_error(&e))?,
+            "release" => inputs.os_version = Some(value.parse::<OsVersion>().map_err(|e| text_error(&e))?),
             "clamav" => clamav = parse_on_off(&value).ok_or_else(|| bad("use on or off".to_owned()))?,
             "reload" => reload = parse_on_off(&value).ok_or_else(|| bad("use on or off".to_owned()))?,
+            "max-threads" => {
+                inputs.clamd_max_threads = Some(
+                    value
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|&t| t > 0)
+                        .ok_or_else(|| bad("clamd's MaxThreads is a whole number above 0".to_owned()))?,
+                )
+            }
             "method" => {
                 inputs.method =
                     PostfixMethod::from_name(&value).ok_or_else(|| bad(format!("use {}", PostfixMethod::NAMES)))?

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::inputs::concurrency::Concurrency;
-use crate::inputs::os::Os;
+use crate::inputs::release::ReleaseFacts;
 use crate::inputs::service_name::ServiceName;
 
 /// Which configuration file a snippet belongs in.
@@ -50,8 +50,8 @@ impl Snippet {
     }
 }
 
-pub(crate) fn amavis(os: Os, n: Concurrency) -> Snippet {
-    let placement = if os.is_debian_family() {
+pub(crate) fn amavis(release: &ReleaseFacts, n: Concurrency) -> Snippet {
+    let placement = if release.amavis_reads_conf_d {
         "Put it above the final `1;` line, replacing any `$max_servers` line already there. \
          A file in /etc/amavis/conf.d that sorts after 50-user overrides it: check those too."
     } else {
@@ -59,7 +59,7 @@ pub(crate) fn amavis(os: Os, n: Concurrency) -> Snippet {
     };
     Snippet {
         file: FileKind::AmavisConf,
-        path: os.amavis_conf_path().to_owned(),
+        path: release.amavis_conf.to_owned(),
         header: String::new(),
         content: format!("$max_servers = {n};\n"),
         placement: placement.to_owned(),
@@ -72,29 +72,41 @@ pub fn master_cf_line(service: &ServiceName, n: Concurrency) -> String {
     format!("{:<10} {:<5} {:<7} {:<7} {:<7} {:<7} {:<7} smtp\n", service.as_str(), "unix", "-", "-", "n", "-", n.get())
 }
 
-pub(crate) fn master_cf(os: Os, service: &ServiceName, n: Concurrency) -> Snippet {
+pub(crate) fn master_cf(release: &ReleaseFacts, service: &ServiceName, n: Concurrency) -> Snippet {
     Snippet {
         file: FileKind::MasterCf,
-        path: os.master_cf_path(),
+        path: release.master_cf_path(),
         header: String::new(),
         content: master_cf_line(service, n),
         placement: format!(
             "Change only the maxproc column (the 7th field) of the existing `{service} unix` entry and keep \
              its `-o` lines; the full line is shown for reference."
         ),
-        command: Some(format!("postconf -F -e '{service}/unix/process_limit={n}'")),
+        command: Some(format!(
+            "postconf -F -e '{service}/unix/process_limit={n}' && {}",
+            read_back(&format!("postconf -h -F '{service}/unix/process_limit'"), n)
+        )),
     }
 }
 
-pub(crate) fn main_cf_limit(os: Os, service: &ServiceName, n: Concurrency, why: &str) -> Snippet {
+pub(crate) fn main_cf_limit(release: &ReleaseFacts, service: &ServiceName, n: Concurrency, why: &str) -> Snippet {
     Snippet {
         file: FileKind::MainCf,
-        path: os.main_cf_path(),
+        path: release.main_cf_path(),
         header: String::new(),
         content: format!("{service}_destination_concurrency_limit = {n}\n"),
         placement: format!("Add it anywhere in main.cf, replacing any line of the same name. {why}"),
-        command: Some(format!("postconf -e '{service}_destination_concurrency_limit = {n}'")),
+        command: Some(format!(
+            "postconf -e '{service}_destination_concurrency_limit = {n}' && {}",
+            read_back(&format!("postconf -h {service}_destination_concurrency_limit"), n)
+        )),
     }
+}
+
+/// A test that `read` prints `n`: postconf only warns (and exits 0) when asked to change a
+/// service that is not there, so each change verifies its own effect and a chain stops there.
+fn read_back(read: &str, n: Concurrency) -> String {
+    format!("test \"$({read})\" = {n}")
 }
 
 #[cfg(test)]

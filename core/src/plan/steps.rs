@@ -8,7 +8,7 @@ use crate::edit::backup::{backup_glob, backup_name};
 
 use crate::inputs::concurrency::Concurrency;
 use crate::inputs::method::PostfixMethod;
-use crate::inputs::os::Os;
+use crate::inputs::release::ReleaseFacts;
 use crate::inputs::service_name::ServiceName;
 use crate::plan::snippet::{FileKind, Snippet};
 
@@ -100,7 +100,7 @@ fn order(raising: bool) -> impl Iterator<Item = Group> {
 
 /// What the steps of a group depend on.
 struct Context<'a> {
-    os: Os,
+    release: &'a ReleaseFacts,
     method: PostfixMethod,
     service: &'a ServiceName,
     n: Concurrency,
@@ -116,10 +116,11 @@ impl Group {
     }
 
     fn steps(self, context: &Context<'_>) -> Vec<Step> {
-        let Context { os, method, service, n, snippets, raising } = *context;
+        let Context { release, method, service, n, snippets, raising } = *context;
         let files: Vec<&str> = snippets.iter().map(|s| s.path.as_str()).collect();
         let postfix_snippets = || snippets.iter().filter(|s| s.file != FileKind::AmavisConf);
-        let amavis_conf = os.amavis_conf_path();
+        let amavis_conf = release.amavis_conf;
+        let restart_amavisd = release.amavis_restart;
         match self {
             Group::Backup => vec![step(
                 &format!("Back up the files that change ({})", files.join(", ")),
@@ -133,24 +134,17 @@ impl Group {
                 format!("${{EDITOR:-vi}} {amavis_conf}"),
                 StepKind::Change,
             )],
-            // Known mislabel, kept as it is until its own issue fixes it: when lowering, the
-            // sentence meant for the restart lands on the validation, and the restart keeps the
-            // raising sentence.
-            Group::ValidateAmavisd if !raising => vec![step(
-                "Restart amavisd, now that Postfix opens no more connections than its new number of children",
-                os.amavis_test_config(),
-                StepKind::Validate,
-            )],
             Group::ValidateAmavisd => {
-                vec![step(
-                    "Check amavisd's configuration without starting it",
-                    os.amavis_test_config(),
-                    StepKind::Validate,
-                )]
+                vec![step(release.validation_description(), release.validation_command(), StepKind::Validate)]
             }
-            Group::RestartAmavisd => vec![step(
+            Group::RestartAmavisd if raising => vec![step(
                 "Restart amavisd, so it runs the new number of children before Postfix uses them",
-                os.amavis_restart(),
+                restart_amavisd,
+                StepKind::Restart,
+            )],
+            Group::RestartAmavisd => vec![step(
+                "Restart amavisd, now that Postfix opens no more connections than its new number of children",
+                restart_amavisd,
                 StepKind::Restart,
             )],
             Group::ChangePostfix => {
@@ -165,7 +159,11 @@ impl Group {
                     StepKind::Change,
                 )]
             }
-            Group::CheckPostfix => vec![step("Check Postfix's configuration", "postfix check", StepKind::Validate)],
+            Group::CheckPostfix => vec![step(
+                "Let Postfix check its installation: postfix check creates missing queue directories, warns about wrong file ownership and permissions, and runs postconf and postsuper (which warn about main.cf and queue problems); it does not test every setting",
+                "postfix check",
+                StepKind::Validate,
+            )],
             Group::ReloadPostfix => vec![step(
                 "Reload Postfix (master(5): a reload is enough for master.cf and main.cf; a restart also works)",
                 "postfix reload",
@@ -178,7 +176,14 @@ impl Group {
                 };
                 vec![
                     step(&format!("Verify that Postfix reads {n}"), verify_postfix, StepKind::Verify),
-                    step(&format!("Verify that amavisd runs {n} children"), os.count_children(), StepKind::Verify),
+                    step(
+                        &format!(
+                            "Verify that amavisd runs {n} children: the processes whose parent is the master in {} (or run amavis-tune measure)",
+                            release.pid_file
+                        ),
+                        release.count_children_command(),
+                        StepKind::Verify,
+                    ),
                     step("Watch the queue drain (no mail should stay deferred)", "postqueue -p", StepKind::Verify),
                 ]
             }
@@ -190,7 +195,7 @@ impl Group {
                     .join(" && ");
                 vec![step(
                     "If anything went wrong: put the backups back, reload Postfix, restart amavisd",
-                    format!("{restore} && postfix reload && {}", os.amavis_restart()),
+                    format!("{restore} && postfix reload && {restart_amavisd}"),
                     StepKind::Rollback,
                 )]
             }
@@ -201,13 +206,13 @@ impl Group {
 /// The steps for a plan, in the order for raising N (the plan does not know the current value),
 /// and the note saying what changes when lowering it: the numbers of each side's steps.
 pub(crate) fn steps(
-    os: Os,
+    release: &ReleaseFacts,
     method: PostfixMethod,
     service: &ServiceName,
     n: Concurrency,
     snippets: &[Snippet],
 ) -> (Vec<Step>, String) {
-    let context = Context { os, method, service, n, snippets, raising: true };
+    let context = Context { release, method, service, n, snippets, raising: true };
     let mut all = Vec::new();
     // The 1-based numbers of each side's first and last step.
     let mut amavisd_side = None;
@@ -241,8 +246,14 @@ pub(crate) fn steps(
 /// The steps after `apply` (which backed up and changed the files itself): for a raise, amavisd
 /// first; for a cut, Postfix first, so that Postfix never opens more connections than amavisd has
 /// children.
-pub fn apply_steps(os: Os, method: PostfixMethod, service: &ServiceName, n: Concurrency, raising: bool) -> Vec<Step> {
-    let context = Context { os, method, service, n, snippets: &[], raising };
+pub fn apply_steps(
+    release: &ReleaseFacts,
+    method: PostfixMethod,
+    service: &ServiceName,
+    n: Concurrency,
+    raising: bool,
+) -> Vec<Step> {
+    let context = Context { release, method, service, n, snippets: &[], raising };
     order(raising).filter(|group| !group.done_by_apply()).flat_map(|group| group.steps(&context)).collect()
 }
 
@@ -256,11 +267,11 @@ mod tests {
         let service = ServiceName::default();
         let n = Concurrency::new(12).unwrap_or_else(|_| unreachable!());
         let mut text = String::new();
-        for os in Os::ALL {
+        for release in crate::inputs::release::RELEASES {
             for method in [PostfixMethod::MasterCf, PostfixMethod::MainCf] {
                 for raising in [true, false] {
-                    text.push_str(&format!("--- {} {} raising={raising}\n", os.name(), method.name()));
-                    for (index, step) in apply_steps(os, method, &service, n, raising).iter().enumerate() {
+                    text.push_str(&format!("--- {} {} raising={raising}\n", release.id, method.name()));
+                    for (index, step) in apply_steps(release, method, &service, n, raising).iter().enumerate() {
                         let kind = step.kind.as_str();
                         text.push_str(&format!("{}. [{kind}] {}\n   {}\n", index + 1, step.description, step.command));
                     }

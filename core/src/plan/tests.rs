@@ -222,7 +222,10 @@ pub(crate) fn arbitrary_inputs() -> impl Strategy<Value = Inputs> {
     (
         size,
         proptest::option::of(2u32..=crate::inputs::concurrency::MAX_CONCURRENCY),
-        proptest::sample::select(Os::ALL.to_vec()),
+        (
+            proptest::sample::select(Os::ALL.to_vec()),
+            proptest::sample::select(vec![None, Some("7"), Some("12"), Some("22.04"), Some("9.4"), Some("99")]),
+        ),
         prop_oneof![Just(ClamAv::Off), any::<bool>().prop_map(|concurrent_reload| ClamAv::On { concurrent_reload })],
         prop_oneof![Just(PostfixMethod::MasterCf), Just(PostfixMethod::MainCf)],
         proptest::option::of(1u32..=crate::inputs::cpus::MAX_CPUS),
@@ -230,12 +233,23 @@ pub(crate) fn arbitrary_inputs() -> impl Strategy<Value = Inputs> {
         proptest::sample::select(vec!["smtp-amavis", "amavisfeed", "scan.x_1"]),
     )
         .prop_map(
-            |(ram, concurrency, os, clamav, method, cpus, (reserve, clamd, parent, per_child, headroom), service)| {
+            |(
+                ram,
+                concurrency,
+                (os, version),
+                clamav,
+                method,
+                cpus,
+                (reserve, clamd, parent, per_child, headroom),
+                service,
+            )| {
                 Inputs {
                     ram: MiB(ram),
                     concurrency: concurrency.and_then(|c| Concurrency::new(c).ok()),
                     os,
+                    os_version: version.and_then(|v| v.parse().ok()),
                     clamav,
+                    clamd_max_threads: None,
                     method,
                     service: service.parse().unwrap_or_default(),
                     cpus: cpus.and_then(|c| Cpus::new(c).ok()),

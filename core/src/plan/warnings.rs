@@ -27,7 +27,7 @@ pub enum WarningCode {
     ProcessLimit,
     /// The main.cf limit caps nothing when the transport's recipient limit is 1.
     MainCfPerRecipient,
-    /// More than 3 children per CPU (README.performance).
+    /// More than the 3 children per CPU README.performance says to start with.
     AboveCpuGuidance,
     /// More than the 10-30 children README.postfix calls everyday use.
     AboveUsefulRange,
@@ -125,7 +125,7 @@ pub(crate) fn general(
                 &mut found,
                 WarningCode::AboveCpuGuidance,
                 format!(
-                    "{n} children on {} CPU(s) is more than the 2-3 per CPU amavis README.performance advises ({guidance} here); watch the load and swap, and lower it if they climb.",
+                    "{n} children on {} CPU(s) is more than the 2 or 3 per CPU amavis README.performance says to start with ({guidance} here); it says to raise the number gradually while the load stays below 2-3 per CPU and nothing swaps, and to lower it otherwise.",
                     cpus.get()
                 ),
             );
@@ -141,12 +141,14 @@ pub(crate) fn general(
             ),
         );
     }
-    if matches!(inputs.clamav, ClamAv::On { .. }) && n > CLAMD_DEFAULT_MAX_THREADS {
+    let max_threads = inputs.clamd_max_threads.unwrap_or(CLAMD_DEFAULT_MAX_THREADS);
+    if matches!(inputs.clamav, ClamAv::On { .. }) && n > max_threads {
+        let set = if inputs.clamd_max_threads.is_some() { "as clamd.conf sets it" } else { "clamd's default" };
         push(
             &mut found,
             WarningCode::ClamdMaxThreads,
             format!(
-                "clamd scans at most MaxThreads files at once (default {CLAMD_DEFAULT_MAX_THREADS}); with {n} children, raise MaxThreads in clamd.conf to {n} or the extra children wait inside clamd."
+                "clamd scans at most MaxThreads files at once ({max_threads}, {set}); with {n} children, raise MaxThreads in clamd.conf to {n} or the extra children wait inside clamd."
             ),
         );
     }

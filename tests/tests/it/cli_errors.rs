@@ -30,7 +30,14 @@ pub(crate) fn bad_plan_input() {
     check(&["plan", "--ram", "8G", "--concurrency", "1"], "amavisd does not fork");
     check(&["plan", "--ram", "8G", "--concurrency", "4294967296"], "it is too large");
     check(&["plan", "--ram", "8G", "--concurrency", "ten"], "it is not a whole number");
-    check(&["plan", "--ram", "8G", "--os", "windows"], "[possible values: debian, ubuntu, rhel, freebsd, openbsd]");
+    check(
+        &["plan", "--ram", "8G", "--os", "windows"],
+        "invalid operating system `windows`: use debian, ubuntu, rhel, freebsd or openbsd",
+    );
+    check(
+        &["plan", "--ram", "8G", "--os", "debian:x"],
+        "invalid release `debian:x`: use FAMILY or FAMILY:VERSION, e.g. debian:12 (listed: debian:11,",
+    );
     check(&["plan", "--ram", "8G", "--cpus", "0"], "invalid CPU count `0`: use a whole number from 1 to 4096");
     check(&["plan", "--ram", "8G", "--headroom", "95"], "invalid headroom `95`: use a whole percentage from 0 to 90");
     check(&["plan", "--ram", "8G", "--per-child", "0M"], "it is less than 1 MiB");

@@ -126,3 +126,66 @@ pub(crate) fn cgroup_limits_are_honoured() {
         }
     }
 }
+
+/// On the server, with no ClamAV flag, the plan reads clamd's own config (the release's path)
+/// for ConcurrentDatabaseReload and MaxThreads, and plans without ClamAV where clamd is not
+/// installed; it says what it read and from where.
+pub(crate) fn clamd_settings_come_from_the_server() {
+    let base = amavis_tune_tests::workspace_root().join("tests/fixtures/sysroot/no-limit");
+    let plan = |sysroot: &std::path::Path, extra: &[&str]| {
+        let mut args = vec!["plan", "--os", "debian:12", "--concurrency", "14"];
+        args.extend_from_slice(extra);
+        let json =
+            amavis_tune_tests::Run::new(args.iter().chain(&["--format", "json", "--sysroot"])).run_with_arg(sysroot);
+        assert_eq!(json.code, 0, "{}", json.stderr);
+        let text = amavis_tune_tests::Run::new(args.iter().chain(&["--sysroot"])).run_with_arg(sysroot);
+        (serde_json::from_str::<serde_json::Value>(&json.stdout).expect("valid JSON"), text.stdout)
+    };
+    let warning = |json: &serde_json::Value| {
+        json["warnings"].as_array().expect("warnings").iter().find(|w| w["code"] == "clamd-max-threads").cloned()
+    };
+
+    // clamd.conf with the settings off their defaults (the first MaxThreads counts, as in clamd).
+    let scratch = tempfile::tempdir().expect("tempdir");
+    amavis_tune_tests::copy_tree(&base, scratch.path());
+    std::fs::create_dir_all(scratch.path().join("etc/clamav")).expect("mkdir");
+    std::fs::write(
+        scratch.path().join("etc/clamav/clamd.conf"),
+        "# clamd.conf\nLocalSocket /var/run/clamav/clamd.ctl\nMaxThreads 12\nMaxThreads 40\nConcurrentDatabaseReload no\n",
+    )
+    .expect("writes");
+    let (json, text) = plan(scratch.path(), &[]);
+    assert_eq!(json["inputs"]["clamav"], serde_json::json!({"enabled": true, "concurrent_reload": false}));
+    assert_eq!(json["inputs"]["clamd_max_threads"], 12);
+    assert_eq!(json["sources"]["clamd"]["conf"]["max_threads"]["line"], 3);
+    let warned = warning(&json).expect("14 children are more than MaxThreads 12");
+    assert!(warned["message"].as_str().unwrap_or_default().contains("(12, as clamd.conf sets it)"), "{warned}");
+    assert!(text.contains("clamd.conf: ConcurrentDatabaseReload no (line 5), MaxThreads 12 (line 3)."), "{text}");
+    assert!(
+        json["permalink"].as_str().unwrap_or_default().contains("reload=off&max-threads=12"),
+        "{}",
+        json["permalink"]
+    );
+    // A flag still decides over the file.
+    let (json, _) = plan(scratch.path(), &["--clamav"]);
+    assert_eq!(json["inputs"]["clamav"]["concurrent_reload"], true);
+    assert!(json["sources"]["clamd"].is_null());
+
+    // clamd installed with no config file: its defaults.
+    let scratch = tempfile::tempdir().expect("tempdir");
+    amavis_tune_tests::copy_tree(&base, scratch.path());
+    std::fs::create_dir_all(scratch.path().join("usr/sbin")).expect("mkdir");
+    std::fs::write(scratch.path().join("usr/sbin/clamd"), "").expect("writes");
+    let (json, text) = plan(scratch.path(), &[]);
+    assert_eq!(json["inputs"]["clamav"], serde_json::json!({"enabled": true, "concurrent_reload": true}));
+    assert!(
+        warning(&json).is_some_and(|w| w["message"].as_str().unwrap_or_default().contains("(10, clamd's default)"))
+    );
+    assert!(text.contains("clamd is installed but none of /etc/clamav/clamd.conf exists"), "{text}");
+
+    // No clamd at all: no ClamAV in the budget, and the plan says so.
+    let (json, text) = plan(&base, &[]);
+    assert_eq!(json["inputs"]["clamav"]["enabled"], false);
+    assert!(warning(&json).is_none());
+    assert!(text.contains("clamd is not installed here"), "{text}");
+}

@@ -19,6 +19,7 @@ mod hostile;
 mod interrupted;
 mod measure;
 mod postfix_oracle;
+mod releases;
 mod tidy;
 mod web;
 
@@ -81,6 +82,7 @@ fn main() {
         test!(cli_plan::completions_and_man_page),
         test!(cli_plan::broken_pipe_is_not_an_error),
         test!(cli_plan::cgroup_limits_are_honoured),
+        test!(cli_plan::clamd_settings_come_from_the_server),
         test!(closed_pipe::every_output_exits_0),
         test!(explained::pasted_snippets_with_headers_are_read_by_postfix_and_amavisd, needs Postconf Amavisd RunParts),
         test!(explained::permalinks_and_headers_reproduce_the_plan),
@@ -107,6 +109,9 @@ fn main() {
         test!(postfix_oracle::fixtures_agree_with_postconf, needs Postconf),
         test!(postfix_oracle::generated_master_cf_agrees_with_postconf, needs Postconf),
         test!(postfix_oracle::generated_main_cf_agrees_with_postconf, needs Postconf),
+        test!(releases::every_release_prints_its_own_paths_and_programs),
+        test!(releases::validation_commands_accept_good_and_reject_broken_files, needs Amavisd),
+        test!(releases::postconf_change_steps_verify_their_effect, needs Postconf),
         test!(tidy::readme_usage_examples_parse),
         test!(tidy::readme_json_tables_match_the_output),
         test!(async web::page_agrees_with_cli_and_reacts, needs Wasm32Target Chromium Chromedriver),

@@ -41,7 +41,7 @@ fn links_read_back() {
         ("?ram=8G&clamav=maybe", "in the link, `clamav=maybe`: use on or off"),
         (
             "?ram=8G&colour=red",
-            "the link has an unknown key `colour`; the keys are v, ram, concurrency, os, clamav, reload, method, service, cpus, per-child, clamd, amavisd-parent, reserve, headroom",
+            "the link has an unknown key `colour`; the keys are v, ram, concurrency, os, release, clamav, reload, max-threads, method, service, cpus, per-child, clamd, amavisd-parent, reserve, headroom",
         ),
         (
             "?ram=8G&service=a%20b",

@@ -1,0 +1,595 @@
+//! Releases, not just OS families: what differs from one release to the next (the amavisd
+//! program's name, its validation command, its pid file, where the mail log is, the packages), as
+//! one table of data with the source of each entry.
+//!
+//! A release is asked for as `FAMILY` or `FAMILY:VERSION` (`debian:12`, `ubuntu:22.04`,
+//! `rhel:9`), or read from os-release's `ID` and `VERSION_ID`. A version the table does not list
+//! gets the nearest release of the family that it does list, and the plan says so.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::inputs::error::InputError;
+use crate::inputs::os::Os;
+
+/// The longest version accepted (`VERSION_ID` values are short: `12`, `22.04`, `9.4`, `7.6`).
+const MAX_VERSION_LEN: usize = 16;
+
+/// A release's version: digits separated by single dots, as os-release's `VERSION_ID` writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct OsVersion(String);
+
+impl OsVersion {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The numbers between the dots (`22.04` is `[22, 4]`).
+    fn numbers(&self) -> Vec<u32> {
+        self.0.split('.').map(|part| part.parse().unwrap_or(u32::MAX)).collect()
+    }
+}
+
+impl FromStr for OsVersion {
+    type Err = InputError;
+
+    fn from_str(text: &str) -> Result<OsVersion, InputError> {
+        let text = text.trim();
+        let valid = !text.is_empty()
+            && text.len() <= MAX_VERSION_LEN
+            && text
+                .split('.')
+                .all(|part| !part.is_empty() && part.len() <= 6 && part.bytes().all(|b| b.is_ascii_digit()));
+        if valid { Ok(OsVersion(text.to_owned())) } else { Err(InputError::OsVersion { value: text.to_owned() }) }
+    }
+}
+
+impl fmt::Display for OsVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An OS as asked for: a family, and the release when it is known.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OsRelease {
+    pub os: Os,
+    pub version: Option<OsVersion>,
+}
+
+impl OsRelease {
+    pub fn family(os: Os) -> OsRelease {
+        OsRelease { os, version: None }
+    }
+}
+
+impl From<Os> for OsRelease {
+    fn from(os: Os) -> OsRelease {
+        OsRelease::family(os)
+    }
+}
+
+impl fmt::Display for OsRelease {
+    /// `debian`, or `debian:12`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.version {
+            Some(version) => write!(f, "{}:{version}", self.os),
+            None => write!(f, "{}", self.os),
+        }
+    }
+}
+
+impl FromStr for OsRelease {
+    type Err = InputError;
+
+    /// `FAMILY` or `FAMILY:VERSION`; the family as [`Os`] reads it.
+    fn from_str(text: &str) -> Result<OsRelease, InputError> {
+        let text = text.trim();
+        match text.split_once(':') {
+            Some((family, version)) => {
+                let os = family.parse::<Os>()?;
+                let version = version
+                    .parse::<OsVersion>()
+                    .map_err(|_| InputError::OsRelease { value: text.to_owned(), known: known_releases() })?;
+                Ok(OsRelease { os, version: Some(version) })
+            }
+            None => Ok(OsRelease::family(text.parse::<Os>()?)),
+        }
+    }
+}
+
+/// Every release the table lists, as `--os` takes them (`debian:11, debian:12, ...`).
+pub fn known_releases() -> String {
+    RELEASES.iter().map(|r| r.id).collect::<Vec<_>>().join(", ")
+}
+
+/// How a release's amavisd checks its configuration without starting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Validation {
+    /// `amavisd test-config` (amavisd 2.12 and later): reads every config file, exits 0 or dies.
+    TestConfig,
+    /// `amavisd-new showkeys` (2.11, which has no `test-config`): reads every config file the
+    /// same way, lists the DKIM signing keys (none on most servers) and exits; a config error
+    /// makes it die before that.
+    ShowKeys,
+}
+
+/// Where a release's mail log is by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum MailLog {
+    /// A file written by the syslog daemon the release installs by default.
+    File { path: &'static str },
+    /// The systemd journal only: the release installs no syslog daemon by default.
+    Journal { command: &'static str },
+}
+
+/// What differs per release, with where each fact comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReleaseFacts {
+    /// As `--os` takes it: `debian:12`.
+    pub id: &'static str,
+    #[serde(skip)]
+    pub os: Os,
+    pub version: &'static str,
+    /// For people: `Debian 12 (bookworm)`.
+    pub name: &'static str,
+    /// The package that installs amavisd, and the amavisd version in it.
+    pub amavis_package: &'static str,
+    pub amavis_version: &'static str,
+    /// The amavisd program, by its full path (its base name is what `ps` shows).
+    pub amavisd_program: &'static str,
+    /// The file where the administrator sets `$max_servers`.
+    pub amavis_conf: &'static str,
+    /// Whether amavisd finds its configuration by itself (Debian's `conf.d` directories), or
+    /// must be given `-c amavis_conf` to read the same files as the service.
+    pub amavis_reads_conf_d: bool,
+    /// The `$pid_file` the package's configuration sets: the master process's pid.
+    pub pid_file: &'static str,
+    /// The command that restarts amavisd (its unit or rc script).
+    pub amavis_restart: &'static str,
+    pub validation: Validation,
+    /// The directory of main.cf and master.cf.
+    pub postfix_dir: &'static str,
+    pub postfix_package: &'static str,
+    /// clamd's package and the config files it installs (the first is the one amavisd's scanner
+    /// entry uses).
+    pub clamd_package: &'static str,
+    pub clamd_conf: &'static [&'static str],
+    pub mail_log: MailLog,
+    /// Where these facts were read.
+    pub sources: &'static [&'static str],
+}
+
+impl ReleaseFacts {
+    /// The program's name as `ps` and `pgrep` see it (`amavisd` or `amavisd-new`).
+    pub fn amavisd_name(&self) -> &'static str {
+        self.amavisd_program.rsplit('/').next().unwrap_or(self.amavisd_program)
+    }
+
+    /// The command that checks amavisd's configuration without starting it, reading the files
+    /// the service reads.
+    pub fn validation_command(&self) -> String {
+        let config = if self.amavis_reads_conf_d { String::new() } else { format!(" -c {}", self.amavis_conf) };
+        let command = match self.validation {
+            Validation::TestConfig => "test-config",
+            Validation::ShowKeys => "showkeys",
+        };
+        format!("{}{config} {command}", self.amavisd_name())
+    }
+
+    /// What the validation does, for the step's description.
+    pub fn validation_description(&self) -> &'static str {
+        match self.validation {
+            Validation::TestConfig => {
+                "Check amavisd's configuration without starting it (test-config reads every file and fails on an error)"
+            }
+            Validation::ShowKeys => {
+                "Check amavisd's configuration without starting it (this amavisd has no test-config; showkeys reads every file the same way, fails on an error, and lists any DKIM keys)"
+            }
+        }
+    }
+
+    /// The command that prints how many children amavisd runs: the processes whose parent is
+    /// the master in the pid file. (Process titles do not do: a fresh child is `(virgin child)`
+    /// until its first connection, and the program name differs between releases.)
+    pub fn count_children_command(&self) -> String {
+        format!("pgrep -P \"$(cat {})\" | wc -l", self.pid_file)
+    }
+
+    pub fn master_cf_path(&self) -> String {
+        format!("{}/master.cf", self.postfix_dir)
+    }
+
+    pub fn main_cf_path(&self) -> String {
+        format!("{}/main.cf", self.postfix_dir)
+    }
+
+    /// Where to read the mail log, as a command or a path.
+    pub fn mail_log_hint(&self) -> String {
+        match self.mail_log {
+            MailLog::File { path } => path.to_owned(),
+            MailLog::Journal { command } => {
+                format!("{command} (no syslog daemon by default: the mail log is in the journal)")
+            }
+        }
+    }
+}
+
+/// The release a plan's commands are for, and why it is that one when it is not the one asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedRelease {
+    pub facts: &'static ReleaseFacts,
+    /// Set when the release is not the one asked for: no version given, or one the table does
+    /// not list.
+    pub note: Option<String>,
+}
+
+/// The table's entry for `asked`: the same release, else the nearest of the family (for a
+/// version between two listed ones, the older; past the newest, the newest), else the family's
+/// newest when no version is given.
+pub fn resolve_release(asked: &OsRelease) -> ResolvedRelease {
+    let family: Vec<&'static ReleaseFacts> = RELEASES.iter().filter(|r| r.os == asked.os).collect();
+    let newest = family.last().copied().unwrap_or(&RELEASES[0]);
+    let Some(version) = &asked.version else {
+        return ResolvedRelease {
+            facts: newest,
+            note: Some(format!(
+                "no {} release given: the commands are {}'s (name yours with --os {}:VERSION)",
+                asked.os, newest.name, asked.os
+            )),
+        };
+    };
+    let wanted = version.numbers();
+    let key = |facts: &ReleaseFacts| facts.version.split('.').map(|p| p.parse().unwrap_or(0)).collect::<Vec<u32>>();
+    // A release is listed by its major version where minor versions change nothing (RHEL 9.4 is
+    // RHEL 9); Ubuntu and OpenBSD list major.minor.
+    if let Some(exact) = family.iter().find(|facts| {
+        let listed = key(facts);
+        wanted.starts_with(&listed) || listed == wanted
+    }) {
+        return ResolvedRelease { facts: exact, note: None };
+    }
+    let chosen = family.iter().rev().find(|facts| key(facts) <= wanted).or(family.first()).copied().unwrap_or(newest);
+    ResolvedRelease {
+        facts: chosen,
+        note: Some(format!(
+            "{} {version} is not in amavis-tune's release table: the commands are those of the nearest one, {} (listed: {})",
+            asked.os,
+            chosen.name,
+            family.iter().map(|r| r.id).collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
+
+/// Debian's layout: `conf.d` read by the packaged amavisd, `50-user` for local settings.
+const DEBIAN_CONF: &str = "/etc/amavis/conf.d/50-user";
+/// Debian's `/usr/share/amavis/conf.d/10-debian_scripts` sets it.
+const DEBIAN_PID: &str = "/var/run/amavis/amavisd.pid";
+const DEBIAN_RESTART: &str = "systemctl restart amavis";
+const DEBIAN_CLAMD: &[&str] = &["/etc/clamav/clamd.conf"];
+const RHEL_CONF: &str = "/etc/amavisd/amavisd.conf";
+const RHEL_PID: &str = "/run/amavisd/amavisd.pid";
+const RHEL_CLAMD: &[&str] = &["/etc/clamd.d/amavisd.conf", "/etc/clamd.d/scan.conf"];
+
+/// The release table, grouped by family, oldest first within a family.
+pub static RELEASES: &[ReleaseFacts] = &[
+    ReleaseFacts {
+        id: "debian:11",
+        os: Os::Debian,
+        version: "11",
+        name: "Debian 11 (bullseye)",
+        amavis_package: "amavisd-new",
+        amavis_version: "2.11.1",
+        amavisd_program: "/usr/sbin/amavisd-new",
+        amavis_conf: DEBIAN_CONF,
+        amavis_reads_conf_d: true,
+        pid_file: DEBIAN_PID,
+        amavis_restart: DEBIAN_RESTART,
+        validation: Validation::ShowKeys,
+        postfix_dir: "/etc/postfix",
+        postfix_package: "postfix",
+        clamd_package: "clamav-daemon",
+        clamd_conf: DEBIAN_CLAMD,
+        mail_log: MailLog::File { path: "/var/log/mail.log" },
+        sources: &[
+            "bullseye amavisd-new 1:2.11.1-5+deb11u1 (deb.debian.org): /usr/sbin/amavisd-new, no /usr/sbin/amavisd; its command regex has showkeys but no test-config; amavis.service ExecStart=/usr/sbin/amavisd-new foreground",
+            "/usr/share/amavis/conf.d/10-debian_scripts line 23: $pid_file = \"/var/run/amavis/amavisd.pid\"",
+            "bullseye rsyslog is Priority important; its rsyslog.conf: mail.* -/var/log/mail.log",
+        ],
+    },
+    ReleaseFacts {
+        id: "debian:12",
+        os: Os::Debian,
+        version: "12",
+        name: "Debian 12 (bookworm)",
+        amavis_package: "amavisd-new",
+        amavis_version: "2.13.0",
+        amavisd_program: "/usr/sbin/amavisd",
+        amavis_conf: DEBIAN_CONF,
+        amavis_reads_conf_d: true,
+        pid_file: DEBIAN_PID,
+        amavis_restart: DEBIAN_RESTART,
+        validation: Validation::TestConfig,
+        postfix_dir: "/etc/postfix",
+        postfix_package: "postfix",
+        clamd_package: "clamav-daemon",
+        clamd_conf: DEBIAN_CLAMD,
+        mail_log: MailLog::Journal { command: "journalctl -u amavis -u postfix@-" },
+        sources: &[
+            "bookworm amavisd-new 1:2.13.0-3+deb12u1: /usr/sbin/amavisd, Amavis.pm line 7082 `exit 0 if $cmd eq 'test-config'`, amavis.service",
+            "/usr/share/amavis/conf.d/10-debian_scripts line 23: $pid_file = \"/var/run/amavis/amavisd.pid\"",
+            "bookworm rsyslog is Priority optional (not installed by default): mail logs are in the journal; postfix runs as postfix@- (postfix-instance-generator)",
+        ],
+    },
+    ReleaseFacts {
+        id: "debian:13",
+        os: Os::Debian,
+        version: "13",
+        name: "Debian 13 (trixie)",
+        amavis_package: "amavisd-new",
+        amavis_version: "2.13.0",
+        amavisd_program: "/usr/sbin/amavisd",
+        amavis_conf: DEBIAN_CONF,
+        amavis_reads_conf_d: true,
+        pid_file: DEBIAN_PID,
+        amavis_restart: DEBIAN_RESTART,
+        validation: Validation::TestConfig,
+        postfix_dir: "/etc/postfix",
+        postfix_package: "postfix",
+        clamd_package: "clamav-daemon",
+        clamd_conf: DEBIAN_CLAMD,
+        mail_log: MailLog::Journal { command: "journalctl -u amavis -u postfix" },
+        sources: &[
+            "trixie amavisd-new 1:2.13.0-7: /usr/sbin/amavisd, Amavis.pm test-config, /usr/lib/systemd/system/amavis.service",
+            "/usr/share/amavis/conf.d/10-debian_scripts line 23: $pid_file = \"/var/run/amavis/amavisd.pid\"",
+            "trixie rsyslog is Priority optional; postfix NEWS.Debian 3.9.1-7: postfix@- became postfix.service",
+        ],
+    },
+    ReleaseFacts {
+        id: "ubuntu:22.04",
+        os: Os::Ubuntu,
+        version: "22.04",
+        name: "Ubuntu 22.04 (jammy)",
+        amavis_package: "amavisd-new",
+        amavis_version: "2.12.2",
+        amavisd_program: "/usr/sbin/amavisd-new",
+        amavis_conf: DEBIAN_CONF,
+        amavis_reads_conf_d: true,
+        pid_file: DEBIAN_PID,
+        amavis_restart: DEBIAN_RESTART,
+        validation: Validation::TestConfig,
+        postfix_dir: "/etc/postfix",
+        postfix_package: "postfix",
+        clamd_package: "clamav-daemon",
+        clamd_conf: DEBIAN_CLAMD,
+        mail_log: MailLog::File { path: "/var/log/mail.log" },
+        sources: &[
+            "jammy-updates amavisd-new 1:2.12.2-1ubuntu1.1 (archive.ubuntu.com): /usr/sbin/amavisd-new, script line 19201 `exit 0 if $cmd eq 'test-config'`, amavis.service",
+            "/usr/share/amavis/conf.d/10-debian_scripts line 23: $pid_file = \"/var/run/amavis/amavisd.pid\"",
+            "jammy rsyslog is Priority important; /etc/rsyslog.d/50-default.conf: mail.* -/var/log/mail.log",
+        ],
+    },
+    ReleaseFacts {
+        id: "ubuntu:24.04",
+        os: Os::Ubuntu,
+        version: "24.04",
+        name: "Ubuntu 24.04 (noble)",
+        amavis_package: "amavisd-new",
+        amavis_version: "2.13.0",
+        amavisd_program: "/usr/sbin/amavisd",
+        amavis_conf: DEBIAN_CONF,
+        amavis_reads_conf_d: true,
+        pid_file: DEBIAN_PID,
+        amavis_restart: DEBIAN_RESTART,
+        validation: Validation::TestConfig,
+        postfix_dir: "/etc/postfix",
+        postfix_package: "postfix",
+        clamd_package: "clamav-daemon",
+        clamd_conf: DEBIAN_CLAMD,
+        mail_log: MailLog::File { path: "/var/log/mail.log" },
+        sources: &[
+            "noble-updates amavisd-new 1:2.13.0-3ubuntu2: /usr/sbin/amavisd, Amavis.pm test-config, /usr/lib/systemd/system/amavis.service",
+            "/usr/share/amavis/conf.d/10-debian_scripts line 23: $pid_file = \"/var/run/amavis/amavisd.pid\"",
+            "noble rsyslog is Priority important; /etc/rsyslog.d/50-default.conf: mail.* -/var/log/mail.log",
+        ],
+    },
+    ReleaseFacts {
+        id: "rhel:8",
+        os: Os::Rhel,
+        version: "8",
+        name: "RHEL 8 (and AlmaLinux, Rocky) with EPEL",
+        amavis_package: "amavis",
+        amavis_version: "2.13.1",
+        amavisd_program: "/usr/sbin/amavisd",
+        amavis_conf: RHEL_CONF,
+        amavis_reads_conf_d: false,
+        pid_file: RHEL_PID,
+        amavis_restart: "systemctl restart amavisd",
+        validation: Validation::TestConfig,
+        postfix_dir: "/etc/postfix",
+        postfix_package: "postfix",
+        clamd_package: "clamd",
+        clamd_conf: RHEL_CLAMD,
+        mail_log: MailLog::File { path: "/var/log/maillog" },
+        sources: &[
+            "Fedora/EPEL amavis.spec: renamed from amavisd-new at 2.12.0-3 (Provides amavisd-new); /usr/sbin/amavisd, amavisd.service, /etc/amavisd/amavisd.conf, %{_rundir}/amavisd; packages.fedoraproject.org: 2.13.1 in EPEL 8, 9 and 10",
+            "pid file: the Fedora-lineage amavisd.service has PIDFile=/var/run/amavisd/amavisd.pid; the current spec creates /run/amavisd (\"Change /var/run for /run\", 2.12.1-4)",
+            "clamav.spec: package clamd, template unit clamd@.service; amavis ships /etc/clamd.d/amavisd.conf (clamd@amavisd)",
+            "mail log: rsyslog writes /var/log/maillog (Rocky Linux admin guide, 8.x and 9.x)",
+        ],
+    },
+    ReleaseFacts {
+        id: "rhel:9",
+        os: Os::Rhel,
+        version: "9",
+        name: "RHEL 9 (and AlmaLinux, Rocky) with EPEL",
+        amavis_package: "amavis",
+        amavis_version: "2.13.1",
+        amavisd_program: "/usr/sbin/amavisd",
+        amavis_conf: RHEL_CONF,
+        amavis_reads_conf_d: false,
+        pid_file: RHEL_PID,
+        amavis_restart: "systemctl restart amavisd",
+        validation: Validation::TestConfig,
+        postfix_dir: "/etc/postfix",
+        postfix_package: "postfix",
+        clamd_package: "clamd",
+        clamd_conf: RHEL_CLAMD,
+        mail_log: MailLog::File { path: "/var/log/maillog" },
+        sources: &[
+            "Fedora/EPEL amavis.spec: renamed from amavisd-new at 2.12.0-3 (Provides amavisd-new); /usr/sbin/amavisd, amavisd.service, /etc/amavisd/amavisd.conf, %{_rundir}/amavisd; packages.fedoraproject.org: 2.13.1 in EPEL 8, 9 and 10",
+            "pid file: the Fedora-lineage amavisd.service has PIDFile=/var/run/amavisd/amavisd.pid; the current spec creates /run/amavisd (\"Change /var/run for /run\", 2.12.1-4)",
+            "clamav.spec: package clamd, template unit clamd@.service; amavis ships /etc/clamd.d/amavisd.conf (clamd@amavisd)",
+            "mail log: rsyslog writes /var/log/maillog (Rocky Linux admin guide, 8.x and 9.x)",
+        ],
+    },
+    ReleaseFacts {
+        id: "rhel:10",
+        os: Os::Rhel,
+        version: "10",
+        name: "RHEL 10 (and AlmaLinux, Rocky) with EPEL",
+        amavis_package: "amavis",
+        amavis_version: "2.13.1",
+        amavisd_program: "/usr/sbin/amavisd",
+        amavis_conf: RHEL_CONF,
+        amavis_reads_conf_d: false,
+        pid_file: RHEL_PID,
+        amavis_restart: "systemctl restart amavisd",
+        validation: Validation::TestConfig,
+        postfix_dir: "/etc/postfix",
+        postfix_package: "postfix",
+        clamd_package: "clamd",
+        clamd_conf: RHEL_CLAMD,
+        mail_log: MailLog::File { path: "/var/log/maillog" },
+        sources: &[
+            "Fedora/EPEL amavis.spec: renamed from amavisd-new at 2.12.0-3 (Provides amavisd-new); /usr/sbin/amavisd, amavisd.service, /etc/amavisd/amavisd.conf, %{_rundir}/amavisd; packages.fedoraproject.org: 2.13.1 in EPEL 8, 9 and 10",
+            "pid file: the Fedora-lineage amavisd.service has PIDFile=/var/run/amavisd/amavisd.pid; the current spec creates /run/amavisd (\"Change /var/run for /run\", 2.12.1-4)",
+            "clamav.spec: package clamd, template unit clamd@.service; amavis ships /etc/clamd.d/amavisd.conf (clamd@amavisd)",
+            "mail log: rsyslog writes /var/log/maillog (Rocky Linux admin guide, 8.x and 9.x)",
+        ],
+    },
+    ReleaseFacts {
+        id: "freebsd:13",
+        os: Os::Freebsd,
+        version: "13",
+        name: "FreeBSD 13 (ports and packages)",
+        amavis_package: "amavisd-new",
+        amavis_version: "2.14.0",
+        amavisd_program: "/usr/local/sbin/amavisd",
+        amavis_conf: "/usr/local/etc/amavisd.conf",
+        amavis_reads_conf_d: false,
+        pid_file: "/var/amavis/amavisd.pid",
+        amavis_restart: "service amavisd restart",
+        validation: Validation::TestConfig,
+        postfix_dir: "/usr/local/etc/postfix",
+        postfix_package: "postfix",
+        clamd_package: "clamav",
+        clamd_conf: &["/usr/local/etc/clamd.conf"],
+        mail_log: MailLog::File { path: "/var/log/maillog" },
+        sources: &[
+            "freebsd-ports security/amavisd-new: Makefile DISTVERSION 2.14.0, AMAVISDIR /var/amavis; files/amavisd.in: name=amavisd, command /usr/local/sbin/amavisd, required_files /usr/local/etc/amavisd.conf, pidfile /var/amavis/amavisd.pid",
+            "freebsd-ports security/clamav: package clamav, rc.d clamav_clamd, /usr/local/etc/clamd.conf",
+        ],
+    },
+    ReleaseFacts {
+        id: "freebsd:14",
+        os: Os::Freebsd,
+        version: "14",
+        name: "FreeBSD 14 (ports and packages)",
+        amavis_package: "amavisd-new",
+        amavis_version: "2.14.0",
+        amavisd_program: "/usr/local/sbin/amavisd",
+        amavis_conf: "/usr/local/etc/amavisd.conf",
+        amavis_reads_conf_d: false,
+        pid_file: "/var/amavis/amavisd.pid",
+        amavis_restart: "service amavisd restart",
+        validation: Validation::TestConfig,
+        postfix_dir: "/usr/local/etc/postfix",
+        postfix_package: "postfix",
+        clamd_package: "clamav",
+        clamd_conf: &["/usr/local/etc/clamd.conf"],
+        mail_log: MailLog::File { path: "/var/log/maillog" },
+        sources: &[
+            "freebsd-ports security/amavisd-new: Makefile DISTVERSION 2.14.0, AMAVISDIR /var/amavis; files/amavisd.in: name=amavisd, command /usr/local/sbin/amavisd, required_files /usr/local/etc/amavisd.conf, pidfile /var/amavis/amavisd.pid",
+            "freebsd-ports security/clamav: package clamav, rc.d clamav_clamd, /usr/local/etc/clamd.conf",
+        ],
+    },
+    ReleaseFacts {
+        id: "openbsd:7",
+        os: Os::Openbsd,
+        version: "7",
+        name: "OpenBSD 7.x (packages)",
+        amavis_package: "amavisd-new",
+        amavis_version: "2.14.0",
+        amavisd_program: "/usr/local/sbin/amavisd",
+        amavis_conf: "/etc/amavisd.conf",
+        amavis_reads_conf_d: false,
+        pid_file: "/var/amavisd/amavisd.pid",
+        amavis_restart: "rcctl restart amavisd",
+        validation: Validation::TestConfig,
+        postfix_dir: "/etc/postfix",
+        postfix_package: "postfix",
+        clamd_package: "clamav",
+        clamd_conf: &["/etc/clamd.conf"],
+        mail_log: MailLog::File { path: "/var/log/maillog" },
+        sources: &[
+            "openbsd ports mail/amavisd-new: V= 2.14.0; pkg/PLIST-main @rcscript amavisd, @sample /etc/amavisd.conf; $MYHOME = /var/amavisd (patches), so $pid_file defaults to /var/amavisd/amavisd.pid (Amavis/Conf.pm)",
+            "openbsd ports security/clamav: pkg/clamd.rc, @sample /etc/clamd.conf",
+        ],
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asked(text: &str) -> OsRelease {
+        text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    #[test]
+    fn parse_and_display() {
+        for text in ["debian", "debian:12", "ubuntu:22.04", "rhel:9", "openbsd:7.6"] {
+            assert_eq!(asked(text).to_string(), text);
+        }
+        assert!("debian:".parse::<OsRelease>().is_err());
+        assert!("debian:12a".parse::<OsRelease>().is_err());
+        assert!("debian:1..2".parse::<OsRelease>().is_err());
+        assert!("plan9:4".parse::<OsRelease>().is_err());
+    }
+
+    #[test]
+    fn every_family_has_a_release_and_ids_are_unique() {
+        for os in Os::ALL {
+            assert!(RELEASES.iter().any(|r| r.os == os), "{os}");
+        }
+        let mut ids: Vec<&str> = RELEASES.iter().map(|r| r.id).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), RELEASES.len());
+        for facts in RELEASES {
+            assert_eq!(facts.id, format!("{}:{}", facts.os, facts.version));
+            assert_eq!(resolve_release(&asked(facts.id)), ResolvedRelease { facts, note: None });
+            assert!(!facts.sources.is_empty(), "{}", facts.id);
+        }
+    }
+
+    #[test]
+    fn nearest_release() {
+        let id = |text: &str| resolve_release(&asked(text)).facts.id;
+        assert_eq!(id("rhel:9.4"), "rhel:9");
+        assert_eq!(id("openbsd:7.6"), "openbsd:7");
+        assert_eq!(id("debian:14"), "debian:13");
+        assert_eq!(id("debian:10"), "debian:11");
+        assert_eq!(id("ubuntu:23.10"), "ubuntu:22.04");
+        assert_eq!(id("ubuntu:26.04"), "ubuntu:24.04");
+        assert_eq!(id("debian"), "debian:13");
+        let note = resolve_release(&asked("debian:14")).note.unwrap_or_default();
+        assert!(note.contains("Debian 13 (trixie)") && note.contains("debian:11, debian:12, debian:13"), "{note}");
+        assert!(resolve_release(&asked("debian")).note.is_some());
+    }
+}
