@@ -2,7 +2,8 @@
 # Installs what amavis-tune's tests need beyond cargo, on Debian 12 with rustup's Rust, as root:
 # real Postfix and amavisd-new (the oracles of the differential tests), Chromium and chromedriver
 # (the browser tests), MkDocs (the documentation-site example), the wasm32 target and wasm-opt (the
-# web build), and rustfmt and clippy (.ci/run). Idempotent: what is there is left alone.
+# web build), the musl target (the packages' static binary), and rustfmt and clippy (.ci/run).
+# Idempotent: what is there is left alone.
 #
 #     sudo bash tests/install-deps.sh
 #
@@ -58,8 +59,9 @@ if [ "${#browser[@]}" -gt 0 ]; then
     apt_install "${browser[@]}"
 fi
 
-# The Rust parts: rustfmt and clippy for .ci/run, the wasm32 target for the web build. For the
-# user who runs the tests when called through sudo.
+# The Rust parts: rustfmt and clippy for .ci/run, the wasm32 target for the web build, the musl
+# target for the packages' static binary. For the user who runs the tests when called through
+# sudo.
 as_user() {
     if [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
         sudo -u "$SUDO_USER" env "PATH=$PATH" "$@"
@@ -72,8 +74,9 @@ if as_user sh -c 'command -v rustup' >/dev/null 2>&1; then
     for component in rustfmt clippy; do
         echo "$installed_components" | grep -q "^$component" || as_user rustup component add "$component"
     done
-    as_user rustup target list --installed | grep -q '^wasm32-unknown-unknown$' \
-        || as_user rustup target add wasm32-unknown-unknown
+    for target in wasm32-unknown-unknown x86_64-unknown-linux-musl; do
+        as_user rustup target list --installed | grep -q "^$target\$" || as_user rustup target add "$target"
+    done
 else
     echo "install-deps: rustup not found; install Rust with rustup (https://rustup.rs), then rerun" >&2
     exit 1

@@ -15,7 +15,8 @@ use crate::inputs::release::{RELEASES, ReleaseFacts};
 pub enum Os {
     Debian,
     Ubuntu,
-    /// Red Hat Enterprise Linux and its rebuilds (Rocky, AlmaLinux, CentOS Stream), amavisd-new from EPEL.
+    /// Red Hat Enterprise Linux and its rebuilds (Rocky, AlmaLinux, CentOS Stream), with EPEL's
+    /// `amavis` package (named amavisd-new until 2.12).
     Rhel,
     Freebsd,
     Openbsd,

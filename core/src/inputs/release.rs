@@ -110,9 +110,9 @@ pub fn known_releases() -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Validation {
-    /// `amavisd test-config` (amavisd 2.12 and later): reads every config file, exits 0 or dies.
+    /// `amavisd test-config` (in 2.12.2 and later): reads every config file, exits 0 or dies.
     TestConfig,
-    /// `amavisd-new showkeys` (2.11, which has no `test-config`): reads every config file the
+    /// `amavisd-new showkeys` (2.11.1, which has no `test-config`): reads every config file the
     /// same way, lists the DKIM signing keys (none on most servers) and exits; a config error
     /// makes it die before that.
     ShowKeys,

@@ -114,6 +114,7 @@ fn main() {
         test!(releases::postconf_change_steps_verify_their_effect, needs Postconf),
         test!(tidy::readme_usage_examples_parse),
         test!(tidy::readme_json_tables_match_the_output),
+        test!(tidy::readme_release_table_matches_the_data),
         test!(async web::page_agrees_with_cli_and_reacts, needs Wasm32Target Chromium Chromedriver),
         test!(web::size_budget, needs Wasm32Target WasmOpt),
         test!(async web::check_view_agrees_with_cli_check_and_apply, needs Wasm32Target Chromium Chromedriver),

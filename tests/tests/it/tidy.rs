@@ -316,3 +316,48 @@ pub(crate) fn readme_json_tables_match_the_output() {
         documented.into_iter().map(|(key, fields)| Documented { line: number, key, fields }).collect();
     compare("`amavis-tune apply --format json`", &apply, &keys, number);
 }
+
+/// The README's release table is the release table's data, as `plan --format json` prints it
+/// for each release, row for row.
+pub(crate) fn readme_release_table_matches_the_data() {
+    let readme = std::fs::read_to_string(workspace_root().join("README.md")).expect("reads README.md");
+    let table: Vec<&str> = readme
+        .lines()
+        .skip_while(|line| !line.starts_with("<!-- release table:"))
+        .skip(3)
+        .take_while(|line| line.starts_with('|'))
+        .collect();
+    let expected: Vec<String> = amavis_tune_core::RELEASES
+        .iter()
+        .map(|release| {
+            let outcome = Run::new(["plan", "--ram", "8G", "--os", release.id, "--format", "json"]).run();
+            let plan: Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
+            let facts = &plan["release"]["facts"];
+            let text = |key: &str| facts[key].as_str().unwrap_or_default().to_owned();
+            let validation = plan["steps"]
+                .as_array()
+                .and_then(|steps| steps.iter().find(|step| step["kind"] == "validate"))
+                .and_then(|step| step["command"].as_str())
+                .unwrap_or_default()
+                .to_owned();
+            let log = &facts["mail_log"];
+            let log = if log["kind"] == "file" {
+                format!("`{}`", log["path"].as_str().unwrap_or_default())
+            } else {
+                format!("journal: `{}`", log["command"].as_str().unwrap_or_default())
+            };
+            format!(
+                "| `{}` | {} | `{}` ({}) | `{}` | `{validation}` | `{}` | `{}` | `{}` | {log} |",
+                text("id"),
+                text("name"),
+                text("amavis_package"),
+                text("amavis_version"),
+                text("amavisd_program"),
+                text("pid_file"),
+                text("amavis_conf"),
+                text("amavis_restart"),
+            )
+        })
+        .collect();
+    assert_eq!(table, expected, "README.md's release table differs from the data (`plan --os ID --format json`)");
+}
