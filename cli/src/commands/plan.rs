@@ -127,14 +127,23 @@ fn inputs(args: &PlanInputArgs) -> anyhow::Result<(Inputs, Sources)> {
     };
     if let Some(measurement) = measurement {
         overrides.per_child = overrides.per_child.or(measurement.per_child);
-        overrides.amavisd_parent = overrides.amavisd_parent.or(measurement.amavisd_parent_pss);
+        overrides.amavisd_parent = overrides.amavisd_parent.or(measurement.amavisd_parent_rss);
         overrides.clamd = overrides.clamd.or(measurement.clamd_pss);
         measured = Some(Measured {
             per_child_mib: measurement.per_child.map(|m| m.0),
-            amavisd_parent_mib: measurement.amavisd_parent_pss.map(|m| m.0),
+            amavisd_parent_mib: measurement.amavisd_parent_rss.map(|m| m.0),
             clamd_mib: measurement.clamd_pss.map(|m| m.0),
-            children: measurement.amavisd_children.len(),
-            warnings: measurement.warnings,
+            children: measurement.working_children,
+            warnings: {
+                let mut warnings = measurement.warnings;
+                if measurement.clamd.is_empty() && matches!(clamav, ClamAv::On { .. }) {
+                    warnings.push(format!(
+                        "no clamd runs here, yet the budget keeps ClamAV at its default figures ({} MiB, twice that while reloading with ConcurrentDatabaseReload): give --no-clamav if this server scans without clamd",
+                        amavis_tune_core::DEFAULT_CLAMD.0
+                    ));
+                }
+                warnings
+            },
             automatic: !args.measured,
         });
     }

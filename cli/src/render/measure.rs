@@ -49,16 +49,22 @@ pub(crate) fn write(
         writeln!(out, "  {legend}")?;
         writeln!(out)?;
     }
-    writeln!(out, "{} amavisd children.", m.amavisd_children.len())?;
+    writeln!(
+        out,
+        "{} amavisd children: {} have scanned mail, {} have not yet (`(virgin child)`).",
+        m.amavisd_children.len(),
+        m.working_children,
+        m.virgin_children
+    )?;
     if let Some(per_child) = m.per_child {
         writeln!(
             out,
-            "Per child, for planning: {} MiB, the mean PSS (private memory plus its share of what it shares); RSS would count the shared Perl and SpamAssassin pages once per child.",
+            "Per child, for planning: {} MiB, the mean private memory of the children that have scanned mail; N children cost the parent's RSS plus N times this (a PSS is exact only at the N measured).",
             per_child.0
         )?;
     }
-    if let Some(parent) = m.amavisd_parent_pss {
-        writeln!(out, "amavisd parent: {} MiB PSS.", parent.0)?;
+    if let Some(parent) = m.amavisd_parent_rss {
+        writeln!(out, "amavisd parent: {} MiB RSS (the pages its children share with it, counted once).", parent.0)?;
     }
     if let Some(clamd) = m.clamd_pss {
         writeln!(out, "clamd: {} MiB PSS.", clamd.0)?;

@@ -68,7 +68,7 @@ pub(crate) fn write(out: &mut dyn Write, plan: &Plan, sources: &Sources) -> io::
         };
         writeln!(
             out,
-            "  Measured on this server{} from {} children (PSS, MiB): per child {}, amavisd parent {}, clamd {}.",
+            "  Measured on this server{} from {} children (MiB: a child's private memory, the parent's RSS): per child {}, amavisd parent {}, clamd {}.",
             if measured.automatic { " (amavisd runs here and nothing was overridden)" } else { "" },
             measured.children,
             figure(measured.per_child_mib, amavis_tune_core::DEFAULT_PER_CHILD.0),

@@ -1,7 +1,9 @@
 //! Measuring amavisd and clamd on a live server, from the text of `/proc` files (the CLI reads
-//! them). The per-child cost for planning is a child's PSS: its private memory plus its share of
-//! what it shares with the parent and its siblings. RSS would count the shared Perl and
-//! SpamAssassin pages again for every child.
+//! them). What N children cost is the parent's RSS (the Perl and SpamAssassin pages the children
+//! share with it, counted once) plus N times a child's private memory: a PSS divides the shared
+//! pages among the processes measured, so it is exact only at the N running when measured. A
+//! child's working size is reached with its first scan: a fresh `(virgin child)` has only a few
+//! MiB of its own and is left out of the per-child figure.
 
 use serde::Serialize;
 
@@ -66,18 +68,47 @@ pub struct Measurement {
     pub amavisd_parent: Option<ProcessInfo>,
     pub amavisd_children: Vec<ProcessInfo>,
     pub clamd: Vec<ProcessInfo>,
-    /// Mean PSS of the children that could be read.
+    /// Mean private memory (`Private_Clean + Private_Dirty`) of the children that have scanned
+    /// mail and could be read; `None` when no child has.
     pub per_child: Option<MiB>,
-    pub amavisd_parent_pss: Option<MiB>,
+    /// How many children have scanned mail (titled `(chN-...)`), and how many have not
+    /// (`(virgin child)`).
+    pub working_children: usize,
+    pub virgin_children: usize,
+    /// The parent's RSS: the pages its children share with it, counted once.
+    pub amavisd_parent_rss: Option<MiB>,
     pub clamd_pss: Option<MiB>,
     /// Processes found but not readable.
     pub unreadable: Vec<u32>,
     pub warnings: Vec<String>,
 }
 
+/// An amavisd program word: `amavisd` or `amavisd-new`, bare or as a path.
+fn is_amavisd_program(word: &str) -> bool {
+    let name = word.rsplit('/').next().unwrap_or(word);
+    name == "amavisd" || name == "amavisd-new"
+}
+
+/// Whether a command line is amavisd's: its own title (`/usr/sbin/amavisd (master)`, `amavisd-new
+/// (ch2-avail)`), or Perl running it (`perl: /usr/local/sbin/amavisd (master)` on OpenBSD,
+/// `/usr/bin/perl -T /usr/sbin/amavisd ...`). A program that merely names it (`timeout 300
+/// /usr/sbin/amavisd foreground`, `vi amavisd.conf`) is not.
 fn is_amavisd(command: &str) -> bool {
-    let first = command.split_whitespace().next().unwrap_or_default();
-    first == "amavisd" || first.ends_with("/amavisd") || command.contains(" /usr/sbin/amavisd")
+    let mut words = command.split_whitespace();
+    let first = words.next().unwrap_or_default();
+    if is_amavisd_program(first) {
+        return true;
+    }
+    let perl = first.trim_end_matches(':');
+    if perl == "perl" || perl.ends_with("/perl") {
+        return words.find(|word| !word.starts_with('-')).is_some_and(is_amavisd_program);
+    }
+    false
+}
+
+/// A child that has accepted a connection: amavisd titles it `(chN-...)` from then on.
+fn has_scanned(command: &str) -> bool {
+    command.contains("(ch")
 }
 
 fn is_clamd(command: &str) -> bool {
@@ -110,7 +141,10 @@ pub fn measure(processes: &[ProcessInfo]) -> Measurement {
         .filter(|p| p.memory.is_none())
         .map(|p| p.pid)
         .collect();
-    let readable: Vec<u64> = children.iter().filter_map(|c| c.memory.map(|m| m.pss_kib)).collect();
+    let working: Vec<&ProcessInfo> = children.iter().filter(|c| has_scanned(&c.command)).collect();
+    let working_children = working.len();
+    let virgin_children = children.len() - working_children;
+    let readable: Vec<u64> = working.iter().filter_map(|c| c.memory.map(|m| m.private_kib)).collect();
     let per_child = (!readable.is_empty()).then(|| mib_of_kib(readable.iter().sum::<u64>() / readable.len() as u64));
     let clamd_readable: Vec<u64> = clamd.iter().filter_map(|c| c.memory.map(|m| m.pss_kib)).collect();
     let mut warnings = Vec::new();
@@ -120,13 +154,25 @@ pub fn measure(processes: &[ProcessInfo]) -> Measurement {
             children.len()
         ));
     }
+    if !children.is_empty() && working.is_empty() {
+        warnings.push(format!(
+            "none of the {} amavisd children has scanned mail yet (all are titled `(virgin child)`, with a few MiB of their own): there is no per-child figure; measure again after some mail",
+            children.len()
+        ));
+    } else if virgin_children > 0 {
+        warnings.push(format!(
+            "{virgin_children} of {} amavisd children have not scanned mail yet (`(virgin child)`): the per-child figure is the mean of the {} that have",
+            children.len(),
+            working_children
+        ));
+    }
     if !unreadable.is_empty() {
         warnings.push(format!(
             "{} process(es) could not be read (run as root to read them): {unreadable:?}",
             unreadable.len()
         ));
     }
-    if let Some(youngest) = children.iter().filter_map(|c| c.age_seconds).min()
+    if let Some(youngest) = working.iter().filter_map(|c| c.age_seconds).min()
         && youngest < YOUNG_CHILD_SECONDS
     {
         warnings.push(format!(
@@ -145,10 +191,12 @@ pub fn measure(processes: &[ProcessInfo]) -> Measurement {
         warnings.push("more than one clamd process: the figure is their sum".to_owned());
     }
     Measurement {
-        amavisd_parent_pss: parent.and_then(|p| p.memory).map(|m| mib_of_kib(m.pss_kib)),
+        amavisd_parent_rss: parent.and_then(|p| p.memory).map(|m| mib_of_kib(m.rss_kib)),
         amavisd_parent: parent.cloned(),
         amavisd_children: children,
         per_child,
+        working_children,
+        virgin_children,
         clamd_pss: (!clamd_readable.is_empty()).then(|| mib_of_kib(clamd_readable.iter().sum())),
         clamd,
         unreadable,
@@ -195,8 +243,9 @@ mod tests {
         let m = measure(&processes);
         assert_eq!(m.amavisd_parent.map(|p| p.pid), Some(100));
         assert_eq!(m.amavisd_children.iter().map(|c| c.pid).collect::<Vec<_>>(), [101, 102]);
-        assert_eq!(m.per_child, Some(MiB(70)));
-        assert_eq!(m.amavisd_parent_pss, Some(MiB(120)));
+        // Private memory (half the PSS in these fakes), the parent's RSS (twice its PSS).
+        assert_eq!(m.per_child, Some(MiB(35)));
+        assert_eq!(m.amavisd_parent_rss, Some(MiB(240)));
         assert_eq!(m.clamd_pss, Some(MiB(1400)));
         assert!(m.warnings.is_empty(), "{:?}", m.warnings);
     }
@@ -205,7 +254,7 @@ mod tests {
     fn few_or_unreadable() {
         let m =
             measure(&[process(100, 1, "amavisd (master)", None), process(101, 100, "amavisd (ch1-avail)", Some(60))]);
-        assert_eq!(m.per_child, Some(MiB(60)));
+        assert_eq!(m.per_child, Some(MiB(30)));
         assert_eq!(m.unreadable, [100]);
         assert_eq!(m.warnings.len(), 2);
         let mut young = process(101, 100, "amavisd (ch1-avail)", Some(60));
@@ -220,5 +269,58 @@ mod tests {
         assert!(warnings.contains("started 5 s ago") && warnings.contains("may be reloading"), "{warnings}");
         let none = measure(&[process(1, 0, "/sbin/init", Some(5))]);
         assert!(none.amavisd_parent.is_none() && none.clamd.is_empty());
+    }
+
+    #[test]
+    fn virgin_children_are_left_out() {
+        let m = measure(&[
+            process(100, 1, "/usr/sbin/amavisd (master)", Some(180)),
+            process(101, 100, "/usr/sbin/amavisd (ch3-avail)", Some(140)),
+            process(102, 100, "/usr/sbin/amavisd (virgin child)", Some(4)),
+            process(103, 100, "/usr/sbin/amavisd (virgin child)", Some(4)),
+        ]);
+        assert_eq!((m.working_children, m.virgin_children), (1, 2));
+        assert_eq!(m.per_child, Some(MiB(70)));
+        assert!(
+            m.warnings.iter().any(|w| w.contains("2 of 3 amavisd children have not scanned mail")),
+            "{:?}",
+            m.warnings
+        );
+        let m = measure(&[
+            process(100, 1, "amavisd-new (master)", Some(180)),
+            process(101, 100, "amavisd-new (virgin child)", Some(4)),
+            process(102, 100, "amavisd-new (virgin child)", Some(4)),
+        ]);
+        assert_eq!(m.per_child, None);
+        assert!(
+            m.warnings.iter().any(|w| w.contains("none of the 2 amavisd children has scanned mail")),
+            "{:?}",
+            m.warnings
+        );
+    }
+
+    #[test]
+    fn only_amavisd_itself_is_amavisd() {
+        for command in [
+            "/usr/sbin/amavisd (master)",
+            "amavisd-new (ch1-avail)",
+            "perl: /usr/local/sbin/amavisd (master)",
+            "/usr/bin/perl -T /usr/sbin/amavisd -c /etc/amavisd.conf foreground",
+        ] {
+            assert!(is_amavisd(command), "{command}");
+        }
+        for command in
+            ["timeout 300 /usr/sbin/amavisd -c /etc/x foreground", "vi /etc/amavisd.conf", "amavisd-nanny", "perl -e 1"]
+        {
+            assert!(!is_amavisd(command), "{command}");
+        }
+        let m = measure(&[
+            process(50, 1, "timeout 300 /usr/sbin/amavisd -c /lab/amavisd.conf foreground", Some(1)),
+            process(100, 50, "/usr/sbin/amavisd (master)", Some(180)),
+            process(101, 100, "/usr/sbin/amavisd (ch1-avail)", Some(140)),
+            process(102, 100, "/usr/sbin/amavisd (ch2-avail)", Some(140)),
+        ]);
+        assert_eq!(m.amavisd_parent.map(|p| p.pid), Some(100));
+        assert_eq!(m.amavisd_children.len(), 2);
     }
 }
