@@ -28,6 +28,8 @@ use serde::Serialize;
 
 use crate::needs::Need;
 
+pub mod scenario;
+
 /// How Postfix caps its connections to amavisd.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -402,7 +404,8 @@ impl Lab {
                 panic!("amavisd exited at start ({status}):\n{}", self.tail("log/amavisd.out"));
             }
             let virgin = children_of(pid).len();
-            if virgin >= servers as usize && listening(self.ports.amavisd) {
+            // With `$max_servers = 1` amavisd serves in the parent itself and forks no child.
+            if (virgin >= servers as usize || servers == 1) && listening(self.ports.amavisd) {
                 return;
             }
             if started.elapsed() > DAEMON_DEADLINE {
@@ -800,10 +803,12 @@ fn count(postfix_log: &str, sink_port: u16) -> Counts {
             {
                 first_hop.insert(passed_back.to_owned(), delay);
             }
-        } else if program == "postfix/smtp" && rest.contains(&sink_relay) && rest.contains("status=sent") {
-            if let Some(delay) = delay {
-                last_hop.insert(queue_id.to_owned(), delay);
-            }
+        } else if program == "postfix/smtp"
+            && rest.contains(&sink_relay)
+            && rest.contains("status=sent")
+            && let Some(delay) = delay
+        {
+            last_hop.insert(queue_id.to_owned(), delay);
         }
     }
     let delays = first_hop.iter().filter_map(|(id, first)| last_hop.get(id).map(|last| first + last)).collect();
@@ -816,9 +821,9 @@ fn count(postfix_log: &str, sink_port: u16) -> Counts {
 fn read_max_servers(conf: &Path) -> Option<u32> {
     let text = std::fs::read_to_string(conf).ok()?;
     text.lines()
+        .rev()
         .filter_map(|line| line.trim().strip_prefix("$max_servers"))
-        .filter_map(|rest| rest.trim().strip_prefix('=')?.trim().strip_suffix(';')?.trim().parse().ok())
-        .last()
+        .find_map(|rest| rest.trim().strip_prefix('=')?.trim().strip_suffix(';')?.trim().parse().ok())
 }
 
 /// Whether something listens on 127.0.0.1:`port` (from `/proc/net/tcp`, without connecting,

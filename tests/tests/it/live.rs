@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use amavis_tune_tests::lab::scenario::scenarios;
 use amavis_tune_tests::lab::{Lab, Load, PostfixLimit, Results, Settings};
 use amavis_tune_tests::{Outcome, Run, workspace_root};
 
@@ -210,23 +211,13 @@ fn measure_lab(lab: &Lab, parent: u32) -> Vec<String> {
     children.iter().map(|c| c["command"].as_str().unwrap_or_default().to_owned()).collect()
 }
 
-/// The scenarios the capture tool writes, one per verdict of the log analysis.
-const SCENARIOS: [&str; 7] = [
-    "idle",
-    "right-sized",
-    "saturated",
-    "postfix-exceeds-amavis",
-    "postfix-below-amavis",
-    "amavisd-unreachable",
-    "amavisd-refuses",
-];
-
 /// The kept logs of each scenario: there, with their settings, and holding the lines the log
 /// analysis reads. The counts in `settings.json` are the lab's; here they are counted again from
 /// the logs themselves.
 pub(crate) fn logs_of_each_scenario() {
     let root = workspace_root().join("tests/fixtures/lab-logs");
-    for scenario in SCENARIOS {
+    let scenarios = scenarios();
+    for scenario in scenarios.iter().map(|s| s.name) {
         let dir = root.join(scenario);
         let read = |name: &str| {
             std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{}/{name}: {e}", dir.display()))
@@ -253,7 +244,7 @@ pub(crate) fn logs_of_each_scenario() {
         assert_eq!(greeting.count() as u64, timeouts, "{scenario}: greeting time-outs in the log");
         let passed = amavisd.lines().filter(|l| l.contains("Passed CLEAN {") && l.trim_end().ends_with(" ms")).count();
         assert!(
-            postfix.lines().filter(to_amavis).all(|l| l.contains(" delays=")),
+            postfix.lines().filter(to_amavis).filter(|l| l.contains(" status=")).all(|l| l.contains(" delays=")),
             "{scenario}: delays= on every delivery"
         );
         assert!(injected > 0, "{scenario}");
@@ -266,6 +257,12 @@ pub(crate) fn logs_of_each_scenario() {
                 assert!(
                     postfix.lines().any(|l| l.contains("status=deferred") && l.contains(reason)),
                     "{scenario}: {reason}"
+                );
+                assert!(
+                    postfix
+                        .lines()
+                        .any(|l| l.contains("postfix/error[") && l.contains("delivery temporarily suspended")),
+                    "{scenario}: Postfix gives up on the next hop for a while"
                 );
                 if scenario == "amavisd-refuses" {
                     assert!(amavisd.contains("(!)DENIED ACCESS from IP 127.0.0.1"), "{scenario}: amavisd says why");
@@ -284,10 +281,11 @@ pub(crate) fn logs_of_each_scenario() {
             }
         }
     }
-    assert_only_scenarios(&root);
+    assert_only_scenarios(&root, &scenarios.iter().map(|s| s.name.to_owned()).collect::<Vec<_>>());
 }
 
-fn assert_only_scenarios(root: &Path) {
+/// One directory per scenario, and nothing else.
+fn assert_only_scenarios(root: &Path, names: &[String]) {
     let mut found: Vec<String> = std::fs::read_dir(root)
         .expect("lists the lab logs")
         .filter_map(|entry| entry.ok())
@@ -295,7 +293,7 @@ fn assert_only_scenarios(root: &Path) {
         .map(|entry| entry.file_name().to_string_lossy().into_owned())
         .collect();
     found.sort();
-    let mut expected: Vec<String> = SCENARIOS.iter().map(|s| (*s).to_owned()).collect();
+    let mut expected = names.to_vec();
     expected.sort();
     assert_eq!(found, expected, "one directory per scenario");
 }
