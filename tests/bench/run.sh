@@ -113,8 +113,7 @@ for line in sys.stdin:
 echo
 echo "== 6. the live lab: real Postfix and amavisd, N = \$max_servers = maxproc (lab-bench)"
 if [ "$(id -u)" -eq 0 ]; then
-    echo "  cargo run -q --locked --release -p amavis-tune-tests --bin lab-bench"
-    cargo run -q --locked --release -p amavis-tune-tests --bin lab-bench
+    cargo run -q --locked -p amavis-tune-tests --bin lab-bench
 else
     echo "  skipped: the lab starts Postfix and amavisd, which needs root"
 fi

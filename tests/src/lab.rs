@@ -430,14 +430,28 @@ impl Lab {
         if let Some(wait) = load.wait_s {
             source.args(["-w", &wait.to_string()]);
         }
-        let output = source
+        let errors = self.dir().join("log/smtp-source.err");
+        let mut source = source
             .args(["-M", "source.lab.example", "-f", SENDER, "-t", RECIPIENT])
             .arg(format!("127.0.0.1:{}", self.ports.input))
             .stdin(Stdio::null())
-            .output()
-            .expect("smtp-source runs");
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&errors).expect("creates smtp-source's error file"))
+            .spawn()
+            .expect("smtp-source starts");
+        let status = loop {
+            if let Some(status) = source.try_wait().expect("waits for smtp-source") {
+                break status;
+            }
+            if started.elapsed() > drain_deadline {
+                let _ = source.kill();
+                let _ = source.wait();
+                panic!("smtp-source did not finish offering {load:?} within {drain_deadline:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
         let injection_time = started.elapsed();
-        assert!(output.status.success(), "smtp-source failed: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(status.success(), "smtp-source failed: {}", std::fs::read_to_string(&errors).unwrap_or_default());
         let drained = loop {
             // A message is in the queue from smtpd's accepting it until its final delivery:
             // before amavisd, and again as the message amavisd passed back.

@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         eprintln!("error: the lab starts Postfix and amavisd, which needs root");
         return ExitCode::from(2);
     }
+    println!("  made by: cargo run -p amavis-tune-tests --bin lab-bench");
     println!(
         "  scan time {} ms; load: smtp-source -s {} -m {} -w {} (each session sends a message, then waits 1 s)",
         SCAN_TIME.as_millis(),

@@ -69,6 +69,10 @@ fn assert_all_delivered(results: &Results, load: Load) {
 pub(crate) fn mismatch_defers_and_apply_cures_it() {
     let _lab_lock = one_lab_at_a_time();
     let mut lab = Lab::start(mismatched());
+    // A command run with the lab's environment reaches its Postfix instance, not the machine's.
+    let queue = lab.shell("postconf -h queue_directory && postfix check");
+    assert!(queue.status.success(), "{queue:?}");
+    assert_eq!(String::from_utf8_lossy(&queue.stdout).trim(), lab.dir().join("queue").to_string_lossy(), "{queue:?}");
 
     let (code, json) = check_json(&lab);
     assert_eq!(code, 1, "{json}");
