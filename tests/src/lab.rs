@@ -928,6 +928,14 @@ pub fn littles_law_children(arrivals_per_second: f64, scan_time: Duration) -> u3
     (arrivals_per_second * scan_time.as_secs_f64() / TARGET_UTILISATION).ceil() as u32
 }
 
+/// Held by every test that starts a lab or measures this machine's amavisd, so they run one at
+/// a time: `amavis-tune measure` takes the amavisd with the most children for the server's, and
+/// a lab's timings are not shared with a second lab's.
+pub fn one_amavisd_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static AMAVISD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    AMAVISD.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Whether this process runs as root, which the lab needs.
 pub fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {

@@ -4,19 +4,11 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use amavis_tune_tests::lab::scenario::scenarios;
-use amavis_tune_tests::lab::{Lab, Load, PostfixLimit, Results, Settings};
+use amavis_tune_tests::lab::{Lab, Load, PostfixLimit, Results, Settings, one_amavisd_at_a_time};
 use amavis_tune_tests::{Outcome, Run, workspace_root};
-
-/// One lab at a time: `measure` takes the amavisd with the most children for the server's, and
-/// the runs' timings are not shared with a second lab's.
-fn one_lab_at_a_time() -> MutexGuard<'static, ()> {
-    static LAB: Mutex<()> = Mutex::new(());
-    LAB.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 /// amavisd at 2 children and Postfix allowed 10 connections: the seed's mismatch.
 fn mismatched() -> Settings {
@@ -67,7 +59,7 @@ fn assert_all_delivered(results: &Results, load: Load) {
 }
 
 pub(crate) fn mismatch_defers_and_apply_cures_it() {
-    let _lab_lock = one_lab_at_a_time();
+    let _one_amavisd = one_amavisd_at_a_time();
     let mut lab = Lab::start(mismatched());
     // A command run with the lab's environment reaches its Postfix instance, not the machine's.
     let queue = lab.shell("postconf -h queue_directory && postfix check");
@@ -109,7 +101,7 @@ pub(crate) fn mismatch_defers_and_apply_cures_it() {
 }
 
 pub(crate) fn restore_brings_the_mismatch_back() {
-    let _lab_lock = one_lab_at_a_time();
+    let _one_amavisd = one_amavisd_at_a_time();
     let mut lab = Lab::start(mismatched());
     let files = [lab.main_cf(), lab.master_cf(), lab.amavisd_conf()];
     let originals: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).expect("reads")).collect();
@@ -160,7 +152,7 @@ fn backups_of(lab: &Lab) -> Vec<PathBuf> {
 }
 
 pub(crate) fn measure_a_real_amavisd() {
-    let _lab_lock = one_lab_at_a_time();
+    let _one_amavisd = one_amavisd_at_a_time();
     let lab = Lab::start(Settings { max_servers: 4, postfix_limit: PostfixLimit::Maxproc(4), ..Settings::default() });
     let parent = lab.amavisd_pid().expect("amavisd runs");
 
