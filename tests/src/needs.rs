@@ -85,6 +85,7 @@ impl Need {
             Need::Postfix => "postfix",
             Need::SmtpSource => "smtp-source",
             Need::SmtpSink => "smtp-sink",
+            // Not a program: `is_present` asks the kernel for the uid; `id` tells it on a shell.
             Need::Root => "id",
             Need::Chromium => "chromium",
             Need::Chromedriver => "chromedriver",
