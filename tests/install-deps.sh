@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what amavis-tune's tests need beyond cargo, on Debian 12 with rustup's Rust, as root:
-# real Postfix and amavisd-new (the oracles of the differential tests), Chromium and chromedriver
-# (the browser tests), MkDocs (the documentation-site example), the wasm32 target and wasm-opt (the
-# web build), the musl target (the packages' static binary), and rustfmt and clippy (.ci/run).
+# real Postfix and amavisd-new (the oracles of the differential tests and the live lab's
+# daemons), Chromium and chromedriver (the browser tests), MkDocs (the documentation-site
+# example), the wasm32 target and wasm-opt (the web build), the musl target (the packages' static
+# binary), and rustfmt and clippy (.ci/run).
 # Idempotent: what is there is left alone.
 #
 #     sudo bash tests/install-deps.sh
@@ -36,10 +37,14 @@ apt_install() {
     apt-get install -y -qq "$@" >/dev/null
 }
 
-# Real Postfix and amavisd are the oracles of the differential tests. Without recommends:
-# amavisd-new would otherwise bring SpamAssassin and more.
+# Real Postfix and amavisd are the oracles of the differential tests and the daemons of the
+# live lab (postfix brings its smtp-source and smtp-sink, the lab's load and sink; the packages
+# create the postfix and amavis users the daemons run as). Without recommends: amavisd-new would
+# otherwise bring SpamAssassin and more.
 servers=()
-command -v postconf >/dev/null 2>&1 || servers+=(postfix)
+for program in postconf postfix smtp-source smtp-sink; do
+    command -v "$program" >/dev/null 2>&1 || { servers+=(postfix); break; }
+done
 command -v amavisd >/dev/null 2>&1 || servers+=(amavisd-new)
 command -v run-parts >/dev/null 2>&1 || servers+=(debianutils)
 if [ "${#servers[@]}" -gt 0 ]; then

@@ -5,9 +5,11 @@
 #      JS heap (medians; bench-web);
 #   3. the CLI's plan and check wall time as a ratio to `true` (hyperfine, medians);
 #   4. check and apply on master.cf files of 1.25 to 10 MiB: linear cost;
-#   5. criterion throughput of plan, the readers and the patchers.
+#   5. criterion throughput of plan, the readers and the patchers;
+#   6. the live lab (root only): delivered messages per second and p95 delay as N goes 1 to 16,
+#      beside the N of Little's law for the load (lab-bench).
 # `tests/bench/run.sh --opt-levels` also compares the web build at opt-level "z" and "s".
-# Needs: the wasm32 target, chromium and chromedriver, hyperfine, gzip; brotli and wasm-opt when
+# Needs: root for section 6 (it is skipped otherwise), the wasm32 target, chromium and chromedriver, hyperfine, gzip; brotli and wasm-opt when
 # available. Figures are from one run on whatever machine this is: compare ratios, not seconds.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -107,3 +109,11 @@ for line in sys.stdin:
     if thrpt:
         print(f"  {name:<24} {median:>12}  {thrpt.group(1)}")
 '
+
+echo
+echo "== 6. the live lab: real Postfix and amavisd, N = \$max_servers = maxproc (lab-bench)"
+if [ "$(id -u)" -eq 0 ]; then
+    cargo run -q --locked -p amavis-tune-tests --bin lab-bench
+else
+    echo "  skipped: the lab starts Postfix and amavisd, which needs root"
+fi

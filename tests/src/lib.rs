@@ -1,6 +1,7 @@
 //! Helpers for amavis-tune's integration tests: run the real binary as a process.
 
 pub mod browser;
+pub mod lab;
 pub mod needs;
 
 use std::ffi::OsStr;

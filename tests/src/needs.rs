@@ -20,6 +20,14 @@ pub enum Need {
     Amavisd,
     /// Debian's `run-parts`, which lists the `conf.d` files amavisd reads.
     RunParts,
+    /// The `postfix` command, which starts, reloads and stops the live lab's Postfix instance.
+    Postfix,
+    /// Postfix's load generator, which offers the live lab's mail.
+    SmtpSource,
+    /// Postfix's test server, the live lab's final destination.
+    SmtpSink,
+    /// Root: the live lab's Postfix master and amavisd start as root and drop privileges.
+    Root,
     /// The browser of the web tests.
     Chromium,
     /// The WebDriver server that drives it.
@@ -39,6 +47,10 @@ impl Need {
             Need::Postconf => ("postconf", "postfix"),
             Need::Amavisd => ("amavisd", "amavisd-new"),
             Need::RunParts => ("run-parts", "debianutils"),
+            Need::Postfix => ("postfix", "postfix"),
+            Need::SmtpSource => ("smtp-source", "postfix"),
+            Need::SmtpSink => ("smtp-sink", "postfix"),
+            Need::Root => ("root", "run the tests as root: the live lab starts Postfix and amavisd"),
             Need::Chromium => ("chromium", "chromium"),
             Need::Chromedriver => ("chromedriver", "chromium-driver"),
             Need::Mkdocs => ("mkdocs", "mkdocs"),
@@ -52,6 +64,7 @@ impl Need {
     pub fn is_present(self) -> bool {
         match self {
             Need::Wasm32Target => wasm32_target_installed(),
+            Need::Root => crate::lab::is_root(),
             program => find_program(program.program()).is_some(),
         }
     }
@@ -69,6 +82,11 @@ impl Need {
             Need::Postconf => "postconf",
             Need::Amavisd => "amavisd",
             Need::RunParts => "run-parts",
+            Need::Postfix => "postfix",
+            Need::SmtpSource => "smtp-source",
+            Need::SmtpSink => "smtp-sink",
+            // Not a program: `is_present` asks the kernel for the uid; `id` tells it on a shell.
+            Need::Root => "id",
             Need::Chromium => "chromium",
             Need::Chromedriver => "chromedriver",
             Need::Mkdocs => "mkdocs",

@@ -17,6 +17,7 @@ mod explained;
 mod fuzz_corpus;
 mod hostile;
 mod interrupted;
+mod live;
 mod measure;
 mod postfix_oracle;
 mod releases;
@@ -103,6 +104,10 @@ fn main() {
         test!(hostile::integer_limits),
         test!(interrupted::crash_at_every_write_step),
         test!(interrupted::sigkill_at_increasing_delays),
+        test!(live::mismatch_defers_and_apply_cures_it, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
+        test!(live::measure_a_real_amavisd, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
+        test!(live::restore_brings_the_mismatch_back, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
+        test!(live::logs_of_each_scenario),
         test!(measure::fake_proc_tree),
         test!(measure::real_processes),
         test!(measure::plan_measures_by_itself_on_a_mail_server),

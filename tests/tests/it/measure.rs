@@ -109,6 +109,8 @@ kill 'TERM', @children;
 "#;
 
 pub(crate) fn real_processes() {
+    // The fake must be the amavisd with the most children while it is measured.
+    let _one_amavisd = amavis_tune_tests::lab::one_amavisd_at_a_time();
     let ready = tempfile::tempdir().expect("tempdir");
     let mut parent = Command::new("perl")
         .arg("-e")

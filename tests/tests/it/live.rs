@@ -1,0 +1,295 @@
+//! The live lab: real Postfix and real amavisd under load, on loopback (`amavis_tune_tests::lab`).
+//! What `check` says about the lab's files is proven by what the daemons then do with mail, and
+//! `measure` meets a real amavisd.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use amavis_tune_tests::lab::scenario::scenarios;
+use amavis_tune_tests::lab::{Lab, Load, PostfixLimit, Results, Settings, one_amavisd_at_a_time};
+use amavis_tune_tests::{Outcome, Run, workspace_root};
+
+/// amavisd at 2 children and Postfix allowed 10 connections: the seed's mismatch.
+fn mismatched() -> Settings {
+    Settings { max_servers: 2, postfix_limit: PostfixLimit::Maxproc(10), ..Settings::default() }
+}
+
+/// More than two children can serve in a greeting time-out: 40 messages of 1 s over 10
+/// sessions at once, where 2 children need 20 s.
+const MISMATCH_LOAD: Load = Load { messages: 40, sessions: 10, wait_s: None };
+const DRAIN_DEADLINE: Duration = Duration::from_secs(120);
+
+/// `amavis-tune ARGS` on the lab's files.
+fn on_lab(lab: &Lab, args: &[&str]) -> Outcome {
+    let mut run = Run::new(args);
+    for arg in lab.config_args() {
+        run = run.arg(arg);
+    }
+    run.run()
+}
+
+fn check_json(lab: &Lab) -> (i32, serde_json::Value) {
+    let outcome = on_lab(lab, &["check", "--format", "json"]);
+    let json = serde_json::from_str(&outcome.stdout).unwrap_or_else(|e| panic!("{e}: {outcome:?}"));
+    (outcome.code, json)
+}
+
+/// Prints a run's figures (the test binary's output keeps them).
+fn report(scenario: &str, results: &Results) {
+    println!(
+        "live: {scenario}: {} injected, {} delivered, {} deferred, {} greeting time-outs, {:.1} s",
+        results.injected,
+        results.delivered,
+        results.deferred,
+        results.greeting_timeouts,
+        results.wall_time.as_secs_f64()
+    );
+}
+
+/// The symptom `check`'s finding names, in its quotes.
+fn quoted_symptom(message: &str) -> &str {
+    message.split('"').nth(1).unwrap_or_else(|| panic!("the finding names no quoted log line: {message}"))
+}
+
+fn assert_all_delivered(results: &Results, load: Load) {
+    assert!(results.drained, "the queue did not empty in {DRAIN_DEADLINE:?}: {results:?}");
+    assert_eq!(results.injected, load.messages, "every message offered is accepted");
+    assert_eq!(results.delivered, load.messages, "every message reaches the sink");
+}
+
+pub(crate) fn mismatch_defers_and_apply_cures_it() {
+    let _one_amavisd = one_amavisd_at_a_time();
+    let mut lab = Lab::start(mismatched());
+    // A command run with the lab's environment reaches its Postfix instance, not the machine's.
+    let queue = lab.shell("postconf -h queue_directory && postfix check");
+    assert!(queue.status.success(), "{queue:?}");
+    assert_eq!(String::from_utf8_lossy(&queue.stdout).trim(), lab.dir().join("queue").to_string_lossy(), "{queue:?}");
+
+    let (code, json) = check_json(&lab);
+    assert_eq!(code, 1, "{json}");
+    assert_eq!(json["status"], "mismatch", "{json}");
+    assert_eq!(json["amavis"]["max_servers"], 2, "{json}");
+    assert_eq!(json["postfix"]["effective"], 10, "{json}");
+    let findings = json["findings"].as_array().expect("findings");
+    let exceeds = findings.iter().find(|f| f["code"] == "postfix-exceeds-amavis").unwrap_or_else(|| panic!("{json}"));
+    let symptom = quoted_symptom(exceeds["message"].as_str().expect("a message"));
+
+    let before = lab.run(MISMATCH_LOAD, DRAIN_DEADLINE);
+    report("mismatch (max_servers 2, maxproc 10)", &before);
+    assert_all_delivered(&before, MISMATCH_LOAD);
+    assert!(before.deferred > 0, "2 children for 10 connections defer mail: {before:?}");
+    assert!(before.greeting_timeouts > 0, "{before:?}");
+    assert!(
+        before.postfix_log.lines().any(|line| line.contains("smtp-amavis") && line.contains(symptom)),
+        "Postfix logs the symptom check names ({symptom}):\n{}",
+        before.postfix_log
+    );
+
+    let apply = on_lab(&lab, &["apply", "--concurrency", "10", "--no-clamav"]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    lab.reload_postfix();
+    lab.restart_amavisd();
+    assert_eq!(lab.amavisd_children().len(), 10, "amavisd runs the applied $max_servers");
+    let (code, json) = check_json(&lab);
+    assert_eq!((code, &json["status"]), (0, &serde_json::json!("match")), "{json}");
+
+    let after = lab.run(MISMATCH_LOAD, DRAIN_DEADLINE);
+    report("after apply --concurrency 10", &after);
+    assert_all_delivered(&after, MISMATCH_LOAD);
+    assert_eq!((after.deferred, after.greeting_timeouts), (0, 0), "{}", after.postfix_log);
+}
+
+pub(crate) fn restore_brings_the_mismatch_back() {
+    let _one_amavisd = one_amavisd_at_a_time();
+    let mut lab = Lab::start(mismatched());
+    let files = [lab.main_cf(), lab.master_cf(), lab.amavisd_conf()];
+    let originals: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).expect("reads")).collect();
+
+    // 6 changes both sides (amavisd from 2, Postfix from 10).
+    let apply = on_lab(&lab, &["apply", "--concurrency", "6", "--no-clamav"]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    lab.reload_postfix();
+    lab.restart_amavisd();
+    assert_eq!(lab.amavisd_children().len(), 6);
+    let (code, json) = check_json(&lab);
+    assert_eq!((code, &json["status"]), (0, &serde_json::json!("match")), "{json}");
+
+    let backups = backups_of(&lab);
+    assert_eq!(backups.len(), 2, "apply backs up master.cf and amavisd.conf: {backups:?}");
+    for backup in &backups {
+        let restore = on_lab(&lab, &["restore", "--backup", &backup.to_string_lossy()]);
+        assert_eq!(restore.code, 1, "restored, and check reports the mismatch: {}{}", restore.stdout, restore.stderr);
+    }
+    for (file, original) in files.iter().zip(&originals) {
+        assert!(std::fs::read(file).expect("reads") == *original, "{} is back byte for byte", file.display());
+    }
+    let (code, json) = check_json(&lab);
+    assert_eq!((code, &json["status"]), (1, &serde_json::json!("mismatch")), "{json}");
+
+    lab.reload_postfix();
+    lab.restart_amavisd();
+    assert_eq!(lab.amavisd_children().len(), 2);
+    let again = lab.run(MISMATCH_LOAD, DRAIN_DEADLINE);
+    report("after restore", &again);
+    assert_all_delivered(&again, MISMATCH_LOAD);
+    assert!(again.deferred > 0 && again.greeting_timeouts > 0, "the mismatch is back: {again:?}");
+}
+
+/// apply's backups beside the lab's files.
+fn backups_of(lab: &Lab) -> Vec<PathBuf> {
+    let mut backups = Vec::new();
+    for dir in [lab.config_dir(), lab.amavisd_conf().parent().expect("a directory").to_path_buf()] {
+        for entry in std::fs::read_dir(&dir).expect("lists") {
+            let path = entry.expect("an entry").path();
+            if path.to_string_lossy().ends_with(".bak") {
+                backups.push(path);
+            }
+        }
+    }
+    backups.sort();
+    backups
+}
+
+pub(crate) fn measure_a_real_amavisd() {
+    let _one_amavisd = one_amavisd_at_a_time();
+    let lab = Lab::start(Settings { max_servers: 4, postfix_limit: PostfixLimit::Maxproc(4), ..Settings::default() });
+    let parent = lab.amavisd_pid().expect("amavisd runs");
+
+    // Before any mail: four virgin children.
+    let idle = measure_lab(&lab, parent);
+    assert!(idle.iter().all(|title| title.ends_with("(virgin child)")), "{idle:?}");
+
+    // While it serves mail: the same parent, children busy with a message.
+    let load = Load { messages: 16, sessions: 4, wait_s: None };
+    let (serving, results) = std::thread::scope(|scope| {
+        let run = scope.spawn(|| lab.run(load, DRAIN_DEADLINE));
+        // Two 1 s scans in: every connection is busy.
+        std::thread::sleep(Duration::from_millis(2500));
+        let serving = measure_lab(&lab, parent);
+        (serving, run.join().expect("the run ends"))
+    });
+    report("measure (max_servers 4, maxproc 4)", &results);
+    assert_all_delivered(&results, load);
+    // amavisd titles a child at work `(chN-PID-SESSION...)`, one between sessions `(chN-avail)`.
+    let busy = serving.iter().filter(|title| title.contains("(ch") && !title.ends_with("-avail)")).count();
+    assert!(busy >= 1, "children at work: {serving:?}");
+}
+
+/// Runs `amavis-tune measure` and checks that it found the lab's amavisd `parent` and all of its
+/// children, as /proc lists them, each with a real process's memory; returns the children's
+/// titles.
+fn measure_lab(lab: &Lab, parent: u32) -> Vec<String> {
+    let measured = Run::new(["measure", "--format", "json"]).run();
+    assert_eq!(measured.code, 0, "{}", measured.stderr);
+    let json: serde_json::Value = serde_json::from_str(&measured.stdout).expect("JSON");
+    assert_eq!(json["amavisd_parent"]["pid"], parent, "measure finds the lab's amavisd: {json}");
+    let children = json["amavisd_children"].as_array().expect("children");
+    let pids: BTreeSet<u64> = children.iter().filter_map(|c| c["pid"].as_u64()).collect();
+    let real: BTreeSet<u64> = lab.amavisd_children().into_iter().map(u64::from).collect();
+    assert_eq!(pids, real, "measure lists every child /proc has: {json}");
+    assert_eq!(pids.len(), 4, "{json}");
+    for process in children.iter().chain([&json["amavisd_parent"]]) {
+        let pss = process["memory"]["pss_kib"].as_u64().unwrap_or(0);
+        let rss = process["memory"]["rss_kib"].as_u64().unwrap_or(0);
+        assert!(pss > 1024 && pss < rss, "a real Perl process has a PSS below its RSS: {process}");
+    }
+    // The parent's own figure, read again from /proc: amavisd's memory is flat once started.
+    let rollup = std::fs::read_to_string(format!("/proc/{parent}/smaps_rollup")).expect("reads smaps_rollup");
+    let pss_now: u64 = rollup
+        .lines()
+        .find_map(|line| line.strip_prefix("Pss:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("a Pss line");
+    let pss_measured = json["amavisd_parent"]["memory"]["pss_kib"].as_u64().expect("pss");
+    assert!(pss_measured.abs_diff(pss_now) * 4 < pss_now, "{pss_measured} KiB measured, {pss_now} KiB now");
+    assert!(json["per_child"].as_u64().is_some_and(|mib| mib > 0), "{json}");
+    children.iter().map(|c| c["command"].as_str().unwrap_or_default().to_owned()).collect()
+}
+
+/// The kept logs of each scenario: there, with their settings, and holding the lines the log
+/// analysis reads. The counts in `settings.json` are the lab's; here they are counted again from
+/// the logs themselves.
+pub(crate) fn logs_of_each_scenario() {
+    let root = workspace_root().join("tests/fixtures/lab-logs");
+    let scenarios = scenarios();
+    for scenario in scenarios.iter().map(|s| s.name) {
+        let dir = root.join(scenario);
+        let read = |name: &str| {
+            std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{}/{name}: {e}", dir.display()))
+        };
+        let (postfix, amavisd) = (read("postfix.log"), read("amavisd.log"));
+        let settings: serde_json::Value = serde_json::from_str(&read("settings.json")).expect("settings.json is JSON");
+        let results = &settings["results"];
+        let number = |value: &serde_json::Value| value.as_u64().unwrap_or_else(|| panic!("{scenario}: {settings}"));
+        let (injected, delivered, deferred) =
+            (number(&results["injected"]), number(&results["delivered"]), number(&results["deferred"]));
+        let timeouts = number(&results["greeting_timeouts"]);
+        for key in ["max_servers", "scan_time_ms", "helo_timeout_s"] {
+            assert!(settings["settings"][key].is_number(), "{scenario}: {key} in {settings}");
+        }
+        assert!(settings["settings"]["postfix_limit"].is_object(), "{scenario}: {settings}");
+        assert!(number(&settings["load"]["messages"]) > 0, "{scenario}");
+
+        let to_amavis = |line: &&str| line.contains("postfix/smtp-amavis/smtp[");
+        let sent = postfix.lines().filter(to_amavis).filter(|l| l.contains("status=sent")).count() as u64;
+        let greeting = postfix
+            .lines()
+            .filter(to_amavis)
+            .filter(|l| l.contains("timed out while receiving the initial server greeting"));
+        assert_eq!(greeting.count() as u64, timeouts, "{scenario}: greeting time-outs in the log");
+        let passed = amavisd.lines().filter(|l| l.contains("Passed CLEAN {") && l.trim_end().ends_with(" ms")).count();
+        assert!(
+            postfix.lines().filter(to_amavis).filter(|l| l.contains(" status=")).all(|l| l.contains(" delays=")),
+            "{scenario}: delays= on every delivery"
+        );
+        assert!(injected > 0, "{scenario}");
+        match scenario {
+            "amavisd-unreachable" | "amavisd-refuses" => {
+                assert_eq!((delivered, sent, passed), (0, 0, 0), "{scenario}: nothing gets through");
+                assert_eq!(deferred, injected, "{scenario}: every message deferred");
+                let reason =
+                    if scenario == "amavisd-unreachable" { "Connection refused" } else { "initial server greeting" };
+                assert!(
+                    postfix.lines().any(|l| l.contains("status=deferred") && l.contains(reason)),
+                    "{scenario}: {reason}"
+                );
+                assert!(
+                    postfix
+                        .lines()
+                        .any(|l| l.contains("postfix/error[") && l.contains("delivery temporarily suspended")),
+                    "{scenario}: Postfix gives up on the next hop for a while"
+                );
+                if scenario == "amavisd-refuses" {
+                    assert!(amavisd.contains("(!)DENIED ACCESS from IP 127.0.0.1"), "{scenario}: amavisd says why");
+                }
+            }
+            _ => {
+                assert_eq!(delivered, injected, "{scenario}: all delivered");
+                assert_eq!(
+                    sent, injected,
+                    "{scenario}: one delivery to amavisd per message (recipient limit 1 is not set)"
+                );
+                assert_eq!(passed as u64, injected, "{scenario}: one `Passed CLEAN ... N ms` per message");
+                let expect_timeouts = scenario == "postfix-exceeds-amavis";
+                assert_eq!(timeouts > 0, expect_timeouts, "{scenario}: {timeouts} greeting time-outs");
+                assert_eq!(deferred > 0, expect_timeouts, "{scenario}: {deferred} deferred");
+            }
+        }
+    }
+    assert_only_scenarios(&root, &scenarios.iter().map(|s| s.name.to_owned()).collect::<Vec<_>>());
+}
+
+/// One directory per scenario, and nothing else.
+fn assert_only_scenarios(root: &Path, names: &[String]) {
+    let mut found: Vec<String> = std::fs::read_dir(root)
+        .expect("lists the lab logs")
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.path().is_dir())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    found.sort();
+    let mut expected = names.to_vec();
+    expected.sort();
+    assert_eq!(found, expected, "one directory per scenario");
+}
