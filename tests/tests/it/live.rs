@@ -203,8 +203,23 @@ fn measure_lab(lab: &Lab, parent: u32) -> Vec<String> {
         .expect("a Pss line");
     let pss_measured = json["amavisd_parent"]["memory"]["pss_kib"].as_u64().expect("pss");
     assert!(pss_measured.abs_diff(pss_now) * 4 < pss_now, "{pss_measured} KiB measured, {pss_now} KiB now");
-    assert!(json["per_child"].as_u64().is_some_and(|mib| mib > 0), "{json}");
-    children.iter().map(|c| c["command"].as_str().unwrap_or_default().to_owned()).collect()
+    // The per-child figure comes from the children that have scanned mail only; with none, there
+    // is none, and a warning says why.
+    let titles: Vec<String> = children.iter().map(|c| c["command"].as_str().unwrap_or_default().to_owned()).collect();
+    let working = titles.iter().filter(|title| title.contains("(ch")).count();
+    assert_eq!(json["working_children"], working, "{json}");
+    assert_eq!(json["virgin_children"], titles.len() - working, "{json}");
+    if working == 0 {
+        assert!(json["per_child"].is_null(), "{json}");
+        let warnings = json["warnings"].to_string();
+        assert!(warnings.contains("none of the 4 amavisd children has scanned mail"), "{warnings}");
+    } else {
+        // A working child's private memory, well above a virgin child's few MiB.
+        assert!(json["per_child"].as_u64().is_some_and(|mib| mib > 4), "{json}");
+    }
+    let parent_rss = json["amavisd_parent"]["memory"]["rss_kib"].as_u64().unwrap_or(0);
+    assert_eq!(json["amavisd_parent_rss"].as_u64(), Some(parent_rss.div_ceil(1024)), "{json}");
+    titles
 }
 
 /// The kept logs of each scenario: there, with their settings, and holding the lines the log
@@ -292,4 +307,95 @@ fn assert_only_scenarios(root: &Path, names: &[String]) {
     let mut expected = names.to_vec();
     expected.sort();
     assert_eq!(found, expected, "one directory per scenario");
+}
+
+/// The Debian 12 steps `plan` prints, run against the lab with their paths pointed at it: the
+/// validation accepts the lab's amavisd config (and rejects a broken copy), the Postfix change
+/// sets the number and reads it back, `postfix check` and `postfix reload` succeed, and the
+/// verification steps print what they say they print: Postfix's number, and amavisd's children
+/// counted right after a restart (when every child is a `(virgin child)`, which the title count
+/// these steps used to print calls 0).
+pub(crate) fn printed_steps_run_against_the_lab() {
+    let _one_amavisd = one_amavisd_at_a_time();
+    let mut lab =
+        Lab::start(Settings { max_servers: 3, postfix_limit: PostfixLimit::Maxproc(3), ..Settings::default() });
+    let plan = Run::new(["plan", "--ram", "8G", "--os", "debian:12", "--concurrency", "3", "--format", "json"]).run();
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let plan: serde_json::Value = serde_json::from_str(&plan.stdout).expect("JSON");
+    let steps: Vec<(String, String, String)> = plan["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|step| {
+            let text = |key: &str| step[key].as_str().unwrap_or_default().to_owned();
+            (text("kind"), text("description"), text("command"))
+        })
+        .collect();
+    let step = |kind: &str, starts: &str| {
+        steps
+            .iter()
+            .find(|(k, _, command)| k == kind && command.starts_with(starts))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {kind} step starting `{starts}` in {steps:?}"))
+    };
+    let pid_file = plan["release"]["facts"]["pid_file"].as_str().expect("pid file").to_owned();
+    let lab_pid_file = lab.pid_file().display().to_string();
+    let run = |lab: &Lab, command: &str| {
+        let output = lab.shell(command);
+        (output.status.success(), String::from_utf8_lossy(&output.stdout).trim().to_owned(), output)
+    };
+
+    // Validate: Debian's amavisd finds its files by itself; the lab's is named with -c.
+    let (_, _, validate) = step("validate", "amavisd");
+    assert_eq!(validate, "amavisd test-config");
+    let on_lab = validate.replacen("amavisd", &format!("amavisd -c {}", lab.amavisd_conf().display()), 1);
+    let (ok, _, output) = run(&lab, &on_lab);
+    assert!(ok, "`{on_lab}`: {output:?}");
+    let broken = lab.dir().join("broken.conf");
+    std::fs::write(&broken, "use strict;\n$max_servers = 3\n$oops = ;\n1;\n").expect("writes");
+    let (ok, _, _) = run(&lab, &validate.replacen("amavisd", &format!("amavisd -c {}", broken.display()), 1));
+    assert!(!ok, "test-config accepted a broken file");
+
+    // Change Postfix's side to 5 and back to 3, as printed (postconf reads MAIL_CONFIG).
+    for n in [5, 3] {
+        let plan_n =
+            Run::new(["plan", "--ram", "8G", "--os", "debian:12", "--concurrency", &n.to_string(), "--format", "json"])
+                .run();
+        let plan_n: serde_json::Value = serde_json::from_str(&plan_n.stdout).expect("JSON");
+        let change = plan_n["steps"]
+            .as_array()
+            .and_then(|s| {
+                s.iter()
+                    .find(|s| s["kind"] == "change" && s["command"].as_str().is_some_and(|c| c.starts_with("postconf")))
+            })
+            .and_then(|s| s["command"].as_str())
+            .expect("the postconf step")
+            .to_owned();
+        let (ok, _, output) = run(&lab, &change);
+        assert!(ok, "`{change}`: {output:?}");
+        let (_, description, read_back) = step("verify", "postconf");
+        let (ok, printed, output) = run(&lab, &read_back);
+        assert!(ok, "`{read_back}`: {output:?}");
+        assert_eq!(printed, n.to_string(), "`{read_back}` after `{change}`");
+        assert_eq!(description, "Verify that Postfix reads 3");
+    }
+    let (_, _, check) = step("validate", "postfix check");
+    let (ok, _, output) = run(&lab, &check);
+    assert!(ok, "`{check}`: {output:?}");
+    let (_, _, reload) = step("restart", "postfix reload");
+    let (ok, _, output) = run(&lab, &reload);
+    assert!(ok, "`{reload}`: {output:?}");
+
+    // Count the children right after a restart, as the step does (its pid file pointed at the
+    // lab's): every child is still a virgin child.
+    lab.restart_amavisd();
+    let (_, description, count) = step("verify", "pgrep");
+    assert!(description.starts_with("Verify that amavisd runs 3 children"), "{description}");
+    assert!(count.contains(&pid_file), "{count}");
+    let on_lab = count.replace(&pid_file, &lab_pid_file);
+    let (ok, printed, output) = run(&lab, &on_lab);
+    assert!(ok, "`{on_lab}`: {output:?}");
+    assert_eq!(printed, "3", "`{on_lab}` right after a restart");
+    let (_, by_title, _) = run(&lab, "pgrep -f 'amavisd \\(ch' | wc -l");
+    assert_eq!(by_title, "0", "the children are all virgin children right after a restart");
 }

@@ -106,6 +106,7 @@ fn main() {
         test!(interrupted::sigkill_at_increasing_delays),
         test!(live::mismatch_defers_and_apply_cures_it, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
         test!(live::measure_a_real_amavisd, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
+        test!(live::printed_steps_run_against_the_lab, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
         test!(live::restore_brings_the_mismatch_back, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
         test!(live::logs_of_each_scenario),
         test!(measure::fake_proc_tree),
