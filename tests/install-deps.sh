@@ -46,6 +46,8 @@ for program in postconf postfix smtp-source smtp-sink; do
     command -v "$program" >/dev/null 2>&1 || { servers+=(postfix); break; }
 done
 command -v amavisd >/dev/null 2>&1 || servers+=(amavisd-new)
+# SpamAssassin for the live lab's production-like amavisd (its shipped rules; no network tests).
+command -v spamassassin >/dev/null 2>&1 || servers+=(spamassassin)
 command -v run-parts >/dev/null 2>&1 || servers+=(debianutils)
 if [ "${#servers[@]}" -gt 0 ]; then
     echo "install-deps: installing ${servers[*]}"

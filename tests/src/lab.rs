@@ -78,6 +78,11 @@ pub struct Settings {
     /// amavisd's `$max_requests`: a child retires after that many messages (amavisd's default is
     /// 20).
     pub max_requests: u32,
+    /// Whether amavisd runs SpamAssassin (Debian's package with its shipped rules, network tests
+    /// off: `$sa_local_tests_only`), as a production amavisd does; off, spam checks are bypassed
+    /// and a message costs only the scanner's sleep.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub spamassassin: bool,
 }
 
 impl Default for Settings {
@@ -90,6 +95,7 @@ impl Default for Settings {
             helo_timeout: Duration::from_secs(10),
             acl: AmavisAcl::Loopback,
             max_requests: 20,
+            spamassassin: false,
         }
     }
 }
@@ -634,7 +640,7 @@ smtp-amavis unix -      -       n       -       {maxproc}       smtp
         };
         format!(
             "use strict;
-# The live lab's amavisd: loopback only, no SpamAssassin, a scanner that sleeps a fixed time.
+# The live lab's amavisd: loopback only, a scanner that sleeps a fixed time, SpamAssassin or not.
 $myhostname = '{HOSTNAME}';
 $mydomain = 'example.org';
 $daemon_user = 'amavis';
@@ -658,7 +664,7 @@ $unix_socketname = undef;
 @local_domains_maps = (['.sink.lab.example']);
 $forward_method = 'smtp:[127.0.0.1]:{reinjection}';
 $notify_method = $forward_method;
-@bypass_spam_checks_maps = (1);
+{spam}
 $enable_dkim_verification = 0;
 $enable_dkim_signing = 0;
 $QUARANTINEDIR = undef;
@@ -675,6 +681,14 @@ $virus_admin = undef;
             amavisd = self.ports.amavisd,
             reinjection = self.ports.reinjection,
             scanner = scanner.display(),
+            spam = if settings.spamassassin {
+                "# SpamAssassin with its shipped rules, no network tests (no DNS lookups to time out).\n\
+                 $sa_local_tests_only = 1;\n\
+                 $sa_tag_level_deflt = -999;\n\
+                 @bypass_spam_checks_maps = (0);"
+            } else {
+                "@bypass_spam_checks_maps = (1);"
+            },
         )
     }
 

@@ -26,6 +26,8 @@ pub enum Need {
     SmtpSource,
     /// Postfix's test server, the live lab's final destination.
     SmtpSink,
+    /// SpamAssassin, which the live lab's amavisd runs to measure a production-like child.
+    SpamAssassin,
     /// Root: the live lab's Postfix master and amavisd start as root and drop privileges.
     Root,
     /// The browser of the web tests.
@@ -50,6 +52,7 @@ impl Need {
             Need::Postfix => ("postfix", "postfix"),
             Need::SmtpSource => ("smtp-source", "postfix"),
             Need::SmtpSink => ("smtp-sink", "postfix"),
+            Need::SpamAssassin => ("spamassassin", "spamassassin"),
             Need::Root => ("root", "run the tests as root: the live lab starts Postfix and amavisd"),
             Need::Chromium => ("chromium", "chromium"),
             Need::Chromedriver => ("chromedriver", "chromium-driver"),
@@ -85,6 +88,7 @@ impl Need {
             Need::Postfix => "postfix",
             Need::SmtpSource => "smtp-source",
             Need::SmtpSink => "smtp-sink",
+            Need::SpamAssassin => "spamassassin",
             // Not a program: `is_present` asks the kernel for the uid; `id` tells it on a shell.
             Need::Root => "id",
             Need::Chromium => "chromium",

@@ -399,3 +399,64 @@ pub(crate) fn printed_steps_run_against_the_lab() {
     let (_, by_title, _) = run(&lab, "pgrep -f 'amavisd \\(ch' | wc -l");
     assert_eq!(by_title, "0", "the children are all virgin children right after a restart");
 }
+
+/// amavisd with SpamAssassin (Debian's package, its shipped rules, no network tests), every child
+/// put to work: `measure` takes the children that scanned mail, and what N children cost by its
+/// figures (the parent's RSS plus N times a child's private memory) is what the processes hold
+/// (the sum of their PSS, which divides every shared page among them), within 10 %; `plan
+/// --measured` budgets with exactly those figures.
+pub(crate) fn spamassassin_children_cost_parent_rss_plus_private() {
+    let _one_amavisd = one_amavisd_at_a_time();
+    let settings = Settings {
+        max_servers: 4,
+        postfix_limit: PostfixLimit::Maxproc(4),
+        scan_time: Duration::from_millis(200),
+        // No child retires during the run: all four keep their working size.
+        max_requests: 1000,
+        spamassassin: true,
+        ..Settings::default()
+    };
+    let lab = Lab::start(settings);
+    let load = Load { messages: 60, sessions: 8, wait_s: None };
+    let results = lab.run(load, DRAIN_DEADLINE);
+    report("SpamAssassin (max_servers 4, maxproc 4)", &results);
+    assert_all_delivered(&results, load);
+    let log = std::fs::read_to_string(lab.amavisd_log()).expect("reads amavisd's log");
+    // SpamAssassin scored every message: amavisd logs a `spam-tag, ... score=` line for each
+    // (with spam checks bypassed it logs none).
+    let scored = log.lines().filter(|line| line.contains(" spam-tag, ") && line.contains(" score=")).count();
+    assert_eq!(scored, load.messages as usize, "SpamAssassin scored {scored} messages: {log}");
+
+    let measured = Run::new(["measure", "--format", "json"]).run();
+    assert_eq!(measured.code, 0, "{}", measured.stderr);
+    let json: serde_json::Value = serde_json::from_str(&measured.stdout).expect("JSON");
+    let working = json["working_children"].as_u64().expect("working children");
+    assert!(working >= 2, "at least two children scanned mail: {json}");
+    let per_child = json["per_child"].as_u64().expect("a per-child figure");
+    let parent_rss = json["amavisd_parent_rss"].as_u64().expect("the parent's RSS");
+    let kib = |process: &serde_json::Value, key: &str| process["memory"][key].as_u64().unwrap_or(0);
+    let children = json["amavisd_children"].as_array().expect("children");
+    let pss_sum_kib: u64 = children.iter().chain([&json["amavisd_parent"]]).map(|p| kib(p, "pss_kib")).sum();
+    let working_private: Vec<u64> = children
+        .iter()
+        .filter(|c| c["command"].as_str().is_some_and(|t| t.contains("(ch")))
+        .map(|c| kib(c, "private_kib") / 1024)
+        .collect();
+    let n = children.len() as u64;
+    let predicted = parent_rss + n * per_child;
+    let held = pss_sum_kib / 1024;
+    println!(
+        "live: SpamAssassin: parent RSS {parent_rss} MiB, per child (private) {per_child} MiB from {working} working children {working_private:?}, {n} children; parent RSS + N x private = {predicted} MiB, PSS sum {held} MiB"
+    );
+    assert!(parent_rss > 100, "the parent holds Perl and SpamAssassin's rules: {parent_rss} MiB");
+    assert!(
+        predicted.abs_diff(held) * 10 <= held,
+        "parent RSS + N x private = {predicted} MiB, PSS sum {held} MiB: {json}"
+    );
+
+    let plan = Run::new(["plan", "--measured", "--os", "debian:12", "--format", "json"]).run();
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let plan: serde_json::Value = serde_json::from_str(&plan.stdout).expect("JSON");
+    assert_eq!(plan["assumptions"]["per_child_mib"], per_child, "{}", plan["assumptions"]);
+    assert_eq!(plan["assumptions"]["amavisd_parent_mib"], parent_rss, "{}", plan["assumptions"]);
+}

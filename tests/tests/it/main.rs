@@ -108,6 +108,7 @@ fn main() {
         test!(live::measure_a_real_amavisd, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
         test!(live::printed_steps_run_against_the_lab, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
         test!(live::restore_brings_the_mismatch_back, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
+        test!(live::spamassassin_children_cost_parent_rss_plus_private, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink SpamAssassin),
         test!(live::logs_of_each_scenario),
         test!(measure::fake_proc_tree),
         test!(measure::real_processes),
