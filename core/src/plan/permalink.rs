@@ -50,7 +50,7 @@ pub struct Link {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum LinkError {
     #[error(
-        "the link has no query (nothing after `?`); a permalink looks like {DEFAULT_BASE_URL}?v=1&ram=8G&os=debian"
+        "the link has no query (nothing after `?`); a permalink looks like {DEFAULT_BASE_URL}?v={MODEL_VERSION}&ram=8G&os=debian"
     )]
     NoQuery,
     #[error("the link does not name the RAM (`ram=`, e.g. ram=8G)")]

@@ -70,9 +70,10 @@ mod tests {
     fn history() -> [Model; 2] {
         let current = *current_model();
         let old_defaults = Assumptions { per_child: MiB(200), ..current.defaults };
+        let new_defaults = Assumptions { per_child: MiB(100), ..current.defaults };
         [
             Model { version: 1, defaults: old_defaults, changes: "the first model", ..current },
-            Model { version: 2, changes: "100 MiB per child instead of 200", ..current },
+            Model { version: 2, defaults: new_defaults, changes: "100 MiB per child instead of 200", ..current },
         ]
     }
 

@@ -37,30 +37,34 @@ fn n(value: u32) -> Option<Concurrency> {
 
 #[test]
 fn recommendations() {
-    check(inputs(8192), "n=10 by=diminishing-returns safe_max=31 fits=true warnings=[]");
-    check(with(inputs(8192), |i| i.cpus = Cpus::new(2).ok()), "n=6 by=cpu safe_max=31 fits=true warnings=[]");
+    // 8192 - 819 headroom - 1024 - 3072 - 184 = 3093 -> 44 children of 70 MiB.
+    check(inputs(8192), "n=10 by=diminishing-returns safe_max=44 fits=true warnings=[]");
+    check(with(inputs(8192), |i| i.cpus = Cpus::new(2).ok()), "n=6 by=cpu safe_max=44 fits=true warnings=[]");
     check(
         with(inputs(8192), |i| i.cpus = Cpus::new(8).ok()),
-        "n=10 by=diminishing-returns safe_max=31 fits=true warnings=[]",
+        "n=10 by=diminishing-returns safe_max=44 fits=true warnings=[]",
     );
-    check(inputs(5120), "n=3 by=memory safe_max=3 fits=true warnings=[]");
+    // 5120 - 512 - 1024 - 3072 - 184 = 328 -> 4.
+    check(inputs(5120), "n=4 by=memory safe_max=4 fits=true warnings=[]");
     check(inputs(4096), "n=2 by=minimum safe_max=0 fits=false warnings=[does-not-fit]");
     check(
+        // 4096 - 409 - 1024 - 1536 - 184 = 943 -> 13, above the 10 that rarely add throughput.
         with(inputs(4096), |i| i.clamav = ClamAv::On { concurrent_reload: false }),
-        "n=9 by=memory safe_max=9 fits=true warnings=[]",
+        "n=10 by=diminishing-returns safe_max=13 fits=true warnings=[]",
     );
-    check(with(inputs(2048), |i| i.clamav = ClamAv::Off), "n=6 by=memory safe_max=6 fits=true warnings=[]");
+    // 2048 - 204 - 1024 - 184 = 636 -> 9.
+    check(with(inputs(2048), |i| i.clamav = ClamAv::Off), "n=9 by=memory safe_max=9 fits=true warnings=[]");
     check(inputs(2048), "n=2 by=minimum safe_max=0 fits=false warnings=[does-not-fit,clamav-low-ram]");
     check(inputs(1), "n=2 by=minimum safe_max=0 fits=false warnings=[ram-unit-slip,does-not-fit,clamav-low-ram]");
-    check(inputs(MAX_SIZE.0), "n=10 by=diminishing-returns safe_max=603937 fits=true warnings=[ram-unit-slip]");
+    check(inputs(MAX_SIZE.0), "n=10 by=diminishing-returns safe_max=862767 fits=true warnings=[ram-unit-slip]");
     // Unit slips, at the edges of what is plausible.
     check(inputs(511), "n=2 by=minimum safe_max=0 fits=false warnings=[ram-unit-slip,does-not-fit,clamav-low-ram]");
     check(
         with(inputs(512), |i| i.clamav = ClamAv::Off),
         "n=2 by=minimum safe_max=0 fits=false warnings=[does-not-fit]",
     );
-    check(inputs(1024 * 1024), "n=10 by=diminishing-returns safe_max=9394 fits=true warnings=[]");
-    check(inputs(1024 * 1024 + 1), "n=10 by=diminishing-returns safe_max=9394 fits=true warnings=[ram-unit-slip]");
+    check(inputs(1024 * 1024), "n=10 by=diminishing-returns safe_max=13420 fits=true warnings=[]");
+    check(inputs(1024 * 1024 + 1), "n=10 by=diminishing-returns safe_max=13420 fits=true warnings=[ram-unit-slip]");
 }
 
 #[test]
@@ -80,31 +84,31 @@ fn unit_slips_name_the_value_meant() {
 
 #[test]
 fn requests_and_their_warnings() {
-    check(with(inputs(8192), |i| i.concurrency = n(10)), "n=10 by=requested safe_max=31 fits=true warnings=[]");
+    check(with(inputs(8192), |i| i.concurrency = n(10)), "n=10 by=requested safe_max=44 fits=true warnings=[]");
     check(
-        with(inputs(8192), |i| i.concurrency = n(40)),
-        "n=40 by=requested safe_max=31 fits=false warnings=[exceeds-safe-max,above-useful-range,clamd-max-threads,destination-concurrency-limit]",
+        with(inputs(8192), |i| i.concurrency = n(50)),
+        "n=50 by=requested safe_max=44 fits=false warnings=[exceeds-safe-max,above-useful-range,clamd-max-threads,destination-concurrency-limit]",
     );
     check(
         with(inputs(8192), |i| {
             i.concurrency = n(12);
             i.cpus = Cpus::new(2).ok();
         }),
-        "n=12 by=requested safe_max=31 fits=true warnings=[above-cpu-guidance,clamd-max-threads]",
+        "n=12 by=requested safe_max=44 fits=true warnings=[above-cpu-guidance,clamd-max-threads]",
     );
     check(
         with(inputs(65536), |i| {
             i.concurrency = n(25);
             i.clamav = ClamAv::Off;
         }),
-        "n=25 by=requested safe_max=578 fits=true warnings=[destination-concurrency-limit]",
+        "n=25 by=requested safe_max=825 fits=true warnings=[destination-concurrency-limit]",
     );
     check(
         with(inputs(65536), |i| {
             i.concurrency = n(8);
             i.method = PostfixMethod::MainCf;
         }),
-        "n=8 by=requested safe_max=547 fits=true warnings=[main-cf-per-recipient]",
+        "n=8 by=requested safe_max=781 fits=true warnings=[main-cf-per-recipient]",
     );
     check(
         with(inputs(65536), |i| {
@@ -112,7 +116,7 @@ fn requests_and_their_warnings() {
             i.method = PostfixMethod::MainCf;
             i.clamav = ClamAv::Off;
         }),
-        "n=120 by=requested safe_max=578 fits=true warnings=[above-useful-range,main-cf-per-recipient,process-limit]",
+        "n=120 by=requested safe_max=825 fits=true warnings=[above-useful-range,main-cf-per-recipient,process-limit]",
     );
 }
 

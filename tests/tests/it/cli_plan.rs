@@ -73,7 +73,7 @@ pub(crate) fn completions_and_man_page() {
     let line = version.stdout.trim_end();
     let commit = line
         .strip_prefix("amavis-tune 0.1.0 (commit ")
-        .and_then(|rest| rest.strip_suffix(", memory model 1)"))
+        .and_then(|rest| rest.strip_suffix(", memory model 2)"))
         .unwrap_or_else(|| panic!("{line}"));
     assert!(commit == "unknown" || (commit.len() == 12 && commit.bytes().all(|b| b.is_ascii_hexdigit())), "{line}");
     let man = amavis_tune("man");

@@ -168,7 +168,7 @@ pub(crate) fn plan_measures_by_itself_on_a_mail_server() {
     std::fs::write(proc_dir.join("meminfo"), "MemTotal:        8388608 kB\n").expect("writes");
     let outcome = Run::new(["plan", "--os", "debian", "--sysroot"]).run_with_arg(root.path());
     assert_eq!(outcome.code, 0, "{}", outcome.stderr);
-    assert!(outcome.stdout.contains("Measured on this server (amavisd runs here and nothing was overridden) from 2 children (MiB: a child's private memory, the parent's RSS): per child 46 (default 100)"), "{}", outcome.stdout);
+    assert!(outcome.stdout.contains("Measured on this server (amavisd runs here and nothing was overridden) from 2 children (MiB: a child's private memory, the parent's RSS): per child 46 (default 70)"), "{}", outcome.stdout);
     let with_ram = Run::new(["plan", "--os", "debian", "--ram", "8G", "--sysroot"]).run_with_arg(root.path());
     assert!(!with_ram.stdout.contains("Measured on this server"), "a plan for another machine measures nothing");
 }

@@ -165,7 +165,7 @@ pub(crate) async fn page_agrees_with_cli_and_reacts() {
     settle(client).await;
     assert_eq!(client.find(Locator::Css("#result-n")).await.expect("n").text().await.expect("text"), "12");
     let search = js(client, "return location.search;").await;
-    assert_eq!(search, "?v=1&ram=32G&concurrency=12&os=debian&clamav=on&method=master-cf");
+    assert_eq!(search, "?v=2&ram=32G&concurrency=12&os=debian&clamav=on&method=master-cf");
 
     // An invalid value shows an inline error at its field and the page keeps working.
     ram.clear().await.expect("clears");
@@ -236,17 +236,17 @@ async fn explained(client: &Client, server: &Server) {
     ram.send_keys("16G").await.expect("types");
     settle(client).await;
     assert!(client.find(Locator::Css("#version-notice")).await.is_err(), "the notice goes once the inputs change");
-    open(client, server, "v=1&ram=8G&os=debian").await;
+    open(client, server, "v=2&ram=8G&os=debian").await;
     assert!(client.find(Locator::Css("#version-notice")).await.is_err(), "a current link has no notice");
 
     // A CLI permalink with a service name opens with it.
-    open(client, server, "v=1&ram=8G&os=debian&service=amavisfeed").await;
+    open(client, server, "v=2&ram=8G&os=debian&service=amavisfeed").await;
     let page = snippets(client).await;
     assert!(page[1]["content"].as_str().is_some_and(|c| c.contains("\namavisfeed unix")), "{page}");
     let header = page[0]["content"].as_str().expect("text");
     assert!(
         header.contains(&format!(
-            "# Reproduce: {}/?v=1&ram=8G&os=debian&clamav=on&method=master-cf&service=amavisfeed\n",
+            "# Reproduce: {}/?v=2&ram=8G&os=debian&clamav=on&method=master-cf&service=amavisfeed\n",
             server.address
         )),
         "{header}"
@@ -276,7 +276,7 @@ async fn explained(client: &Client, server: &Server) {
     assert_eq!(js(client, "return document.getElementById('field-clamav').checked;").await, json!(false));
 
     // Typo guards: a unit slip names the value meant; more than 30 children warns.
-    open(client, server, "v=1&ram=8G&os=debian").await;
+    open(client, server, "v=2&ram=8G&os=debian").await;
     let ram = client.find(Locator::Css("#field-ram")).await.expect("ram field");
     ram.clear().await.expect("clears");
     ram.send_keys("4048G").await.expect("types");
@@ -538,7 +538,7 @@ pub(crate) async fn hostile_input_in_the_page() {
     let client = &browser.client;
 
     // The calculator's fields.
-    open(client, &server, "v=1&ram=8G&os=debian").await;
+    open(client, &server, "v=2&ram=8G&os=debian").await;
     js(client, ERROR_RECORDER).await;
     let long = "'9'.repeat(100000)";
     let fields: &[(&str, &str)] = &[
