@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         }
     };
     let mut stdout = io::stdout().lock();
+    let json = cli.command.wants_json();
     let result = match cli.command {
         Command::Plan(args) => commands::plan::run(args, &mut stdout),
         Command::Check(args) => commands::check::run(args, &mut stdout),
@@ -44,6 +45,10 @@ fn main() -> ExitCode {
         Err(error) if is_broken_pipe(&error) => ExitStatus::Ok.into(),
         Err(error) => {
             output::print_error(&error);
+            if json {
+                // A program reading the JSON gets the error as JSON too (stderr keeps the text).
+                let _ = output::write_json_error(&mut stdout, &error);
+            }
             ExitStatus::Error.into()
         }
     }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{AMAVISD_DEFAULT_MAX_SERVERS, AmavisSide, Cap, ConfigSet, Location, PostfixSide, effective_maxproc};
+use super::{AMAVISD_DEFAULT_MAX_SERVERS, AmavisSide, Cap, ConfigSet, Feed, Location, PostfixSide, effective_maxproc};
 use crate::config::diagnostic::{Diagnostic, DiagnosticCode, Severity};
 use crate::config::postfix_defaults::DEFAULT_DESTINATION_CONCURRENCY_LIMIT;
 
@@ -48,6 +48,16 @@ pub enum FindingCode {
     AmavisDefault,
     /// What a parser noticed (syntax, encoding).
     Syntax,
+    /// A content filter that leads somewhere other than amavisd (another filter in the chain).
+    OtherFilter,
+    /// amavisd is fed by a before-queue filter (`smtpd_proxy_filter`).
+    ProxyFilter,
+    /// The amavis transport also carries other deliveries (a stock service, `*_transport`).
+    SharedTransport,
+    /// A statement including another amavisd file that could not be followed.
+    AmavisIncludeUnfollowed,
+    /// A file that a panel or installer generates and may overwrite.
+    GeneratedFile,
 }
 
 impl FindingCode {
@@ -72,6 +82,11 @@ impl FindingCode {
             FindingCode::AmavisFileSkipped => "amavis-file-skipped",
             FindingCode::AmavisDefault => "amavis-default",
             FindingCode::Syntax => "syntax",
+            FindingCode::OtherFilter => "other-filter",
+            FindingCode::ProxyFilter => "proxy-filter",
+            FindingCode::SharedTransport => "shared-transport",
+            FindingCode::AmavisIncludeUnfollowed => "amavis-include-unfollowed",
+            FindingCode::GeneratedFile => "generated-file",
         }
     }
 }
@@ -145,6 +160,10 @@ pub(super) fn compare(config: &ConfigSet, amavis: &AmavisSide, postfix: &Postfix
         _ => postfix.maxproc_source.as_ref().map_or("master.cf".to_owned(), |l| l.to_string()),
     };
     let Some(servers) = amavis.max_servers else { return };
+    if postfix.feed == Feed::ProxyFilter {
+        compare_proxy(amavis, postfix, servers, &amavis_where, findings);
+        return;
+    }
     let service = postfix.service.as_deref().unwrap_or("the amavis transport");
     match postfix.effective {
         Some(effective) if effective > servers => {
@@ -196,6 +215,51 @@ pub(super) fn compare(config: &ConfigSet, amavis: &AmavisSide, postfix: &Postfix
             ));
         }
         None => {}
+    }
+}
+
+/// A before-queue filter: the SMTP clients wait while amavisd scans, so a client beyond
+/// amavisd's children waits for a free one, and past `smtpd_proxy_timeout` gets a temporary error.
+fn compare_proxy(
+    amavis: &AmavisSide,
+    postfix: &PostfixSide,
+    servers: u32,
+    amavis_where: &str,
+    findings: &mut Vec<Finding>,
+) {
+    let services: Vec<&str> = postfix.proxy_services.iter().map(|p| p.service.as_str()).collect();
+    let services = services.join(", ");
+    let source = postfix.maxproc_source.clone();
+    match postfix.effective {
+        Some(effective) if effective > servers => {
+            findings.push(Finding::new(
+                FindingCode::Mismatch,
+                Severity::Error,
+                format!("up to {effective} SMTP sessions ({services}) can hand mail to amavisd at once, but amavisd runs {servers} children ({amavis_where})"),
+                source.clone(),
+            ));
+            findings.push(Finding::new(
+                FindingCode::PostfixExceedsAmavis,
+                Severity::Error,
+                format!(
+                    "when more than {servers} clients send mail at once, the others wait for a free amavisd child while their SMTP session is open; past smtpd_proxy_timeout (100 s by default) smtpd gives up and the client gets a temporary error and retries later. Raise $max_servers to {effective} if the RAM allows, or lower the maxproc of {services} in master.cf so that together they are at most {servers} (this also limits how many SMTP clients are served at once: Postfix SMTPD_PROXY_README); amavis-tune apply does not change smtpd process limits"
+                ),
+                source,
+            ));
+        }
+        Some(effective) if servers > effective.saturating_add(1) => findings.push(Finding::new(
+            FindingCode::AmavisExceedsPostfix,
+            Severity::Warning,
+            format!("amavisd runs {servers} children ({amavis_where}) but at most {effective} SMTP sessions ({services}) hand it mail: {} children are never used; lower $max_servers to {effective}", servers - effective),
+            amavis.source.clone(),
+        )),
+        Some(_) => {}
+        None => findings.push(Finding::new(
+            FindingCode::PostfixUnlimited,
+            Severity::Error,
+            format!("one of {services} has maxproc 0 (no limit): any number of SMTP sessions may wait on amavisd's {servers} children; give it a process limit"),
+            source,
+        )),
     }
 }
 
