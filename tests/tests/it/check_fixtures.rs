@@ -5,12 +5,16 @@ use amavis_tune_tests::{Run, fixture_trees, workspace_root};
 /// Each fixture tree's expected exit code, status and the two numbers.
 const EXPECTED: &[(&str, i32, &str, &str, &str)] = &[
     // (tree, exit code, status, amavis.max_servers, postfix.effective)
+    ("clearos7-content-filter-chain", 1, "mismatch", "10", "5"),
     ("debian-amavisfeed-lmtp", 0, "match", "2", "2"),
     ("debian-default-mismatch", 1, "mismatch", "2", "20"),
     ("debian-expression", 1, "mismatch", "null", "4"),
     ("debian-later-file-wins", 0, "match", "8", "8"),
     ("debian-match", 0, "match", "4", "4"),
     ("freebsd-mismatch", 1, "mismatch", "3", "10"),
+    ("ispconfig-debian-amavis", 0, "match", "2", "2"),
+    ("kolab-debian-two-filters", 1, "mismatch", "2", "3"),
+    ("modoboa-debian-proxy-filter", 1, "mismatch", "2", "200"),
     ("openbsd-reinjection", 1, "match", "4", "4"),
     ("rhel-main-cf-limit", 0, "match", "6", "6"),
     ("ubuntu-iredmail", 0, "match", "5", "5"),
