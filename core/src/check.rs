@@ -305,6 +305,7 @@ impl Report {
 pub fn check(config: &ConfigSet) -> Report {
     let mut findings = Vec::new();
     findings::syntax(config, &mut findings);
+    findings::generated(config, &mut findings);
     let amavis = amavis_side(config, &mut findings);
     let postfix = postfix_side(config, &mut findings);
     let status = match (amavis.max_servers, postfix.effective) {

@@ -285,3 +285,49 @@ pub(super) fn reinjection(config: &ConfigSet, servers: u32, findings: &mut Vec<F
         }
     }
 }
+
+/// Marks that a panel or installer owns a file and rewrites it, each with the words to say who
+/// and where the setting belongs instead. The texts are the ones the files carry.
+const GENERATED_MARKS: &[(&[u8], &str)] = &[
+    // ClearOS app-mail-filter, deploy/amavisd.conf (installed as /etc/amavisd.conf).
+    (
+        b"This file will be overwritten\n# on upgrades!",
+        "ClearOS's mail filter app overwrites this file on upgrades (its header says so): put local settings in /etc/amavisd/override.conf, which it reads last",
+    ),
+    // ClearOS app-mail-filter, packaging/api.conf: webconfig's own file.
+    (
+        b"# WARNING: If you want to override the settings in this file, please do so\n# in the /etc/amavisd/override.conf file.\n",
+        "ClearOS webconfig manages this file: its mail filter settings (the mail volume among them) write $max_servers here, so a later change in webconfig replaces a number set by hand; set the same number in webconfig, or put local settings in /etc/amavisd/override.conf, which amavisd reads last",
+    ),
+];
+
+/// Files that a panel or installer generates: a change made there by hand may not last.
+pub(super) fn generated(config: &ConfigSet, findings: &mut Vec<Finding>) {
+    let mut files: Vec<(&str, &[u8])> = vec![
+        (&config.master_cf.path, config.master_cf.doc.render()),
+        (&config.main_cf.path, config.main_cf.doc.render()),
+    ];
+    files.extend(config.amavis.iter().map(|f| (f.path.as_str(), f.doc.render())));
+    for (path, text) in files {
+        for (mark, says) in GENERATED_MARKS {
+            if let Some(at) = text.windows(mark.len()).position(|w| w == *mark) {
+                let line = text[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+                findings.push(Finding::new(
+                    FindingCode::GeneratedFile,
+                    Severity::Warning,
+                    (*says).to_owned(),
+                    Some(Location { path: path.to_owned(), line }),
+                ));
+            }
+        }
+        // docker-mailserver writes this conf.d file itself when the container starts.
+        if path.rsplit('/').next() == Some("61-dms_auto_generated") {
+            findings.push(Finding::new(
+                FindingCode::GeneratedFile,
+                Severity::Warning,
+                "docker-mailserver generates this file when the container starts, so a change made here is lost then: change the setting in docker-mailserver's own configuration (its config volume) instead".to_owned(),
+                Some(Location { path: path.to_owned(), line: 0 }),
+            ));
+        }
+    }
+}

@@ -116,13 +116,8 @@ pub(super) fn postfix_side(config: &ConfigSet, findings: &mut Vec<Finding>) -> P
     let transport = first.transport.clone();
     // Filters whose next hop names no port may lead to amavisd as well: they make it ambiguous.
     let unknown = filters.iter().filter(|f| leads(f).is_none());
-    let mut others: Vec<&str> = to_amavis
-        .iter()
-        .copied()
-        .chain(unknown)
-        .map(|f| f.transport.as_str())
-        .filter(|t| *t != transport)
-        .collect();
+    let mut others: Vec<&str> =
+        to_amavis.iter().copied().chain(unknown).map(|f| f.transport.as_str()).filter(|t| *t != transport).collect();
     others.sort_unstable();
     others.dedup();
     if !others.is_empty() {

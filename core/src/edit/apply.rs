@@ -255,7 +255,15 @@ pub fn apply(config: &ConfigSet, options: &ApplyOptions) -> Result<Changes, Refu
         });
     }
     let raising = before.amavis.max_servers.is_none_or(|current| n >= current);
-    let files = amavis.into_iter().chain([master, main]).filter(|f| f.new != f.original).collect();
+    let mut files: Vec<FileChange> = amavis.into_iter().chain([master, main]).filter(|f| f.new != f.original).collect();
+    // A file a panel or installer owns: say so where the change is listed.
+    for file in &mut files {
+        for finding in before.findings.iter().filter(|f| f.code == FindingCode::GeneratedFile) {
+            if finding.path.as_deref() == Some(file.path.as_str()) {
+                file.reasons.push(format!("note: {}", finding.message));
+            }
+        }
+    }
     Ok(Changes { files, before, after, raising })
 }
 

@@ -57,7 +57,8 @@ fn overrides(dir: &Path) -> BTreeMap<String, String> {
 /// The process limit postconf reads for `service/type`, `-` being `default_process_limit`.
 fn process_limit(dir: &Path, service: &str) -> (String, u32) {
     let written = postconf(dir, &["-h", "-F", &format!("{service}/process_limit")]).concat();
-    let value = if written == "-" { postconf(dir, &["-x", "-h", "default_process_limit"]).concat() } else { written.clone() };
+    let value =
+        if written == "-" { postconf(dir, &["-x", "-h", "default_process_limit"]).concat() } else { written.clone() };
     (written, value.parse().expect("a number"))
 }
 
@@ -126,11 +127,14 @@ pub(crate) fn check_agrees_with_the_real_programs() {
             let main = postconf(&dir, &["-h", "content_filter"]).concat();
             let filters: Vec<&str> = std::iter::once(main.as_str())
                 .chain(overrides.iter().filter(|(k, _)| k.ends_with("/content_filter")).map(|(_, v)| v.as_str()))
-                .filter(|value| value.split_once(':').and_then(|(_, hop)| port_of(hop)).is_some_and(|p| amavis.ports.contains(&p)))
+                .filter(|value| {
+                    value.split_once(':').and_then(|(_, hop)| port_of(hop)).is_some_and(|p| amavis.ports.contains(&p))
+                })
                 .collect();
             assert!(!filters.is_empty(), "{name}: a content filter postconf reads leads to amavisd's port");
             assert!(filters.iter().all(|f| f.starts_with(&format!("{service}:"))), "{name}: {filters:?}");
-            let mut destinations: Vec<&str> = filters.iter().filter_map(|f| f.split_once(':').map(|(_, hop)| hop)).collect();
+            let mut destinations: Vec<&str> =
+                filters.iter().filter_map(|f| f.split_once(':').map(|(_, hop)| hop)).collect();
             destinations.sort_unstable();
             destinations.dedup();
             let (written, limit) = process_limit(&dir, &format!("{service}/unix"));
@@ -145,7 +149,8 @@ pub(crate) fn check_agrees_with_the_real_programs() {
                 .expect("a number");
             // Postfix's scheduler: per destination unless one recipient per delivery
             // (postconf(5), default_destination_concurrency_limit).
-            let capped = if recipients != 1 && concurrency > 0 { concurrency * destinations.len() as u32 } else { u32::MAX };
+            let capped =
+                if recipients != 1 && concurrency > 0 { concurrency * destinations.len() as u32 } else { u32::MAX };
             if limit == 0 { capped } else { limit.min(capped) }
         };
         assert_eq!(json["postfix"]["effective"], effective, "{name}: what Postfix reads");
