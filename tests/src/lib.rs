@@ -270,7 +270,7 @@ fn amavisd_loads(
         &printer,
         "print STDERR \"max_servers=$max_servers\\n\";\nprint STDERR \"inet_socket_port=\", join(',', ref $inet_socket_port ? @$inet_socket_port : ($inet_socket_port)), \"\\n\";\n1;\n",
     );
-    let mut command = match tree {
+    let mut command = match tree.filter(|tree| tree.join("etc").is_dir()) {
         Some(tree) => {
             let mut command = std::process::Command::new("unshare");
             command
