@@ -179,6 +179,50 @@ impl ConfigSet {
     }
 }
 
+impl ConfigSet {
+    /// The master.cf entries where amavisd hands mail back: the smtpd listener on the port of
+    /// amavisd's `$forward_method` (its default `smtp:[127.0.0.1]:10025`; `smtp:*:*` is the
+    /// incoming port plus one). When `$forward_method` is not a plain string, the usual signs
+    /// (an smtpd on inet with an empty content_filter, or on port 10025).
+    pub fn reinjection_entries(&self) -> Vec<usize> {
+        let mut method = Some(AMAVISD_DEFAULT_FORWARD_METHOD.to_owned());
+        for index in self.amavis_file_order() {
+            if let Some(last) = self.amavis[index].doc.forward_methods.last() {
+                method = last.path.clone();
+            }
+        }
+        let ports: Option<Vec<u16>> = method.as_deref().and_then(|method| {
+            let (_, port) = method.rsplit_once(':')?;
+            if port == "*" {
+                return self.amavis_ports().0.map(|ports| ports.iter().map(|p| p.saturating_add(1)).collect());
+            }
+            port.parse().ok().map(|port| vec![port])
+        });
+        self.master_cf
+            .doc
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, entry)| match &ports {
+                Some(ports) => {
+                    entry.kind() == "inet"
+                        && entry.command() == "smtpd"
+                        && entry
+                            .service()
+                            .rsplit_once(':')
+                            .and_then(|(_, p)| p.parse::<u16>().ok())
+                            .is_some_and(|p| ports.contains(&p))
+                }
+                None => entry.is_reinjection_listener(),
+            })
+            .map(|(index, _)| index)
+            .collect()
+    }
+}
+
+/// amavisd's built-in `$forward_method` (Amavis/Conf.pm).
+pub const AMAVISD_DEFAULT_FORWARD_METHOD: &str = "smtp:[127.0.0.1]:10025";
+
 /// amavisd's built-in `$inet_socket_port` (Amavis/Conf.pm).
 pub const AMAVISD_DEFAULT_PORT: u16 = 10024;
 

@@ -18,9 +18,9 @@ mod model;
 mod plan;
 
 pub use check::{
-    AMAVISD_DEFAULT_MAX_SERVERS, AMAVISD_DEFAULT_PORT, AmavisSide, Cap, ConfigSet, DEFAULT_DESTINATION_RECIPIENT_LIMIT,
-    Feed, Finding, FindingCode, IncludedFrom, Location, PostfixSide, ProxyService, Report, SourceFile, Status,
-    Unfollowed, check,
+    AMAVISD_DEFAULT_FORWARD_METHOD, AMAVISD_DEFAULT_MAX_SERVERS, AMAVISD_DEFAULT_PORT, AmavisSide, Cap, ConfigSet,
+    DEFAULT_DESTINATION_RECIPIENT_LIMIT, Feed, Finding, FindingCode, IncludedFrom, Location, PostfixSide, ProxyService,
+    Report, SourceFile, Status, Unfollowed, check,
 };
 pub use config::amavis_conf::{AmavisConf, AssignedValue, Assignment, Include, PortAssignment, SocketAssignment};
 pub use config::diagnostic::{Diagnostic, DiagnosticCode, Severity};

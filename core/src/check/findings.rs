@@ -242,7 +242,7 @@ fn compare_proxy(
                 FindingCode::PostfixExceedsAmavis,
                 Severity::Error,
                 format!(
-                    "when more than {servers} clients send mail at once, the others wait for a free amavisd child while their SMTP session is open; past smtpd_proxy_timeout (100 s by default) smtpd gives up and the client gets a temporary error and retries later. Raise $max_servers to {effective} if the RAM allows, or lower the maxproc of {services} in master.cf so that together they are at most {servers} (this also limits how many SMTP clients are served at once: Postfix SMTPD_PROXY_README); amavis-tune apply does not change smtpd process limits"
+                    "when more than {servers} clients send mail at once, the others wait for a free amavisd child while their SMTP session is open; past smtpd_proxy_timeout (100 s by default) smtpd gives up, logs the proxy error, and the client sees \"451 Error: queue file write error\" and retries later. Raise $max_servers to {effective} if the RAM allows, or lower the maxproc of {services} in master.cf so that together they are at most {servers} (this also limits how many SMTP clients are served at once: Postfix SMTPD_PROXY_README); amavis-tune apply does not change smtpd process limits"
                 ),
                 source,
             ));
@@ -266,10 +266,8 @@ fn compare_proxy(
 /// The re-injection listener (the smtpd amavisd hands mail back to) must take `$max_servers`
 /// connections, or amavisd's children wait for it.
 pub(super) fn reinjection(config: &ConfigSet, servers: u32, findings: &mut Vec<Finding>) {
-    for entry in &config.master_cf.doc.entries {
-        if !entry.is_reinjection_listener() {
-            continue;
-        }
+    for index in config.reinjection_entries() {
+        let entry = &config.master_cf.doc.entries[index];
         if let Some(limit) = effective_maxproc(entry, &config.main_cf)
             && limit < servers
         {

@@ -54,9 +54,9 @@ pub(super) fn postfix_side(config: &ConfigSet, findings: &mut Vec<Finding>) -> P
     let (ports, ports_source) = config.amavis_ports();
     let socket = config.amavis_socket();
     let listens = format!(
-        "amavisd listens on {}{}",
+        "amavisd listens on {}, {}",
         ports_text(ports.as_deref()),
-        ports_source.as_ref().map_or(" (its default)".to_owned(), |l| format!(" ({l})"))
+        ports_source.as_ref().map_or("its default".to_owned(), |l| format!("set at {l}"))
     );
     let filters = content_filters(config, findings);
     let leads = |f: &Filter| {
@@ -72,13 +72,32 @@ pub(super) fn postfix_side(config: &ConfigSet, findings: &mut Vec<Finding>) -> P
         // Next hops that name no port (a transport's own default) cannot be told apart: count them.
         to_amavis = filters.iter().filter(|f| leads(f).is_none()).collect();
     }
+    let amavis_transports: Vec<&str> =
+        filters.iter().filter(|f| leads(f) == Some(true)).map(|f| f.transport.as_str()).collect();
     for other in filters.iter().filter(|f| leads(f) == Some(false)) {
-        findings.push(Finding::new(
-            FindingCode::OtherFilter,
-            Severity::Info,
-            format!("content_filter `{}` does not lead to amavisd ({listens}), so it is not counted here", other.value),
-            Some(other.location.clone()),
-        ));
+        let finding = if amavis_transports.contains(&other.transport.as_str()) {
+            // The amavis transport sent to a port amavisd does not listen on: a likely slip.
+            Finding::new(
+                FindingCode::OtherFilter,
+                Severity::Warning,
+                format!(
+                    "content_filter `{}` sends mail through the amavis transport to a port where amavisd does not listen ({listens}): unless another filter listens there, that mail is deferred with \"Connection refused\"; add the port to $inet_socket_port or point the filter at one amavisd listens on",
+                    other.value
+                ),
+                Some(other.location.clone()),
+            )
+        } else {
+            Finding::new(
+                FindingCode::OtherFilter,
+                Severity::Info,
+                format!(
+                    "content_filter `{}` does not lead to amavisd ({listens}), so it is not counted here",
+                    other.value
+                ),
+                Some(other.location.clone()),
+            )
+        };
+        findings.push(finding);
     }
     let proxies = proxy_filters(config);
     let proxies_to_amavis: Vec<&Filter> = proxies.iter().filter(|f| leads(f) == Some(true)).collect();

@@ -122,6 +122,16 @@ fn transports() {
         ),
         "match amavis=5@a:1 postfix=5(maxproc) [other-filter@1]",
     );
+    // amavisd hands mail back where $forward_method says (ClearOS: 10026): that listener's limit
+    // counts, not the 10025 one that feeds amavisd.
+    check_config(
+        &config(
+            "mailprefilter unix - n n - - pipe user=filter argv=/usr/sbin/mailprefilter\nsmtp-amavis unix - - n - 5 smtp\n127.0.0.1:10025 inet n - n - 1 smtpd\n  -o content_filter=smtp-amavis:[127.0.0.1]:10024\n127.0.0.1:10026 inet n - n - 2 smtpd\n  -o content_filter=\n",
+            "content_filter = mailprefilter\n",
+            &[("a", "$max_servers = 5;\n$forward_method = 'smtp:[127.0.0.1]:10026';\n")],
+        ),
+        "match amavis=5@a:1 postfix=5(maxproc) [other-filter@1 reinjection-limited@5]",
+    );
     // Modoboa: a before-queue filter on two smtpd services; their process limits add up.
     check_config(
         &config(

@@ -62,6 +62,8 @@ pub struct AmavisConf {
     pub socket_ports: Vec<PortAssignment>,
     /// Assignments to `$unix_socketname`, in file order.
     pub socket_names: Vec<SocketAssignment>,
+    /// Assignments to `$forward_method` (`path` holds the value), in file order.
+    pub forward_methods: Vec<SocketAssignment>,
 }
 
 impl AmavisConf {
@@ -80,6 +82,7 @@ impl AmavisConf {
             includes: statements::includes(&scanner.tokens, text),
             socket_ports: statements::socket_ports(&scanner.tokens, text),
             socket_names: statements::socket_names(&scanner.tokens, text),
+            forward_methods: statements::forward_methods(&scanner.tokens, text),
         }
     }
 

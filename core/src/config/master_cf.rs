@@ -81,17 +81,10 @@ impl Entry {
 
     /// Whether this is the re-injection listener amavisd hands mail back to: an smtpd on inet
     /// with `-o content_filter=` (empty), or on port 10025 as the amavis README sets it up.
-    ///
-    /// A listener that sets a non-empty content_filter passes mail on to a filter (ClearOS's
-    /// 10025 feeds amavisd), so it is not where amavisd hands mail back, whatever its port.
     pub fn is_reinjection_listener(&self) -> bool {
-        let content_filter = self.option("content_filter");
         self.kind() == "inet"
             && self.command() == "smtpd"
-            && match content_filter {
-                Some(option) => option.value.is_empty(),
-                None => self.service().ends_with(":10025"),
-            }
+            && (self.option("content_filter").is_some_and(|o| o.value.is_empty()) || self.service().ends_with(":10025"))
     }
 
     /// The last value of `-o name=...` on this entry, if any.

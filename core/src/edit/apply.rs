@@ -306,8 +306,9 @@ impl Rendered for MainCf {
 
 /// The re-injection listener must take N connections back from amavisd.
 fn raise_reinjection(config: &ConfigSet, master: &mut FileChange, n: u32) {
-    for (index, entry) in config.master_cf.doc.entries.iter().enumerate() {
-        if entry.is_reinjection_listener() && effective_maxproc(entry, &config.main_cf).is_some_and(|limit| limit < n) {
+    for index in config.reinjection_entries() {
+        let entry = &config.master_cf.doc.entries[index];
+        if effective_maxproc(entry, &config.main_cf).is_some_and(|limit| limit < n) {
             master.edit(
                 |doc| patch::set_maxproc(doc, index, n),
                 format!(

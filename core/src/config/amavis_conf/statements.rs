@@ -172,7 +172,16 @@ pub(super) fn socket_ports(tokens: &[Token], text: &[u8]) -> Vec<PortAssignment>
 }
 
 pub(super) fn socket_names(tokens: &[Token], text: &[u8]) -> Vec<SocketAssignment> {
-    assigned(tokens, text, b"$unix_socketname")
+    string_assignments(tokens, text, b"$unix_socketname")
+}
+
+/// Assignments to `$forward_method` (where amavisd hands mail back), at the top level.
+pub(super) fn forward_methods(tokens: &[Token], text: &[u8]) -> Vec<SocketAssignment> {
+    string_assignments(tokens, text, b"$forward_method")
+}
+
+fn string_assignments(tokens: &[Token], text: &[u8], name: &[u8]) -> Vec<SocketAssignment> {
+    assigned(tokens, text, name)
         .into_iter()
         .map(|(line, value)| SocketAssignment {
             line,
