@@ -234,3 +234,54 @@ pub(crate) fn apply_makes_the_real_programs_read_n() {
         }
     }
 }
+
+/// A content filter through Postfix's own `lmtp`, which also delivers the mailboxes
+/// (`virtual_transport`): derived from the ISPConfig tree by pointing its content_filter at the
+/// stock service with real `postconf -e`. `check` says why its limit is not to be changed, and
+/// `apply` refuses, writing nothing.
+pub(crate) fn shared_transport_is_never_edited() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("ispconfig-shared-lmtp");
+    copy_tree(&tree_path("ispconfig-debian-amavis"), &root);
+    let status = Command::new(Need::Postconf.path())
+        .arg("-c")
+        .arg(root.join("etc/postfix"))
+        .args(["-e", "content_filter=lmtp:[127.0.0.1]:10024"])
+        .status()
+        .expect("postconf runs");
+    assert!(status.success());
+    let check = Run::new(["check", "--format", "json", "--root"]).run_with_arg(&root);
+    let json: serde_json::Value = serde_json::from_str(&check.stdout).expect("valid JSON");
+    assert_eq!(json["postfix"]["service"], "lmtp");
+    let findings = json["findings"].as_array().expect("findings");
+    let shared = findings.iter().find(|f| f["code"] == "shared-transport").expect("a shared-transport finding");
+    let message = shared["message"].as_str().expect("message");
+    assert!(message.contains("virtual_transport = lmtp:unix:private/dovecot-lmtp"), "{message}");
+    assert!(message.contains("amavisfeed unix - - n - N lmtp"), "{message}");
+    let text = Run::new(["check", "--root"]).run_with_arg(&root);
+    assert!(!text.stdout.contains("amavis-tune apply"), "no apply is suggested: {}", text.stdout);
+
+    let before = snapshot_tree(&root);
+    let outcome = Run::new(["apply", "--ram", "64G", "--concurrency", "6", "--root"]).run_with_arg(&root);
+    assert_eq!(outcome.code, 2, "{}", outcome.stdout);
+    assert!(
+        outcome.stderr.contains("nothing was written") && outcome.stderr.contains("dedicated transport"),
+        "{}",
+        outcome.stderr
+    );
+    assert_eq!(snapshot_tree(&root), before, "a refusal writes nothing");
+}
+
+/// The diff names each file once per side, with no "(new)" for a file that exists.
+pub(crate) fn diff_headers_name_existing_files_plainly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("clearos");
+    copy_tree(&tree_path("clearos7-content-filter-chain"), &root);
+    let outcome = Run::new(["apply", "--ram", "64G", "--concurrency", "6", "--dry-run", "--root"]).run_with_arg(&root);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let api = root.join("etc/amavisd/api.conf");
+    assert!(outcome.stdout.contains(&format!("--- {}\n+++ {}\n", api.display(), api.display())), "{}", outcome.stdout);
+    assert!(!outcome.stdout.contains("(new)"), "{}", outcome.stdout);
+    // The change to webconfig's file carries the panel's warning.
+    assert!(outcome.stdout.contains("note: ClearOS webconfig manages this file"), "{}", outcome.stdout);
+}
