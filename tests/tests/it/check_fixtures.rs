@@ -16,6 +16,8 @@ const EXPECTED: &[(&str, i32, &str, &str, &str)] = &[
     ("kolab-debian-two-filters", 1, "mismatch", "2", "3"),
     ("modoboa-debian-proxy-filter", 1, "mismatch", "2", "200"),
     ("openbsd-reinjection", 1, "match", "4", "4"),
+    ("readme-postfix-amavisfeed-debian", 0, "match", "2", "2"),
+    ("readme-postfix-main-cf-limit-debian", 0, "match", "2", "2"),
     ("rhel-main-cf-limit", 0, "match", "6", "6"),
     ("ubuntu-iredmail", 0, "match", "5", "5"),
 ];

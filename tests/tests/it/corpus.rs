@@ -24,6 +24,8 @@ const CORPUS: &[(&str, &str, Applied)] = &[
     ("ispconfig-debian-amavis", "match", Applied::AtN { main_cf: false }),
     ("kolab-debian-two-filters", "mismatch", Applied::AtN { main_cf: false }),
     ("modoboa-debian-proxy-filter", "mismatch", Applied::Refused("smtpd_proxy_filter on smtpd/pass, submission/inet")),
+    ("readme-postfix-amavisfeed-debian", "match", Applied::AtN { main_cf: false }),
+    ("readme-postfix-main-cf-limit-debian", "match", Applied::AtN { main_cf: true }),
 ];
 
 const N: u32 = 6;
