@@ -318,8 +318,9 @@ pub(super) fn generated(config: &ConfigSet, findings: &mut Vec<Finding>) {
                 ));
             }
         }
-        // docker-mailserver writes this conf.d file itself when the container starts.
-        if path.rsplit('/').next() == Some("61-dms_auto_generated") {
+        // docker-mailserver writes this conf.d file itself when the container starts
+        // (`61-` in older releases, `65-` now, headed "# WARNING: this file is auto-generated.").
+        if path.rsplit('/').next().is_some_and(|name| name.ends_with("-dms_auto_generated")) {
             findings.push(Finding::new(
                 FindingCode::GeneratedFile,
                 Severity::Warning,

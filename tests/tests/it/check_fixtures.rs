@@ -11,6 +11,7 @@ const EXPECTED: &[(&str, i32, &str, &str, &str)] = &[
     ("debian-expression", 1, "mismatch", "null", "4"),
     ("debian-later-file-wins", 0, "match", "8", "8"),
     ("debian-match", 0, "match", "4", "4"),
+    ("docker-mailserver-amavis", 0, "match", "2", "2"),
     ("freebsd-mismatch", 1, "mismatch", "3", "10"),
     ("ispconfig-debian-amavis", 0, "match", "2", "2"),
     ("kolab-debian-two-filters", 1, "mismatch", "2", "3"),

@@ -21,6 +21,7 @@ enum Applied {
 /// The corpus trees, the status `check` gives, and what `apply` does.
 const CORPUS: &[(&str, &str, Applied)] = &[
     ("clearos7-content-filter-chain", "mismatch", Applied::AtN { main_cf: false }),
+    ("docker-mailserver-amavis", "match", Applied::AtN { main_cf: false }),
     ("ispconfig-debian-amavis", "match", Applied::AtN { main_cf: false }),
     ("kolab-debian-two-filters", "mismatch", Applied::AtN { main_cf: false }),
     ("modoboa-debian-proxy-filter", "mismatch", Applied::Refused("smtpd_proxy_filter on smtpd/pass, submission/inet")),
