@@ -133,11 +133,10 @@ impl ConfigSet {
         }
         order.push(file);
         let doc = &self.amavis[file].doc;
-        let mut children: Vec<(usize, usize)> = (0..self.amavis.len())
+        // Included files come after their includer, in the order of its statements.
+        let mut children = (0..self.amavis.len())
             .filter_map(|child| self.included_from(child).filter(|f| f.file == file).map(|f| (f.offset, child)))
-            .collect();
-        children.sort_unstable();
-        let mut children = children.into_iter().peekable();
+            .peekable();
         for assignment in &doc.assignments {
             while let Some(&(offset, child)) = children.peek() {
                 if offset > assignment.statement.start {
