@@ -343,12 +343,12 @@ fn amavis_change(config: &ConfigSet, options: &ApplyOptions) -> Result<Option<Fi
     let reason = match (winner, file.doc.last()) {
         (_, Some(last)) => format!("line {}: $max_servers -> {n}", last.line),
         (Some(w), None) => format!(
-            "added `$max_servers = {n};` above the final `1;`: this file is read after {}, which sets it now",
+            "added `$max_servers = {n};` above the final `1;` and any \"Do not modify anything below this line\" comment: this file is read after {}, which sets it now",
             config.amavis[w].path
         ),
         (None, None) => {
             format!(
-                "added `$max_servers = {n};` above the final `1;` (nothing set it: amavisd's default is {AMAVISD_DEFAULT_MAX_SERVERS})"
+                "added `$max_servers = {n};` above the final `1;` and any \"Do not modify anything below this line\" comment (nothing set it: amavisd's default is {AMAVISD_DEFAULT_MAX_SERVERS})"
             )
         }
     };
