@@ -37,6 +37,20 @@ pub(crate) enum Command {
     Man,
 }
 
+impl Command {
+    /// Whether the command was asked for JSON output, so that an error is printed as JSON too.
+    pub(crate) fn wants_json(&self) -> bool {
+        let format = match self {
+            Command::Plan(args) => args.output.format,
+            Command::Check(args) => args.output.format,
+            Command::Apply(args) => args.output.format,
+            Command::Measure(args) => args.output.format,
+            Command::Restore(_) | Command::Completions(_) | Command::Man => OutputFormat::Text,
+        };
+        format == OutputFormat::Json
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub(crate) enum OutputFormat {
     /// For people.
@@ -247,9 +261,10 @@ pub(crate) struct ApplyArgs {
     pub(crate) config: ConfigArgs,
 
     /// Where Postfix gets the number: the maxproc column in master.cf, or main.cf's
-    /// <service>_destination_concurrency_limit.
-    #[arg(long, value_enum, default_value_t)]
-    pub(crate) method: PostfixMethod,
+    /// <service>_destination_concurrency_limit. Default: the one in force in the files (main.cf's
+    /// limit when it is set and is what caps Postfix, else master.cf).
+    #[arg(long, value_enum)]
+    pub(crate) method: Option<PostfixMethod>,
 
     /// Show the diff and stop: nothing is written.
     #[arg(long)]

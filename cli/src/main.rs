@@ -25,10 +25,17 @@ fn main() -> ExitCode {
             let status = if error.use_stderr() { ExitStatus::Error } else { ExitStatus::Ok };
             // Help and version go to stdout; a closed pipe there is not an error.
             let _ = error.print();
+            if error.use_stderr() && json_asked() {
+                let rendered = error.render().to_string();
+                let first = rendered.lines().next().unwrap_or_default();
+                let message = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+                let _ = output::write_json_error(&mut io::stdout().lock(), &anyhow::anyhow!(message));
+            }
             return status.into();
         }
     };
     let mut stdout = io::stdout().lock();
+    let json = cli.command.wants_json();
     let result = match cli.command {
         Command::Plan(args) => commands::plan::run(args, &mut stdout),
         Command::Check(args) => commands::check::run(args, &mut stdout),
@@ -44,9 +51,20 @@ fn main() -> ExitCode {
         Err(error) if is_broken_pipe(&error) => ExitStatus::Ok.into(),
         Err(error) => {
             output::print_error(&error);
+            if json {
+                // A program reading the JSON gets the error as JSON too (stderr keeps the text).
+                let _ = output::write_json_error(&mut stdout, &error);
+            }
             ExitStatus::Error.into()
         }
     }
+}
+
+/// Whether the command line asks for JSON (`--format json` or `--format=json`), for errors found
+/// before the arguments could be parsed.
+fn json_asked() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    args.windows(2).any(|pair| pair[0] == "--format" && pair[1] == "json") || args.iter().any(|a| a == "--format=json")
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {

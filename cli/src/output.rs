@@ -28,3 +28,17 @@ pub(crate) fn print_error(error: &anyhow::Error) {
         eprintln!("hint: {}", hinted.hint);
     }
 }
+
+/// The error as one JSON object on stdout: `{"error": {"message": ..., "hint": ...}}` (`hint` is
+/// null when there is none).
+pub(crate) fn write_json_error(out: &mut dyn std::io::Write, error: &anyhow::Error) -> std::io::Result<()> {
+    let mut message = error.to_string();
+    for cause in error.chain().skip(1) {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+    }
+    let hint = error.chain().find_map(|cause| cause.downcast_ref::<Hinted>()).map(|h| h.hint.clone());
+    let value = serde_json::json!({ "error": { "message": message, "hint": hint } });
+    writeln!(out, "{}", serde_json::to_string_pretty(&value).unwrap_or_default())?;
+    out.flush()
+}

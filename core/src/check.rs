@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use crate::config::amavis_conf::{AmavisConf, AssignedValue};
+use crate::config::amavis_conf::{AmavisConf, AssignedValue, Assignment};
 use crate::config::diagnostic::Severity;
 use crate::config::main_cf::MainCf;
 use crate::config::master_cf::{Entry, MasterCf, Maxproc, maxproc_value};
@@ -42,6 +42,32 @@ pub struct ConfigSet {
     pub amavis: Vec<SourceFile<AmavisConf>>,
     /// Files in amavisd's `conf.d` directories that it does not read (run-parts naming rules).
     pub amavis_skipped: Vec<String>,
+    /// For each file of `amavis` (by index; missing entries mean `None`): the file and statement
+    /// that made amavisd read it, or `None` for a file amavisd reads by itself (`-c`, `conf.d`).
+    pub amavis_included: Vec<Option<IncludedFrom>>,
+    /// Statements that make amavisd read a file the caller could not follow, and why.
+    pub amavis_unfollowed: Vec<Unfollowed>,
+}
+
+/// Where a file amavisd reads was included: the index in `ConfigSet::amavis` of the including
+/// file and the byte offset of the statement (`Include::offset`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IncludedFrom {
+    pub file: usize,
+    pub offset: usize,
+}
+
+/// A statement reading another amavisd file that was not followed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unfollowed {
+    pub location: Location,
+    /// The statement as written.
+    pub statement: String,
+    /// Why it was not followed, in words (`the file does not exist`, ...).
+    pub reason: String,
+    /// Whether amavisd itself would skip it (a conditional statement whose file is absent): then
+    /// the finding is informational only.
+    pub skipped_by_amavisd: bool,
 }
 
 impl ConfigSet {
@@ -61,9 +87,143 @@ impl ConfigSet {
                 .map(|(path, bytes)| SourceFile { path: path.to_owned(), doc: AmavisConf::parse(bytes) })
                 .collect(),
             amavis_skipped: Vec::new(),
+            amavis_included: Vec::new(),
+            amavis_unfollowed: Vec::new(),
         }
     }
+
+    /// The file and statement that made amavisd read file `index`, if another file included it.
+    pub fn included_from(&self, index: usize) -> Option<IncludedFrom> {
+        self.amavis_included.get(index).copied().flatten()
+    }
+
+    /// The amavisd files in the order amavisd evaluates them: each listed file, with each file it
+    /// includes evaluated where its include statement stands.
+    pub fn amavis_file_order(&self) -> Vec<usize> {
+        let mut order = Vec::new();
+        for index in 0..self.amavis.len() {
+            if self.included_from(index).is_none() {
+                self.walk(index, 0, &mut order, &mut |_, _| {});
+            }
+        }
+        order
+    }
+
+    /// Every `$max_servers` assignment in the order amavisd runs them, with its file's index.
+    pub fn max_servers_assignments(&self) -> Vec<(usize, &Assignment)> {
+        let mut found = Vec::new();
+        let mut order = Vec::new();
+        for index in 0..self.amavis.len() {
+            if self.included_from(index).is_none() {
+                self.walk(index, 0, &mut order, &mut |file, assignment| found.push((file, assignment)));
+            }
+        }
+        found
+    }
+
+    fn walk<'a>(
+        &'a self,
+        file: usize,
+        depth: usize,
+        order: &mut Vec<usize>,
+        on_assignment: &mut dyn FnMut(usize, &'a Assignment),
+    ) {
+        if depth > 16 || order.contains(&file) {
+            return;
+        }
+        order.push(file);
+        let doc = &self.amavis[file].doc;
+        // Included files come after their includer, in the order of its statements.
+        let mut children = (0..self.amavis.len())
+            .filter_map(|child| self.included_from(child).filter(|f| f.file == file).map(|f| (f.offset, child)))
+            .peekable();
+        for assignment in &doc.assignments {
+            while let Some(&(offset, child)) = children.peek() {
+                if offset > assignment.statement.start {
+                    break;
+                }
+                children.next();
+                self.walk(child, depth + 1, order, on_assignment);
+            }
+            on_assignment(file, assignment);
+        }
+        for (_, child) in children {
+            self.walk(child, depth + 1, order, on_assignment);
+        }
+    }
+
+    /// The TCP ports amavisd listens on (`$inet_socket_port`, the last assignment read; amavisd's
+    /// default 10024 when none), with where it was set; `None` ports when it is not a plain
+    /// number or list of numbers.
+    pub fn amavis_ports(&self) -> (Option<Vec<u16>>, Option<Location>) {
+        let mut found = (Some(vec![AMAVISD_DEFAULT_PORT]), None);
+        for index in self.amavis_file_order() {
+            let file = &self.amavis[index];
+            if let Some(last) = file.doc.socket_ports.last() {
+                found = (last.ports.clone(), Some(Location { path: file.path.clone(), line: last.line }));
+            }
+        }
+        found
+    }
+
+    /// The unix socket amavisd listens on (`$unix_socketname`), when a plain string sets it.
+    pub fn amavis_socket(&self) -> Option<String> {
+        let mut found = None;
+        for index in self.amavis_file_order() {
+            if let Some(last) = self.amavis[index].doc.socket_names.last() {
+                found = last.path.clone();
+            }
+        }
+        found
+    }
 }
+
+impl ConfigSet {
+    /// The master.cf entries where amavisd hands mail back: the smtpd listener on the port of
+    /// amavisd's `$forward_method` (its default `smtp:[127.0.0.1]:10025`; `smtp:*:*` is the
+    /// incoming port plus one). When `$forward_method` is not a plain string, the usual signs
+    /// (an smtpd on inet with an empty content_filter, or on port 10025).
+    pub fn reinjection_entries(&self) -> Vec<usize> {
+        let mut method = Some(AMAVISD_DEFAULT_FORWARD_METHOD.to_owned());
+        for index in self.amavis_file_order() {
+            if let Some(last) = self.amavis[index].doc.forward_methods.last() {
+                method = last.path.clone();
+            }
+        }
+        let ports: Option<Vec<u16>> = method.as_deref().and_then(|method| {
+            let (_, port) = method.rsplit_once(':')?;
+            if port == "*" {
+                return self.amavis_ports().0.map(|ports| ports.iter().map(|p| p.saturating_add(1)).collect());
+            }
+            port.parse().ok().map(|port| vec![port])
+        });
+        self.master_cf
+            .doc
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, entry)| match &ports {
+                Some(ports) => {
+                    entry.kind() == "inet"
+                        && entry.command() == "smtpd"
+                        && entry
+                            .service()
+                            .rsplit_once(':')
+                            .and_then(|(_, p)| p.parse::<u16>().ok())
+                            .is_some_and(|p| ports.contains(&p))
+                }
+                None => entry.is_reinjection_listener(),
+            })
+            .map(|(index, _)| index)
+            .collect()
+    }
+}
+
+/// amavisd's built-in `$forward_method` (Amavis/Conf.pm).
+pub const AMAVISD_DEFAULT_FORWARD_METHOD: &str = "smtp:[127.0.0.1]:10025";
+
+/// amavisd's built-in `$inet_socket_port` (Amavis/Conf.pm).
+pub const AMAVISD_DEFAULT_PORT: u16 = 10024;
 
 /// Where a value was read: a file and line. Serialized as `path:line`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,9 +279,33 @@ pub enum Cap {
     Unknown,
 }
 
+/// How Postfix hands mail to amavisd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Feed {
+    /// After the queue: a `content_filter` names a delivery transport (README.postfix).
+    ContentFilter,
+    /// Before the queue: `smtpd_proxy_filter` on smtpd services (SMTPD_PROXY_README).
+    ProxyFilter,
+}
+
+/// An smtpd service that hands mail to amavisd through `smtpd_proxy_filter`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProxyService {
+    /// `service/type`, as postconf names it.
+    pub service: String,
+    /// Its maxproc field as written.
+    pub maxproc: String,
+    pub source: Location,
+    /// The filter's value.
+    pub proxy_filter: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PostfixSide {
-    /// The master.cf service amavis is behind.
+    /// How Postfix hands mail to amavisd.
+    pub feed: Feed,
+    /// The master.cf service amavis is behind (for a proxy filter, the first smtpd service).
     pub service: Option<String>,
     /// Its maxproc field as written.
     pub maxproc: Option<String>,
@@ -136,6 +320,8 @@ pub struct PostfixSide {
     pub destination_concurrency_limit_applies: bool,
     /// How many destinations (`host:port`) the content filter delivers to through this service.
     pub destinations: usize,
+    /// With a proxy filter: the smtpd services that carry it (their process limits add up).
+    pub proxy_services: Vec<ProxyService>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -162,6 +348,7 @@ impl Report {
 pub fn check(config: &ConfigSet) -> Report {
     let mut findings = Vec::new();
     findings::syntax(config, &mut findings);
+    findings::generated(config, &mut findings);
     let amavis = amavis_side(config, &mut findings);
     let postfix = postfix_side(config, &mut findings);
     let status = match (amavis.max_servers, postfix.effective) {
@@ -185,8 +372,23 @@ pub fn check(config: &ConfigSet) -> Report {
 }
 
 fn amavis_side(config: &ConfigSet, findings: &mut Vec<Finding>) -> AmavisSide {
-    let assignments: Vec<(&SourceFile<AmavisConf>, &crate::config::amavis_conf::Assignment)> =
-        config.amavis.iter().flat_map(|file| file.doc.assignments.iter().map(move |a| (file, a))).collect();
+    let assignments: Vec<(&SourceFile<AmavisConf>, &Assignment)> =
+        config.max_servers_assignments().into_iter().map(|(index, a)| (&config.amavis[index], a)).collect();
+    for unfollowed in &config.amavis_unfollowed {
+        findings.push(Finding::new(
+            FindingCode::AmavisIncludeUnfollowed,
+            if unfollowed.skipped_by_amavisd { Severity::Info } else { Severity::Warning },
+            if unfollowed.skipped_by_amavisd {
+                format!("`{}`: {}, and the statement's condition makes amavisd skip it too", unfollowed.statement, unfollowed.reason)
+            } else {
+                format!(
+                    "`{}` makes amavisd read another file, which could not be followed ({}): a $max_servers set there is not counted; check it by hand",
+                    unfollowed.statement, unfollowed.reason
+                )
+            },
+            Some(unfollowed.location.clone()),
+        ));
+    }
     for skipped in &config.amavis_skipped {
         findings.push(Finding::new(
             FindingCode::AmavisFileSkipped,

@@ -18,10 +18,11 @@ mod model;
 mod plan;
 
 pub use check::{
-    AMAVISD_DEFAULT_MAX_SERVERS, AmavisSide, Cap, ConfigSet, DEFAULT_DESTINATION_RECIPIENT_LIMIT, Finding, FindingCode,
-    Location, PostfixSide, Report, SourceFile, Status, check,
+    AMAVISD_DEFAULT_FORWARD_METHOD, AMAVISD_DEFAULT_MAX_SERVERS, AMAVISD_DEFAULT_PORT, AmavisSide, Cap, ConfigSet,
+    DEFAULT_DESTINATION_RECIPIENT_LIMIT, Feed, Finding, FindingCode, IncludedFrom, Location, PostfixSide, ProxyService,
+    Report, SourceFile, Status, Unfollowed, check,
 };
-pub use config::amavis_conf::{AmavisConf, AssignedValue, Assignment};
+pub use config::amavis_conf::{AmavisConf, AssignedValue, Assignment, Include, PortAssignment, SocketAssignment};
 pub use config::clamd_conf::{ClamdConf, ClamdValue, read_clamd_conf};
 pub use config::diagnostic::{Diagnostic, DiagnosticCode, Severity};
 pub use config::main_cf::{MainCf, Parameter};
@@ -32,7 +33,7 @@ pub use config::postfix_defaults::{
     CLAMD_DEFAULT_MAX_THREADS, DEFAULT_DESTINATION_CONCURRENCY_LIMIT, DEFAULT_PROCESS_LIMIT,
 };
 pub use config::run_parts::{is_run_parts_name, run_parts_order};
-pub use edit::apply::{ApplyOptions, Changes, FileChange, Refusal, apply};
+pub use edit::apply::{ApplyOptions, Changes, FileChange, Refusal, apply, method_in_force};
 pub use edit::backup::{backup_glob, backup_matches, backup_name, backup_of};
 pub use edit::patch::{Refused, replace_aligned, set_max_servers, set_maxproc, set_parameter};
 pub use host::cgroup::{CgroupLimit, cgroup_memory_limit};

@@ -241,9 +241,49 @@ pub fn snapshot_tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>>
 
 /// What amavisd's loader says `$max_servers` is after reading `files`.
 pub fn amavisd_reads(amavisd: &Path, files: &[PathBuf], scratch: &Path) -> Result<u32, String> {
+    amavisd_loads(amavisd, files, scratch, None).map(|read| read.max_servers)
+}
+
+/// What amavisd's own loader ends up with after reading a configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmavisdReading {
+    pub max_servers: u32,
+    /// `$inet_socket_port`: the ports amavisd listens on.
+    pub ports: Vec<u16>,
+}
+
+/// amavisd's loader on a whole server tree: the files it reads by itself (`amavisd_files_of`),
+/// with the tree's `etc` laid over `/etc` in a private mount namespace (`unshare -m` and an
+/// overlay mount), so that the files they include by absolute path (`include_config_files`,
+/// `require`, ...) are the tree's, as on the server. Needs `Need::MountNamespace`.
+pub fn amavisd_reads_tree(amavisd: &Path, tree: &Path, scratch: &Path) -> Result<AmavisdReading, String> {
+    amavisd_loads(amavisd, &amavisd_files_of(tree), scratch, Some(tree))
+}
+
+fn amavisd_loads(
+    amavisd: &Path,
+    files: &[PathBuf],
+    scratch: &Path,
+    tree: Option<&Path>,
+) -> Result<AmavisdReading, String> {
     let printer = scratch.join("zz-print-max-servers.conf");
-    write_aged(&printer, "print STDERR \"max_servers=$max_servers\\n\"; 1;\n");
-    let mut command = std::process::Command::new(amavisd);
+    write_aged(
+        &printer,
+        "print STDERR \"max_servers=$max_servers\\n\";\nprint STDERR \"inet_socket_port=\", join(',', ref $inet_socket_port ? @$inet_socket_port : ($inet_socket_port)), \"\\n\";\n1;\n",
+    );
+    let mut command = match tree.filter(|tree| tree.join("etc").is_dir()) {
+        Some(tree) => {
+            let mut command = std::process::Command::new("unshare");
+            command
+                .args(["--mount", "--propagation", "private", "sh", "-c"])
+                .arg("mount -t overlay overlay -o \"lowerdir=$1/etc:/etc\" /etc && shift && exec \"$@\"")
+                .arg("sh")
+                .arg(tree)
+                .arg(amavisd);
+            command
+        }
+        None => std::process::Command::new(amavisd),
+    };
     command.env("AMAVIS_TEST_CONFIG", "1");
     for file in files.iter().chain([&printer]) {
         command.arg("-c").arg(file);
@@ -253,21 +293,29 @@ pub fn amavisd_reads(amavisd: &Path, files: &[PathBuf], scratch: &Path) -> Resul
     if !output.status.success() {
         return Err(format!("amavisd failed ({}): {stderr}", output.status));
     }
-    stderr
+    let max_servers = stderr
         .lines()
         .find_map(|line| line.strip_prefix("max_servers="))
         .and_then(|value| value.trim().parse().ok())
-        .ok_or_else(|| format!("amavisd printed no value: {stderr}"))
+        .ok_or_else(|| format!("amavisd printed no value: {stderr}"))?;
+    let ports = stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("inet_socket_port="))
+        .map(|value| value.split(',').filter_map(|p| p.trim().parse().ok()).collect())
+        .unwrap_or_default();
+    Ok(AmavisdReading { max_servers, ports })
 }
 
 /// The files amavisd reads in a tree, listed by the real `run-parts` on Debian-family layouts.
 pub fn amavisd_files_of(tree: &Path) -> Vec<PathBuf> {
     let debian = tree.join("etc/amavis/conf.d");
     if !debian.is_dir() {
+        // The one file amavisd is started with: the first of the known places that exists.
         return ["etc/amavisd/amavisd.conf", "usr/local/etc/amavisd.conf", "etc/amavisd.conf"]
             .iter()
             .map(|f| tree.join(f))
             .filter(|f| f.is_file())
+            .take(1)
             .collect();
     }
     let mut files = Vec::new();

@@ -40,6 +40,10 @@ pub enum Need {
     Wasm32Target,
     /// binaryen's optimiser: without it the site is larger than its size budget.
     WasmOpt,
+    /// A private mount namespace with an overlay mount (`unshare -m`, as root): amavisd's loader
+    /// then sees a tree's `etc` at `/etc`, so the files its configuration includes by absolute
+    /// path are the tree's.
+    MountNamespace,
 }
 
 impl Need {
@@ -59,6 +63,7 @@ impl Need {
             Need::Mkdocs => ("mkdocs", "mkdocs"),
             Need::Wasm32Target => ("the wasm32-unknown-unknown target", "rustup target add wasm32-unknown-unknown"),
             Need::WasmOpt => ("wasm-opt", "npm's binaryen"),
+            Need::MountNamespace => ("unshare --mount with an overlay mount", "root and util-linux"),
         };
         format!("{what} ({from})")
     }
@@ -68,6 +73,7 @@ impl Need {
         match self {
             Need::Wasm32Target => wasm32_target_installed(),
             Need::Root => crate::lab::is_root(),
+            Need::MountNamespace => overlay_works(),
             program => find_program(program.program()).is_some(),
         }
     }
@@ -96,6 +102,7 @@ impl Need {
             Need::Mkdocs => "mkdocs",
             Need::WasmOpt => "wasm-opt",
             Need::Wasm32Target => "rustc",
+            Need::MountNamespace => "unshare",
         }
     }
 }
@@ -120,4 +127,20 @@ fn wasm32_target_installed() -> bool {
     let Ok(output) = Command::new(rustc).args(["--print", "sysroot"]).output() else { return false };
     let sysroot = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
     output.status.success() && sysroot.join("lib/rustlib/wasm32-unknown-unknown/lib").is_dir()
+}
+
+/// Whether this process may lay a directory over `/etc` in a private mount namespace.
+fn overlay_works() -> bool {
+    let Ok(dir) = tempfile::tempdir() else { return false };
+    let lower = dir.path().join("etc");
+    if std::fs::create_dir(&lower).is_err() || std::fs::write(lower.join("amavis-tune-probe"), "x").is_err() {
+        return false;
+    }
+    Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg("mount -t overlay overlay -o \"lowerdir=$1:/etc\" /etc && test -f /etc/amavis-tune-probe")
+        .arg("sh")
+        .arg(&lower)
+        .output()
+        .is_ok_and(|output| output.status.success())
 }

@@ -5,7 +5,9 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use amavis_tune_core::{ApplyOptions, Inputs, MIN_CONCURRENCY, Report, Step, StepKind, WarningCode, apply_steps};
+use amavis_tune_core::{
+    ApplyOptions, Inputs, MIN_CONCURRENCY, PostfixMethod, Report, Step, StepKind, WarningCode, apply_steps,
+};
 use anyhow::Context;
 use serde::Serialize;
 
@@ -19,12 +21,13 @@ use crate::output::Hinted;
 pub(crate) fn run(args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
     let (layout, config) = load(&args.config)?;
     let n = args.concurrency;
+    let method = args.method.unwrap_or_else(|| amavis_tune_core::method_in_force(&config));
     crate::commands::plan::guard_useful_range(Some(n), args.force, "apply")?;
-    guard_memory(&args, layout.os)?;
+    guard_memory(&args, layout.os, method)?;
     let local_override = (layout.os.is_debian_family() && args.config.amavis_conf.is_empty())
         .then(|| under(&args.config.root, "/etc/amavis/conf.d/50-user"))
         .and_then(|path| layout.amavis.iter().position(|p| *p == path));
-    let options = ApplyOptions { concurrency: n, method: args.method, amavis_local_override: local_override };
+    let options = ApplyOptions { concurrency: n, method, amavis_local_override: local_override };
     let changes = amavis_tune_core::apply(&config, &options).map_err(|refusal| {
         anyhow::Error::new(Hinted {
             message: format!("refusing to apply, nothing was written: {refusal}"),
@@ -32,7 +35,7 @@ pub(crate) fn run(args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
         })
     })?;
     let service = changes.before.postfix.service.clone().unwrap_or_default().parse().unwrap_or_default();
-    let steps = apply_steps(layout.release_facts(), args.method, &service, n, changes.raising);
+    let steps = apply_steps(layout.release_facts(), method, &service, n, changes.raising);
     let json = args.output.format == OutputFormat::Json;
     let colour = !json && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
 
@@ -99,9 +102,8 @@ pub(crate) fn run(args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
 }
 
 /// Refuses a number that does not fit this machine's RAM (or --ram), unless --force.
-fn guard_memory(args: &ApplyArgs, os: amavis_tune_core::Os) -> anyhow::Result<()> {
-    let inputs =
-        Inputs { concurrency: Some(args.concurrency), method: args.method, os, ..Inputs::try_from(&args.memory)? };
+fn guard_memory(args: &ApplyArgs, os: amavis_tune_core::Os, method: PostfixMethod) -> anyhow::Result<()> {
+    let inputs = Inputs { concurrency: Some(args.concurrency), method, os, ..Inputs::try_from(&args.memory)? };
     let plan = amavis_tune_core::plan(&inputs);
     if !plan.budget.fits && !args.force {
         let needed = plan

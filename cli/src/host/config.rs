@@ -1,11 +1,13 @@
 //! Finding and reading a server's configuration: the OS layout under `--root` (or the paths
 //! given), each file read safely and parsed by core.
 
-use amavis_tune_core::{ConfigSet, Os, OsRelease};
+use std::path::Path;
+
+use amavis_tune_core::{AmavisConf, ConfigSet, IncludedFrom, Location, Os, OsRelease, SourceFile, Unfollowed};
 use anyhow::Context;
 
 use crate::args::{ConfigArgs, OsChoice};
-use crate::host::layout::{self, Layout};
+use crate::host::layout::{self, Layout, under};
 use crate::host::read::read_config;
 use crate::output::Hinted;
 
@@ -50,7 +52,7 @@ pub(crate) fn load(args: &ConfigArgs) -> anyhow::Result<(Layout, ConfigSet)> {
         .iter()
         .map(|path| Ok((path.display().to_string(), read_config(path, "amavisd config")?)))
         .collect::<anyhow::Result<Vec<(String, Vec<u8>)>>>()?;
-    let config = ConfigSet {
+    let mut config = ConfigSet {
         amavis_skipped: layout.amavis_skipped.iter().map(|p| p.display().to_string()).collect(),
         ..ConfigSet::from_texts(
             (&layout.master_cf.display().to_string(), &master_cf),
@@ -58,5 +60,53 @@ pub(crate) fn load(args: &ConfigArgs) -> anyhow::Result<(Layout, ConfigSet)> {
             amavis.iter().map(|(path, bytes)| (path.as_str(), bytes.as_slice())),
         )
     };
+    follow_includes(&mut config, &mut layout, root)?;
     Ok((layout, config))
+}
+
+/// Reads the files amavisd's own statements make it read (`include_config_files`, `read_config`,
+/// `require`, `do` with a plain path), each absolute path taken under `root`, and records what
+/// cannot be followed. A file already read is not read again (as `require` does).
+fn follow_includes(config: &mut ConfigSet, layout: &mut Layout, root: &Path) -> anyhow::Result<()> {
+    config.amavis_included.resize(config.amavis.len(), None);
+    let mut index = 0;
+    while index < config.amavis.len() {
+        let includes = config.amavis[index].doc.includes.clone();
+        let including = config.amavis[index].path.clone();
+        for include in includes {
+            let location = Location { path: including.clone(), line: include.line };
+            let statement = include.text.trim().to_owned();
+            let unfollowed = |reason: String, skipped_by_amavisd: bool| Unfollowed {
+                location: location.clone(),
+                statement: statement.clone(),
+                reason,
+                skipped_by_amavisd,
+            };
+            let Some(path) = include.path.as_deref() else {
+                config.amavis_unfollowed.push(unfollowed("its path is computed by Perl".to_owned(), false));
+                continue;
+            };
+            if !path.starts_with('/') {
+                config
+                    .amavis_unfollowed
+                    .push(unfollowed(format!("`{path}` is a relative path, which Perl resolves at run time"), false));
+                continue;
+            }
+            let target = under(root, path);
+            let shown = target.display().to_string();
+            if config.amavis.iter().any(|file| file.path == shown) || config.amavis.len() > 256 {
+                continue;
+            }
+            if !target.exists() {
+                config.amavis_unfollowed.push(unfollowed(format!("{shown} does not exist"), include.conditional));
+                continue;
+            }
+            let bytes = read_config(&target, "amavisd config")?;
+            config.amavis.push(SourceFile { path: shown, doc: AmavisConf::parse(&bytes) });
+            config.amavis_included.push(Some(IncludedFrom { file: index, offset: include.offset }));
+            layout.amavis.push(target);
+        }
+        index += 1;
+    }
+    Ok(())
 }

@@ -29,15 +29,38 @@ pub(crate) fn under(root: &Path, absolute: &str) -> PathBuf {
 /// Debian's amavisd reads `/usr/share/amavis/conf.d` then `/etc/amavis/conf.d` (run-parts order).
 const DEBIAN_CONF_DIRS: [&str; 2] = ["/usr/share/amavis/conf.d", "/etc/amavis/conf.d"];
 
-/// Which OS layout a tree has, from the files that exist in it.
+/// Where each OS family's packages have put amavisd's one config file, in the order to try:
+/// the RHEL family's amavisd-new packages used `/etc/amavisd.conf` before `/etc/amavisd/`
+/// (CentOS 7 era installers, ClearOS 7 still do).
+pub(crate) fn amavis_conf_candidates(os: Os) -> Vec<&'static str> {
+    match os {
+        Os::Rhel => vec![os.amavis_conf_path(), "/etc/amavisd.conf"],
+        _ => vec![os.amavis_conf_path()],
+    }
+}
+
+/// Which OS layout a tree has: its `etc/os-release` first, then the files that exist in it.
 pub(crate) fn detect(root: &Path) -> Option<Os> {
+    let release = fs::read_to_string(under(root, "/etc/os-release"))
+        .or_else(|_| fs::read_to_string(under(root, "/usr/lib/os-release")))
+        .unwrap_or_default();
     if under(root, "/etc/amavis/conf.d").is_dir() {
-        let release = fs::read_to_string(under(root, "/etc/os-release")).unwrap_or_default();
         return Some(if amavis_tune_core::os_from_os_release(&release) == Some(Os::Ubuntu) {
             Os::Ubuntu
         } else {
             Os::Debian
         });
+    }
+    if let Some(os) = amavis_tune_core::os_from_os_release(&release)
+        && amavis_conf_candidates(os).iter().any(|path| under(root, path).is_file())
+    {
+        return Some(os);
+    }
+    // No (usable) os-release: a RHEL-family tree still says so in etc/redhat-release.
+    if under(root, "/etc/redhat-release").is_file()
+        && amavis_conf_candidates(Os::Rhel).iter().any(|path| under(root, path).is_file())
+    {
+        return Some(Os::Rhel);
     }
     [Os::Rhel, Os::Freebsd, Os::Openbsd].into_iter().find(|os| under(root, os.amavis_conf_path()).is_file())
 }
@@ -84,7 +107,26 @@ pub(crate) fn layout(root: &Path, release: OsRelease, amavis_explicit: &[PathBuf
             );
         }
     } else {
-        amavis.push(under(root, os.amavis_conf_path()));
+        let candidates = amavis_conf_candidates(os);
+        let found = candidates.iter().map(|path| under(root, path)).find(|path| path.is_file());
+        match found {
+            Some(path) => amavis.push(path),
+            None if candidates.len() == 1 => amavis.push(under(root, candidates[0])),
+            None => {
+                return Err(anyhow::Error::new(crate::output::Hinted {
+                    message: format!(
+                        "no amavisd configuration for {os} under {}: tried {}",
+                        root.display(),
+                        candidates
+                            .iter()
+                            .map(|p| under(root, p).display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(" and ")
+                    ),
+                    hint: "name the file with --amavis-conf, or the layout with --os".to_owned(),
+                }));
+            }
+        }
     }
     Ok(Layout {
         os,

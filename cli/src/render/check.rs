@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use amavis_tune_core::{Cap, Os, Report, Status};
+use amavis_tune_core::{Cap, Feed, FindingCode, Os, Report, Status};
 use serde::Serialize;
 
 use crate::args::ConfigArgs;
@@ -15,7 +15,11 @@ pub(crate) fn write(out: &mut dyn Write, report: &Report, layout: &Layout, args:
     let postfix = &report.postfix;
     let amavis_value = amavis.max_servers.map_or("?".to_owned(), |n| n.to_string());
     let amavis_where = amavis.source.as_ref().map_or("(amavisd's built-in default)".to_owned(), |l| l.to_string());
+    let proxy = postfix.feed == Feed::ProxyFilter;
+    let proxy_services: Vec<String> =
+        postfix.proxy_services.iter().map(|p| format!("{} maxproc {}", p.service, p.maxproc)).collect();
     let postfix_left = match (&postfix.service, &postfix.maxproc) {
+        _ if proxy => format!("smtpd_proxy_filter on {}", proxy_services.join(", ")),
         (Some(service), Some(maxproc)) => format!("{service} maxproc = {maxproc}"),
         (Some(service), None) => format!("{service} (not in master.cf)"),
         _ => "no amavis transport".to_owned(),
@@ -29,6 +33,7 @@ pub(crate) fn write(out: &mut dyn Write, report: &Report, layout: &Layout, args:
         postfix.maxproc_source.as_ref().map_or(String::new(), |l| l.to_string())
     )?;
     let effective = match (postfix.effective, postfix.cap) {
+        (Some(n), _) if proxy => format!("at most {n} SMTP sessions handing mail to amavisd (their process limits)"),
         (Some(n), Cap::Maxproc) => format!("at most {n} parallel deliveries to amavisd (capped by maxproc)"),
         (Some(n), Cap::DestinationConcurrencyLimit) => {
             format!("at most {n} parallel deliveries to amavisd (capped by the destination concurrency limit)")
@@ -53,6 +58,8 @@ pub(crate) fn write(out: &mut dyn Write, report: &Report, layout: &Layout, args:
     }
     if (report.status == Status::Mismatch || report.has_errors())
         && postfix.maxproc.is_some()
+        && !proxy
+        && !report.findings.iter().any(|f| f.code == FindingCode::SharedTransport)
         && let Some(n) = report.suggested
     {
         let mut command = format!("amavis-tune apply --concurrency {n}");

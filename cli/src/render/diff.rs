@@ -8,7 +8,7 @@ pub(crate) fn write_diff(out: &mut dyn Write, path: &str, old: &[u8], new: &[u8]
     let (red, green, cyan, reset) =
         if colour { ("\x1b[31m", "\x1b[32m", "\x1b[36m", "\x1b[0m") } else { ("", "", "", "") };
     writeln!(out, "--- {path}")?;
-    writeln!(out, "+++ {path} (new)")?;
+    writeln!(out, "+++ {path}")?;
     let diff = TextDiff::from_lines(old, new);
     for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
         writeln!(out, "{cyan}{}{reset}", hunk.header())?;

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{AMAVISD_DEFAULT_MAX_SERVERS, AmavisSide, Cap, ConfigSet, Location, PostfixSide, effective_maxproc};
+use super::{AMAVISD_DEFAULT_MAX_SERVERS, AmavisSide, Cap, ConfigSet, Feed, Location, PostfixSide, effective_maxproc};
 use crate::config::diagnostic::{Diagnostic, DiagnosticCode, Severity};
 use crate::config::postfix_defaults::DEFAULT_DESTINATION_CONCURRENCY_LIMIT;
 
@@ -48,6 +48,16 @@ pub enum FindingCode {
     AmavisDefault,
     /// What a parser noticed (syntax, encoding).
     Syntax,
+    /// A content filter that leads somewhere other than amavisd (another filter in the chain).
+    OtherFilter,
+    /// amavisd is fed by a before-queue filter (`smtpd_proxy_filter`).
+    ProxyFilter,
+    /// The amavis transport also carries other deliveries (a stock service, `*_transport`).
+    SharedTransport,
+    /// A statement including another amavisd file that could not be followed.
+    AmavisIncludeUnfollowed,
+    /// A file that a panel or installer generates and may overwrite.
+    GeneratedFile,
 }
 
 impl FindingCode {
@@ -72,6 +82,11 @@ impl FindingCode {
             FindingCode::AmavisFileSkipped => "amavis-file-skipped",
             FindingCode::AmavisDefault => "amavis-default",
             FindingCode::Syntax => "syntax",
+            FindingCode::OtherFilter => "other-filter",
+            FindingCode::ProxyFilter => "proxy-filter",
+            FindingCode::SharedTransport => "shared-transport",
+            FindingCode::AmavisIncludeUnfollowed => "amavis-include-unfollowed",
+            FindingCode::GeneratedFile => "generated-file",
         }
     }
 }
@@ -145,6 +160,10 @@ pub(super) fn compare(config: &ConfigSet, amavis: &AmavisSide, postfix: &Postfix
         _ => postfix.maxproc_source.as_ref().map_or("master.cf".to_owned(), |l| l.to_string()),
     };
     let Some(servers) = amavis.max_servers else { return };
+    if postfix.feed == Feed::ProxyFilter {
+        compare_proxy(amavis, postfix, servers, &amavis_where, findings);
+        return;
+    }
     let service = postfix.service.as_deref().unwrap_or("the amavis transport");
     match postfix.effective {
         Some(effective) if effective > servers => {
@@ -199,13 +218,56 @@ pub(super) fn compare(config: &ConfigSet, amavis: &AmavisSide, postfix: &Postfix
     }
 }
 
+/// A before-queue filter: the SMTP clients wait while amavisd scans, so a client beyond
+/// amavisd's children waits for a free one, and past `smtpd_proxy_timeout` gets a temporary error.
+fn compare_proxy(
+    amavis: &AmavisSide,
+    postfix: &PostfixSide,
+    servers: u32,
+    amavis_where: &str,
+    findings: &mut Vec<Finding>,
+) {
+    let services: Vec<&str> = postfix.proxy_services.iter().map(|p| p.service.as_str()).collect();
+    let services = services.join(", ");
+    let source = postfix.maxproc_source.clone();
+    match postfix.effective {
+        Some(effective) if effective > servers => {
+            findings.push(Finding::new(
+                FindingCode::Mismatch,
+                Severity::Error,
+                format!("up to {effective} SMTP sessions ({services}) can hand mail to amavisd at once, but amavisd runs {servers} children ({amavis_where})"),
+                source.clone(),
+            ));
+            findings.push(Finding::new(
+                FindingCode::PostfixExceedsAmavis,
+                Severity::Error,
+                format!(
+                    "when more than {servers} clients send mail at once, the others wait for a free amavisd child while their SMTP session is open; past smtpd_proxy_timeout (100 s by default) smtpd gives up, logs the proxy error, and the client sees \"451 Error: queue file write error\" and retries later. Raise $max_servers to {effective} if the RAM allows, or lower the maxproc of {services} in master.cf so that together they are at most {servers} (this also limits how many SMTP clients are served at once: Postfix SMTPD_PROXY_README); amavis-tune apply does not change smtpd process limits"
+                ),
+                source,
+            ));
+        }
+        Some(effective) if servers > effective.saturating_add(1) => findings.push(Finding::new(
+            FindingCode::AmavisExceedsPostfix,
+            Severity::Warning,
+            format!("amavisd runs {servers} children ({amavis_where}) but at most {effective} SMTP sessions ({services}) hand it mail: {} children are never used; lower $max_servers to {effective}", servers - effective),
+            amavis.source.clone(),
+        )),
+        Some(_) => {}
+        None => findings.push(Finding::new(
+            FindingCode::PostfixUnlimited,
+            Severity::Error,
+            format!("one of {services} has maxproc 0 (no limit): any number of SMTP sessions may wait on amavisd's {servers} children; give it a process limit"),
+            source,
+        )),
+    }
+}
+
 /// The re-injection listener (the smtpd amavisd hands mail back to) must take `$max_servers`
 /// connections, or amavisd's children wait for it.
 pub(super) fn reinjection(config: &ConfigSet, servers: u32, findings: &mut Vec<Finding>) {
-    for entry in &config.master_cf.doc.entries {
-        if !entry.is_reinjection_listener() {
-            continue;
-        }
+    for index in config.reinjection_entries() {
+        let entry = &config.master_cf.doc.entries[index];
         if let Some(limit) = effective_maxproc(entry, &config.main_cf)
             && limit < servers
         {
@@ -217,6 +279,53 @@ pub(super) fn reinjection(config: &ConfigSet, servers: u32, findings: &mut Vec<F
                     entry.service()
                 ),
                 Some(Location { path: config.master_cf.path.clone(), line: entry.maxproc().line }),
+            ));
+        }
+    }
+}
+
+/// Marks that a panel or installer owns a file and rewrites it, each with the words to say who
+/// and where the setting belongs instead. The texts are the ones the files carry.
+const GENERATED_MARKS: &[(&[u8], &str)] = &[
+    // ClearOS app-mail-filter, deploy/amavisd.conf (installed as /etc/amavisd.conf).
+    (
+        b"This file will be overwritten\n# on upgrades!",
+        "ClearOS's mail filter app overwrites this file on upgrades (its header says so): put local settings in /etc/amavisd/override.conf, which it reads last",
+    ),
+    // ClearOS app-mail-filter, packaging/api.conf: webconfig's own file.
+    (
+        b"# WARNING: If you want to override the settings in this file, please do so\n# in the /etc/amavisd/override.conf file.\n",
+        "ClearOS webconfig manages this file: its mail filter settings (the mail volume among them) write $max_servers here, so a later change in webconfig replaces a number set by hand; set the same number in webconfig, or put local settings in /etc/amavisd/override.conf, which amavisd reads last",
+    ),
+];
+
+/// Files that a panel or installer generates: a change made there by hand may not last.
+pub(super) fn generated(config: &ConfigSet, findings: &mut Vec<Finding>) {
+    let mut files: Vec<(&str, &[u8])> = vec![
+        (&config.master_cf.path, config.master_cf.doc.render()),
+        (&config.main_cf.path, config.main_cf.doc.render()),
+    ];
+    files.extend(config.amavis.iter().map(|f| (f.path.as_str(), f.doc.render())));
+    for (path, text) in files {
+        for (mark, says) in GENERATED_MARKS {
+            if let Some(at) = text.windows(mark.len()).position(|w| w == *mark) {
+                let line = text[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+                findings.push(Finding::new(
+                    FindingCode::GeneratedFile,
+                    Severity::Warning,
+                    (*says).to_owned(),
+                    Some(Location { path: path.to_owned(), line }),
+                ));
+            }
+        }
+        // docker-mailserver writes this conf.d file itself when the container starts
+        // (`61-` in older releases, `65-` now, headed "# WARNING: this file is auto-generated.").
+        if path.rsplit('/').next().is_some_and(|name| name.ends_with("-dms_auto_generated")) {
+            findings.push(Finding::new(
+                FindingCode::GeneratedFile,
+                Severity::Warning,
+                "docker-mailserver generates this file when the container starts, so a change made here is lost then: change the setting in docker-mailserver's own configuration (its config volume) instead".to_owned(),
+                Some(Location { path: path.to_owned(), line: 0 }),
             ));
         }
     }

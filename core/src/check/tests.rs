@@ -104,8 +104,51 @@ fn transports() {
     // iRedMail: incoming via main.cf, submission via -o content_filter on port 10026.
     let master = "submission inet n - n - - smtpd\n  -o content_filter=smtp-amavis:[127.0.0.1]:10026\nsmtp-amavis unix - - n - - smtp\n";
     check_config(
-        &config(master, MAIN, &[("a", "$max_servers = 40;")]),
+        &config(master, MAIN, &[("a", "$max_servers = 40;\n$inet_socket_port = [10024, 10026, 9998];\n")]),
         "match amavis=40@a:1 postfix=40(destination-concurrency-limit) [several-destinations@1 destination-limit-caps@-]",
+    );
+    // amavisd listening on 10024 only: the filter to 10026 leads elsewhere and is not counted.
+    check_config(
+        &config(master, MAIN, &[("a", "$max_servers = 20;")]),
+        "match amavis=20@a:1 postfix=20(destination-concurrency-limit) [other-filter@2 destination-limit-caps@-]",
+    );
+    // ClearOS: main.cf's content_filter is a pipe; the transport to amavisd is named on the
+    // listener it re-injects into.
+    check_config(
+        &config(
+            "mailprefilter unix - n n - - pipe user=filter argv=/usr/sbin/mailprefilter\nsmtp-amavis unix - - n - 5 smtp\n127.0.0.1:10025 inet n - n - - smtpd\n  -o content_filter=smtp-amavis:[127.0.0.1]:10024\n",
+            "content_filter = mailprefilter\n",
+            &[("a", "$max_servers = 5;")],
+        ),
+        "match amavis=5@a:1 postfix=5(maxproc) [other-filter@1]",
+    );
+    // amavisd hands mail back where $forward_method says (ClearOS: 10026): that listener's limit
+    // counts, not the 10025 one that feeds amavisd.
+    check_config(
+        &config(
+            "mailprefilter unix - n n - - pipe user=filter argv=/usr/sbin/mailprefilter\nsmtp-amavis unix - - n - 5 smtp\n127.0.0.1:10025 inet n - n - 1 smtpd\n  -o content_filter=smtp-amavis:[127.0.0.1]:10024\n127.0.0.1:10026 inet n - n - 2 smtpd\n  -o content_filter=\n",
+            "content_filter = mailprefilter\n",
+            &[("a", "$max_servers = 5;\n$forward_method = 'smtp:[127.0.0.1]:10026';\n")],
+        ),
+        "match amavis=5@a:1 postfix=5(maxproc) [other-filter@1 reinjection-limited@5]",
+    );
+    // Modoboa: a before-queue filter on two smtpd services; their process limits add up.
+    check_config(
+        &config(
+            "smtpd pass - - - - 3 smtpd\n  -o smtpd_proxy_filter=inet:[127.0.0.1]:10024\nsubmission inet n - - - 2 smtpd\n  -o smtpd_proxy_filter=inet:[127.0.0.1]:10026\n",
+            "myhostname = mx.example.com\n",
+            &[("a", "$max_servers = 5;\n$inet_socket_port = [10024, 10026];\n")],
+        ),
+        "match amavis=5@a:1 postfix=5(maxproc) [proxy-filter@1]",
+    );
+    // The stock lmtp, also used for mailbox delivery: reported, never edited.
+    check_config(
+        &config(
+            "lmtp unix - - n - 4 lmtp\n",
+            "content_filter = lmtp:[127.0.0.1]:10024\nvirtual_transport = lmtp:unix:private/dovecot-lmtp\n",
+            &[("a", "$max_servers = 4;")],
+        ),
+        "match amavis=4@a:1 postfix=4(maxproc) [shared-transport@1]",
     );
     check_config(
         &config(

@@ -9,6 +9,10 @@ use std::ops::Range;
 
 use crate::config::diagnostic::{Diagnostic, DiagnosticCode, encoding_diagnostics};
 
+mod statements;
+
+pub use statements::{Include, PortAssignment, SocketAssignment};
+
 /// The variable this scanner looks for, and the packages it may be named with.
 const NAMES: [&str; 3] = ["max_servers", "main::max_servers", "Amavis::Conf::max_servers"];
 
@@ -52,6 +56,14 @@ pub struct AmavisConf {
     /// Byte offset of the start of the last line that is just `1;` (with optional comment), where
     /// a new assignment belongs.
     pub final_true: Option<usize>,
+    /// Statements that make amavisd read other files, in file order.
+    pub includes: Vec<Include>,
+    /// Assignments to `$inet_socket_port`, in file order.
+    pub socket_ports: Vec<PortAssignment>,
+    /// Assignments to `$unix_socketname`, in file order.
+    pub socket_names: Vec<SocketAssignment>,
+    /// Assignments to `$forward_method` (`path` holds the value), in file order.
+    pub forward_methods: Vec<SocketAssignment>,
 }
 
 impl AmavisConf {
@@ -62,7 +74,16 @@ impl AmavisConf {
         scanner.run();
         let assignments = find_assignments(&scanner.tokens, text, &mut diagnostics);
         diagnostics.sort_by_key(|d| d.line);
-        AmavisConf { text: text.to_vec(), assignments, diagnostics, final_true: final_true(&scanner.tokens, text) }
+        AmavisConf {
+            text: text.to_vec(),
+            assignments,
+            diagnostics,
+            final_true: final_true(&scanner.tokens, text),
+            includes: statements::includes(&scanner.tokens, text),
+            socket_ports: statements::socket_ports(&scanner.tokens, text),
+            socket_names: statements::socket_names(&scanner.tokens, text),
+            forward_methods: statements::forward_methods(&scanner.tokens, text),
+        }
     }
 
     /// The file's bytes: exactly the input of [`AmavisConf::parse`].

@@ -2,7 +2,9 @@
 //! before anything is written. Pure: the CLI writes what this returns.
 
 use crate::check::FindingCode;
-use crate::check::{AMAVISD_DEFAULT_MAX_SERVERS, ConfigSet, Report, SourceFile, Status, check, effective_maxproc};
+use crate::check::{
+    AMAVISD_DEFAULT_MAX_SERVERS, ConfigSet, Feed, Report, SourceFile, Status, check, effective_maxproc,
+};
 use crate::config::amavis_conf::AmavisConf;
 use crate::config::diagnostic::Severity;
 use crate::config::main_cf::MainCf;
@@ -70,11 +72,40 @@ pub enum Refusal {
     NoAmavisFile,
     #[error("{path}: {refused}")]
     AmavisEdit { path: String, refused: Refused },
+    /// amavisd is fed by a before-queue filter: Postfix's side is smtpd's process limits.
+    #[error(
+        "Postfix hands mail to amavisd through smtpd_proxy_filter on {services}, whose process limits ({total} in all) are Postfix's side; amavis-tune does not change smtpd process limits, since they also cap how many SMTP clients are served at once: set $max_servers to at least {total} if the RAM allows, or lower those services' maxproc in master.cf by hand so that together they are at most {n} and set $max_servers to {n} (Postfix SMTPD_PROXY_README)"
+    )]
+    ProxyFilter { services: String, total: String, n: u32 },
+    /// The amavis transport also carries other mail: its limit is not amavis-tune's to change.
+    #[error("{message}")]
+    SharedTransport { service: String, message: String },
     /// The edited text, read again, does not run both sides at N.
     #[error(
         "after these edits both sides would not run at {n} (amavisd {amavisd}, Postfix {postfix}){problems}; change the files by hand"
     )]
     NotAtN { n: u32, amavisd: String, postfix: String, problems: String },
+}
+
+/// The method in force on these files: main.cf's `<service>_destination_concurrency_limit` when
+/// main.cf sets it and it is what caps Postfix (amavis README.postfix, "limit in main.cf"), else
+/// master.cf's maxproc. `apply` without `--method` changes that one, not both.
+pub fn method_in_force(config: &ConfigSet) -> PostfixMethod {
+    let report = check(config);
+    let postfix = &report.postfix;
+    let own_limit_set = postfix
+        .service
+        .as_ref()
+        .is_some_and(|service| config.main_cf.doc.get(&format!("{service}_destination_concurrency_limit")).is_some());
+    if postfix.feed == Feed::ContentFilter
+        && postfix.cap == crate::check::Cap::DestinationConcurrencyLimit
+        && postfix.destination_concurrency_limit_applies
+        && own_limit_set
+    {
+        PostfixMethod::MainCf
+    } else {
+        PostfixMethod::MasterCf
+    }
 }
 
 /// Decides every edit that makes Postfix and amavisd run at `options.concurrency`.
@@ -93,9 +124,20 @@ pub fn apply(config: &ConfigSet, options: &ApplyOptions) -> Result<Changes, Refu
             });
         }
     }
+    if before.postfix.feed == Feed::ProxyFilter {
+        let services: Vec<String> = before.postfix.proxy_services.iter().map(|p| p.service.clone()).collect();
+        return Err(Refusal::ProxyFilter {
+            services: services.join(", "),
+            total: before.postfix.effective.map_or("no limit".to_owned(), |n| n.to_string()),
+            n,
+        });
+    }
     let Some(service) = before.postfix.service.clone() else {
         return Err(Refusal::NoTransport);
     };
+    if let Some(finding) = before.findings.iter().find(|f| f.code == FindingCode::SharedTransport) {
+        return Err(Refusal::SharedTransport { service, message: finding.message.clone() });
+    }
     if let Some(finding) = before.findings.iter().find(|f| {
         matches!(
             f.code,
@@ -194,6 +236,8 @@ pub fn apply(config: &ConfigSet, options: &ApplyOptions) -> Result<Changes, Refu
             })
             .collect(),
         amavis_skipped: config.amavis_skipped.clone(),
+        amavis_included: config.amavis_included.clone(),
+        amavis_unfollowed: config.amavis_unfollowed.clone(),
     };
     let after = check(&after_config);
     if after.status != Status::Match
@@ -211,7 +255,15 @@ pub fn apply(config: &ConfigSet, options: &ApplyOptions) -> Result<Changes, Refu
         });
     }
     let raising = before.amavis.max_servers.is_none_or(|current| n >= current);
-    let files = amavis.into_iter().chain([master, main]).filter(|f| f.new != f.original).collect();
+    let mut files: Vec<FileChange> = amavis.into_iter().chain([master, main]).filter(|f| f.new != f.original).collect();
+    // A file a panel or installer owns: say so where the change is listed.
+    for file in &mut files {
+        for finding in before.findings.iter().filter(|f| f.code == FindingCode::GeneratedFile) {
+            if finding.path.as_deref() == Some(file.path.as_str()) {
+                file.reasons.push(format!("note: {}", finding.message));
+            }
+        }
+    }
     Ok(Changes { files, before, after, raising })
 }
 
@@ -254,8 +306,9 @@ impl Rendered for MainCf {
 
 /// The re-injection listener must take N connections back from amavisd.
 fn raise_reinjection(config: &ConfigSet, master: &mut FileChange, n: u32) {
-    for (index, entry) in config.master_cf.doc.entries.iter().enumerate() {
-        if entry.is_reinjection_listener() && effective_maxproc(entry, &config.main_cf).is_some_and(|limit| limit < n) {
+    for index in config.reinjection_entries() {
+        let entry = &config.master_cf.doc.entries[index];
+        if effective_maxproc(entry, &config.main_cf).is_some_and(|limit| limit < n) {
             master.edit(
                 |doc| patch::set_maxproc(doc, index, n),
                 format!(
@@ -274,9 +327,11 @@ fn raise_reinjection(config: &ConfigSet, master: &mut FileChange, n: u32) {
 /// when that is read later than the assignment in force (package files are never edited).
 fn amavis_change(config: &ConfigSet, options: &ApplyOptions) -> Result<Option<FileChange>, Refusal> {
     let n = options.concurrency.get();
-    let winner = config.amavis.iter().rposition(|file| file.doc.last().is_some());
+    let winner = config.max_servers_assignments().last().map(|(file, _)| *file);
+    let order = config.amavis_file_order();
+    let position = |file: usize| order.iter().position(|&f| f == file).unwrap_or(file);
     let target = match (winner, options.amavis_local_override) {
-        (Some(w), Some(local)) if w < local => local,
+        (Some(w), Some(local)) if position(w) < position(local) => local,
         (Some(w), _) => w,
         (None, Some(local)) => local,
         (None, None) if !config.amavis.is_empty() => config.amavis.len() - 1,
@@ -288,12 +343,12 @@ fn amavis_change(config: &ConfigSet, options: &ApplyOptions) -> Result<Option<Fi
     let reason = match (winner, file.doc.last()) {
         (_, Some(last)) => format!("line {}: $max_servers -> {n}", last.line),
         (Some(w), None) => format!(
-            "added `$max_servers = {n};` above the final `1;`: this file is read after {}, which sets it now",
+            "added `$max_servers = {n};` above the final `1;` and any \"Do not modify anything below this line\" comment: this file is read after {}, which sets it now",
             config.amavis[w].path
         ),
         (None, None) => {
             format!(
-                "added `$max_servers = {n};` above the final `1;` (nothing set it: amavisd's default is {AMAVISD_DEFAULT_MAX_SERVERS})"
+                "added `$max_servers = {n};` above the final `1;` and any \"Do not modify anything below this line\" comment (nothing set it: amavisd's default is {AMAVISD_DEFAULT_MAX_SERVERS})"
             )
         }
     };

@@ -127,9 +127,29 @@ pub fn set_max_servers(doc: &AmavisConf, value: u32) -> Result<Vec<u8>, Refused>
     }
 }
 
+/// The comment Debian's `50-user` (and files derived from it, such as ISPConfig's) ends with:
+/// nothing is meant to go below it.
+const DO_NOT_MODIFY_MARKER: &[u8] = b"Do not modify anything below this line";
+
+/// Where a new line goes for the final `1;` at `offset`: above the "Do not modify anything below
+/// this line" comment when one stands between the last statement and that `1;`.
+fn above_marker(text: &[u8], offset: usize) -> usize {
+    let before = &text[..offset];
+    let Some(at) = before.windows(DO_NOT_MODIFY_MARKER.len()).rposition(|w| w == DO_NOT_MODIFY_MARKER) else {
+        return offset;
+    };
+    let line_start = before[..at].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    // Only comment or blank lines may stand between the marker and the `1;`.
+    let between_is_comments = before[line_start..].split(|&b| b == b'\n').all(|line| {
+        let line = line.trim_ascii();
+        line.is_empty() || line.starts_with(b"#")
+    });
+    if between_is_comments && before[line_start..].trim_ascii_start().starts_with(b"#") { line_start } else { offset }
+}
+
 fn insert_line(doc: &AmavisConf, text: &[u8], line: &[u8], eol: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(text.len() + line.len() + 2);
-    match doc.final_true {
+    match doc.final_true.map(|offset| above_marker(text, offset)) {
         Some(offset) => {
             out.extend_from_slice(&text[..offset]);
             out.extend_from_slice(line);

@@ -5,13 +5,20 @@ use amavis_tune_tests::{Run, fixture_trees, workspace_root};
 /// Each fixture tree's expected exit code, status and the two numbers.
 const EXPECTED: &[(&str, i32, &str, &str, &str)] = &[
     // (tree, exit code, status, amavis.max_servers, postfix.effective)
+    ("clearos7-content-filter-chain", 1, "mismatch", "10", "5"),
     ("debian-amavisfeed-lmtp", 0, "match", "2", "2"),
     ("debian-default-mismatch", 1, "mismatch", "2", "20"),
     ("debian-expression", 1, "mismatch", "null", "4"),
     ("debian-later-file-wins", 0, "match", "8", "8"),
     ("debian-match", 0, "match", "4", "4"),
+    ("docker-mailserver-amavis", 0, "match", "2", "2"),
     ("freebsd-mismatch", 1, "mismatch", "3", "10"),
+    ("ispconfig-debian-amavis", 0, "match", "2", "2"),
+    ("kolab-debian-two-filters", 1, "mismatch", "2", "3"),
+    ("modoboa-debian-proxy-filter", 1, "mismatch", "2", "200"),
     ("openbsd-reinjection", 1, "match", "4", "4"),
+    ("readme-postfix-amavisfeed-debian", 0, "match", "2", "2"),
+    ("readme-postfix-main-cf-limit-debian", 0, "match", "2", "2"),
     ("rhel-main-cf-limit", 0, "match", "6", "6"),
     ("ubuntu-iredmail", 0, "match", "5", "5"),
 ];
@@ -123,8 +130,10 @@ pub(crate) fn check_errors() {
     );
     let wrong_os = check_in_fixtures(&["check", "--root", "debian-match", "--os", "rhel"]);
     assert_eq!(wrong_os.code, 2);
+    // Every place the RHEL family's packages have put amavisd.conf is tried and named.
     assert!(
-        wrong_os.stderr.contains("cannot read main.cf") || wrong_os.stderr.contains("cannot read amavisd config"),
+        wrong_os.stderr.contains("no amavisd configuration for rhel under debian-match: tried debian-match/etc/amavisd/amavisd.conf and debian-match/etc/amavisd.conf")
+            && wrong_os.stderr.contains("hint: "),
         "{}",
         wrong_os.stderr
     );

@@ -47,3 +47,32 @@ pub(crate) fn bad_plan_input() {
     check(&["plan", "--frobnicate"], "unexpected argument '--frobnicate'");
     check(&["nosuchcommand"], "unrecognized subcommand");
 }
+
+/// With `--format json`, every failing command also prints one JSON error object on stdout
+/// (exit 2), whether the arguments or the work failed; stderr keeps the text.
+pub(crate) fn json_errors() {
+    let trees = amavis_tune_tests::workspace_root().join("tests/fixtures/trees");
+    let proxy = trees.join("modoboa-debian-proxy-filter");
+    let proxy = proxy.to_string_lossy();
+    let cases: [(&[&str], &str); 6] = [
+        (&["plan", "--ram", "abc", "--format", "json"], "invalid size `abc`"),
+        (&["plan", "--ram", "8G", "--concurrency", "40", "--format", "json"], "concurrency 40 is above"),
+        (&["check", "--root", "/nonexistent-tree", "--format", "json"], "cannot use --root /nonexistent-tree"),
+        (&["apply", "--concurrency", "4", "--root", "/nonexistent-tree", "--format", "json"], "cannot use --root"),
+        (
+            &["apply", "--concurrency", "4", "--ram", "64G", "--dry-run", "--root", &proxy, "--format", "json"],
+            "smtpd_proxy_filter",
+        ),
+        (&["measure", "--sysroot", "/nonexistent-tree", "--format", "json"], ""),
+    ];
+    for (args, expect) in cases {
+        let outcome = Run::new(args).run();
+        assert_eq!(outcome.code, 2, "{args:?}: {}", outcome.stderr);
+        assert!(outcome.stderr.starts_with("error: "), "{args:?}: {}", outcome.stderr);
+        let json: serde_json::Value = serde_json::from_str(&outcome.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: stdout is not one JSON object ({e}): {}", outcome.stdout));
+        let message = json["error"]["message"].as_str().unwrap_or_else(|| panic!("{args:?}: {json}"));
+        assert!(message.contains(expect), "{args:?}: {message}");
+        assert!(json["error"].get("hint").is_some(), "{args:?}: {json}");
+    }
+}

@@ -13,6 +13,7 @@ mod check_fixtures;
 mod cli_errors;
 mod cli_plan;
 mod closed_pipe;
+mod corpus;
 mod explained;
 mod fuzz_corpus;
 mod hostile;
@@ -53,7 +54,7 @@ macro_rules! test {
 fn main() {
     let arguments = Arguments::from_args();
     let trials = vec![
-        test!(amavis_oracle::fixtures_agree_with_amavisd, needs Amavisd RunParts),
+        test!(amavis_oracle::fixtures_agree_with_amavisd, needs Amavisd RunParts MountNamespace),
         test!(amavis_oracle::generated_configs_agree_with_amavisd, needs Amavisd),
         test!(apply::every_fixture_tree_ends_up_matched_at_n, needs Postconf Amavisd RunParts),
         test!(apply::dry_run_writes_nothing),
@@ -66,6 +67,11 @@ fn main() {
         test!(apply::restore_round_trip_on_every_fixture),
         test!(apply::restore_refuses_a_backup_of_another_file),
         test!(apply::printed_backup_and_rollback_steps_work),
+        test!(corpus::every_corpus_tree_has_a_source),
+        test!(corpus::shared_transport_is_never_edited, needs Postconf),
+        test!(corpus::diff_headers_name_existing_files_plainly),
+        test!(corpus::check_agrees_with_the_real_programs, needs Postconf Amavisd RunParts MountNamespace),
+        test!(corpus::apply_makes_the_real_programs_read_n, needs Postconf Amavisd RunParts MountNamespace),
         test!(check_fixtures::every_tree_has_an_expectation),
         test!(check_fixtures::status_numbers_and_exit_codes),
         test!(check_fixtures::text_snapshots),
@@ -75,6 +81,7 @@ fn main() {
         test!(check_fixtures::check_errors),
         test!(check_fixtures::odd_files),
         test!(cli_errors::bad_plan_input),
+        test!(cli_errors::json_errors),
         test!(cli_plan::text_per_os),
         test!(cli_plan::json_per_os),
         test!(cli_plan::text_variants),

@@ -245,8 +245,8 @@ pub(crate) fn readme_json_tables_match_the_output() {
     let outputs: BTreeMap<&str, Value> = BTreeMap::from([
         // Warnings, and a list of steps, to compare the fields of.
         ("plan", json_of(&["plan", "--ram", "2G", "--concurrency", "12", "--os", "debian", "--format", "json"], None)),
-        // A mismatch, to have findings.
-        ("check", json_of(&["check", "--format", "json", "--root"], Some(&trees.join("debian-default-mismatch")))),
+        // A mismatch, to have findings, fed by a proxy filter, to have proxy services.
+        ("check", json_of(&["check", "--format", "json", "--root"], Some(&trees.join("modoboa-debian-proxy-filter")))),
     ]);
 
     // Each table follows the sentence naming its command: "`amavis-tune plan --format json` prints".

@@ -1,6 +1,6 @@
 use amavis_tune_core::{
-    AMAVISD_DEFAULT_MAX_SERVERS, ApplyOptions, Concurrency, ConfigSet, DEFAULT_SERVICE, PostfixMethod, Report, apply,
-    check,
+    AMAVISD_DEFAULT_MAX_SERVERS, ApplyOptions, Concurrency, ConfigSet, DEFAULT_SERVICE, Report, apply, check,
+    method_in_force,
 };
 use yew::prelude::*;
 
@@ -69,7 +69,8 @@ pub(crate) fn CheckView() -> Html {
         Ok(n) => Some(
             apply(
                 &config,
-                &ApplyOptions { concurrency: n, method: PostfixMethod::MasterCf, amavis_local_override: None },
+                // The method in force in the pasted files, as `amavis-tune apply` chooses it.
+                &ApplyOptions { concurrency: n, method: method_in_force(&config), amavis_local_override: None },
             )
             .map_err(|r| r.to_string()),
         ),

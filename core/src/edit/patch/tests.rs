@@ -73,9 +73,16 @@ fn amavis_assignments() {
     check_amavis(
         "use strict;\n\n#---- Do not modify anything below this line ----\n1;  # ensure a defined return\n",
         6,
+        // Above Debian's marker: nothing is meant to go below it.
         Ok(
-            "use strict;\n\n#---- Do not modify anything below this line ----\n$max_servers = 6;\n1;  # ensure a defined return\n",
+            "use strict;\n\n$max_servers = 6;\n#---- Do not modify anything below this line ----\n1;  # ensure a defined return\n",
         ),
+    );
+    // A marker with code after it is not the end of the file's settings: the line goes above `1;`.
+    check_amavis(
+        "# Do not modify anything below this line\n$x = 1;\n1;\n",
+        6,
+        Ok("# Do not modify anything below this line\n$x = 1;\n$max_servers = 6;\n1;\n"),
     );
     check_amavis("use strict;\r\n1;\r\n", 6, Ok("use strict;\r\n$max_servers = 6;\r\n1;\r\n"));
     check_amavis("use strict;", 6, Ok("use strict;\n$max_servers = 6;\n"));
