@@ -106,7 +106,7 @@ fn chart(out: &mut dyn Write, hours: &[Hour], needed: u32) -> std::io::Result<()
     }
     let top = rows.iter().map(|(_, peak, _)| *peak).fold(f64::from(needed), f64::max).max(1.0);
     let column = |value: f64| ((value / top) * CHART_WIDTH as f64).round() as usize;
-    let mark = column(f64::from(needed)).min(CHART_WIDTH);
+    let mark = column(f64::from(needed)).min(CHART_WIDTH - 1);
     writeln!(
         out,
         "Busy connections per {} (the busiest second; `|` marks N = {needed}, full width = {top:.1}):",
@@ -114,7 +114,7 @@ fn chart(out: &mut dyn Write, hours: &[Hour], needed: u32) -> std::io::Result<()
     )?;
     for (label, peak, deliveries) in rows {
         let filled = column(peak).min(CHART_WIDTH);
-        let bar: String = (0..=CHART_WIDTH)
+        let bar: String = (0..CHART_WIDTH)
             .map(|i| match (i < filled, i == mark) {
                 (_, true) => '|',
                 (true, false) => '#',

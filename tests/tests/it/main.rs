@@ -17,6 +17,7 @@ mod explained;
 mod fuzz_corpus;
 mod hostile;
 mod interrupted;
+mod logs;
 mod measure;
 mod postfix_oracle;
 mod tidy;
@@ -101,6 +102,12 @@ fn main() {
         test!(hostile::integer_limits),
         test!(interrupted::crash_at_every_write_step),
         test!(interrupted::sigkill_at_increasing_delays),
+        test!(logs::every_format),
+        test!(logs::separate_files_rotations_and_stdin),
+        test!(logs::hosts_and_period),
+        test!(logs::verdicts),
+        test!(logs::no_data_and_bad_input),
+        test!(logs::text_report_and_chart),
         test!(measure::fake_proc_tree),
         test!(measure::real_processes),
         test!(measure::plan_measures_by_itself_on_a_mail_server),
