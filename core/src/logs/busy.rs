@@ -35,8 +35,20 @@ impl Busy {
         }
         let from = from.max(to - WINDOW_SECONDS * MICROS_PER_SECOND);
         let last_second = (to - 1).div_euclid(MICROS_PER_SECOND);
+        let first = from.div_euclid(MICROS_PER_SECOND);
         if self.slots.is_empty() {
-            self.start = from.div_euclid(MICROS_PER_SECOND);
+            self.start = first;
+        } else if first > self.start + self.slots.len() as i64 + WINDOW_SECONDS {
+            // A long quiet gap: fold what is kept, count the idle seconds at once, and start
+            // again at this interval (time spent in a loop never depends on the gap).
+            while !self.slots.is_empty() {
+                self.fold_front();
+            }
+            self.levels.add_many(0, (first - self.start) as u64);
+            self.start = first;
+        }
+        if last_second < self.start {
+            return;
         }
         while self.start + (self.slots.len() as i64) <= last_second {
             self.slots.push_back(0.0);
@@ -44,7 +56,7 @@ impl Busy {
         while self.slots.len() as i64 > WINDOW_SECONDS * 2 {
             self.fold_front();
         }
-        let first_second = from.div_euclid(MICROS_PER_SECOND).max(self.start);
+        let first_second = first.max(self.start);
         for second in first_second..=last_second {
             let slot_start = second * MICROS_PER_SECOND;
             let overlap = to.min(slot_start + MICROS_PER_SECOND) - from.max(slot_start);

@@ -337,3 +337,14 @@ fn host_filter_and_period() {
     let b = analyze(text.as_bytes(), o);
     assert_eq!((b.sent, b.lines.other_hosts, b.lines.outside_period), (1, 1, 1));
 }
+
+#[test]
+fn a_long_gap_costs_no_time() {
+    // A delivery in 1971 and one in 9999: the idle seconds between are counted at once, not
+    // walked one by one (which would take hours).
+    let text = "1971-01-01T00:00:01Z mx postfix/smtp[1]: Q: to=<a@x>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)\n\
+                9999-12-31T23:59:59Z mx postfix/smtp[1]: Q: to=<a@x>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)\n";
+    let r = report(text);
+    assert_eq!((r.sent, r.busy.peak, r.busy.p99), (2, Some(1.0), Some(0.0)));
+    assert_eq!(r.hours.len(), 2);
+}
