@@ -61,6 +61,9 @@ impl LogOptions {
     }
 }
 
+/// The longest timeline (in hours) whose quiet hours are listed.
+const MAX_FILLED_HOURS: i64 = 10_000;
+
 /// How many hosts' names a report lists.
 const MAX_HOSTS_LISTED: usize = 16;
 
@@ -392,6 +395,15 @@ impl LogAnalysis {
         }
         for (hour, count) in &self.hour_deliveries {
             hours.entry(*hour).or_insert_with(|| Hour::at(*hour)).deliveries = *count;
+        }
+        // Quiet hours between busy ones belong on the timeline too (up to a year and a bit of
+        // them: a timeline spanning centuries, from a broken clock, keeps only its busy hours).
+        if let (Some(first), Some(last)) = (hours.first_key_value(), hours.last_key_value())
+            && last.0 - first.0 <= MAX_FILLED_HOURS
+        {
+            for hour in *first.0..*last.0 {
+                hours.entry(hour).or_insert_with(|| Hour::at(hour));
+            }
         }
         LogReport {
             sent: self.sent,
