@@ -29,6 +29,8 @@ pub(crate) enum Command {
     Apply(ApplyArgs),
     /// Measure the memory of the running amavisd parent and children and clamd (Linux, from /proc).
     Measure(MeasureArgs),
+    /// Read the mail logs: how busy amavisd is, whether Postfix and amavisd agree, and the number this traffic needs.
+    Logs(LogsArgs),
     /// List the backups apply made (newest first, with the diff back to each), or restore one.
     Restore(RestoreArgs),
     /// Print a shell completion script.
@@ -45,6 +47,7 @@ impl Command {
             Command::Check(args) => args.output.format,
             Command::Apply(args) => args.output.format,
             Command::Measure(args) => args.output.format,
+            Command::Logs(args) => args.output.format,
             Command::Restore(_) | Command::Completions(_) | Command::Man => OutputFormat::Text,
         };
         format == OutputFormat::Json
@@ -297,6 +300,88 @@ pub(crate) struct MeasureArgs {
 
     #[command(flatten)]
     pub(crate) sysroot: SysrootArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LogsArgs {
+    /// Log files to read, merged by time (`.gz` is decompressed; `-` reads standard input).
+    /// Default: /var/log/mail.log or /var/log/maillog and their rotations, else the journal.
+    #[arg(value_name = "FILE")]
+    pub(crate) files: Vec<PathBuf>,
+
+    /// Only lines at or after this time: 2026-12-02, "2026-12-02 07:00" (UTC), or RFC 3339.
+    #[arg(long, value_name = "TIME", value_parser = parse_log_time)]
+    pub(crate) since: Option<amavis_tune_core::Micros>,
+
+    /// Only lines before this time (the same forms as --since).
+    #[arg(long, value_name = "TIME", value_parser = parse_log_time)]
+    pub(crate) until: Option<amavis_tune_core::Micros>,
+
+    /// Only lines of this host (the name after the time stamp), for a log several servers write.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) host: Option<String>,
+
+    /// amavisd's address as Postfix's relay= shows it; repeat for several (default [127.0.0.1]:10024 and [::1]:10024).
+    #[arg(long, value_name = "[ADDR]:PORT", value_parser = parse_next_hop)]
+    pub(crate) next_hop: Vec<String>,
+
+    /// The transport's program name in the log (its syslog_name), e.g. postfix/smtp-amavis/smtp:
+    /// its deliveries count whatever the relay. Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) syslog_name: Vec<String>,
+
+    /// amavisd's $max_servers, when known: tells a Postfix limit below it from both sides too small.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_servers: Option<u32>,
+
+    /// Postfix's limit on connections to amavisd (maxproc or the destination concurrency limit), when known.
+    #[arg(long, value_name = "N")]
+    pub(crate) postfix_limit: Option<u32>,
+
+    /// The day the log was last written, YYYY-MM-DD: classic syslog stamps have no year and take
+    /// it from this. Default: each file's modification date, today for standard input.
+    #[arg(long, value_name = "DATE", value_parser = parse_log_date)]
+    pub(crate) log_date: Option<amavis_tune_core::Date>,
+
+    /// The server's CPU count, bounding the number at 3 children per CPU. Default: this machine's, when --ram is not given.
+    #[arg(long, value_name = "N", value_parser = parse_cpus, allow_hyphen_values = true)]
+    pub(crate) cpus: Option<Cpus>,
+
+    #[command(flatten)]
+    pub(crate) memory: MemoryArgs,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+fn parse_log_time(text: &str) -> Result<amavis_tune_core::Micros, String> {
+    amavis_tune_core::parse_time(text).ok_or_else(|| {
+        format!(
+            "invalid time `{text}`: use 2026-12-02, \"2026-12-02 07:00\" (UTC) or RFC 3339 (2026-12-02T07:00:00+01:00)"
+        )
+    })
+}
+
+fn parse_log_date(text: &str) -> Result<amavis_tune_core::Date, String> {
+    let invalid = || format!("invalid date `{text}`: use YYYY-MM-DD, e.g. 2026-12-02");
+    if text.len() != 10 {
+        return Err(invalid());
+    }
+    let time = amavis_tune_core::parse_time(text).ok_or_else(invalid)?;
+    Ok(amavis_tune_core::Date::of(time))
+}
+
+/// `[127.0.0.1]:10024`, `[::1]:10024`: what Postfix writes after the name in relay=.
+fn parse_next_hop(text: &str) -> Result<String, String> {
+    let invalid = || {
+        format!("invalid next hop `{text}`: use [ADDRESS]:PORT as Postfix's relay= shows it, e.g. [127.0.0.1]:10024")
+    };
+    let rest = text.strip_prefix('[').ok_or_else(invalid)?;
+    let (address, port) = rest.split_once("]:").ok_or_else(invalid)?;
+    if address.is_empty() || address.contains(['[', ']', ' ']) || port.parse::<u16>().is_err() {
+        return Err(invalid());
+    }
+    Ok(text.to_owned())
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 pub(crate) mod apply;
 pub(crate) mod check;
 pub(crate) mod completions;
+pub(crate) mod logs;
 pub(crate) mod measure;
 pub(crate) mod plan;
 pub(crate) mod restore;

@@ -5,6 +5,7 @@ pub(crate) mod backups;
 pub(crate) mod clock;
 pub(crate) mod config;
 pub(crate) mod layout;
+pub(crate) mod logs;
 pub(crate) mod machine;
 pub(crate) mod processes;
 pub(crate) mod read;

@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::run(args, &mut stdout),
         Command::Apply(args) => commands::apply::run(args, &mut stdout),
         Command::Measure(args) => commands::measure::run(args, &mut stdout),
+        Command::Logs(args) => commands::logs::run(args, &mut stdout),
         Command::Restore(args) => commands::restore::run(args, &mut stdout),
         Command::Completions(args) => commands::completions::completions(&args, &mut stdout),
         Command::Man => commands::completions::man(&mut stdout),

@@ -6,6 +6,7 @@ pub(crate) mod bars;
 pub(crate) mod check;
 pub(crate) mod diff;
 pub(crate) mod json;
+pub(crate) mod logs;
 pub(crate) mod measure;
 pub(crate) mod plan;
 pub(crate) mod steps;

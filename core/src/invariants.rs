@@ -180,6 +180,49 @@ pub fn permalink(input: &[u8]) -> Property {
     Ok(())
 }
 
+/// The log reader and analysis: never a panic, every line counted once, and figures that hang
+/// together (percentiles in order, the 99th percentile of busy connections at most the peak, N
+/// at least 2, no-data exactly when nothing was found).
+pub fn logs(input: &[u8]) -> Property {
+    use crate::logs::analysis::{LogOptions, analyze};
+    use crate::logs::time::Date;
+    let lines = input.split(|&b| b == b'\n').filter(|line| !line.is_empty()).count() as u64;
+    let mut options = LogOptions::new(Date { year: 2026, month: 12, day: 2 });
+    options.services = vec!["postfix/smtp-amavis/smtp".to_owned()];
+    let r = analyze(input, options);
+    let c = r.lines;
+    ensure(c.total == lines, || format!("logs: {} lines counted of {lines}", c.total))?;
+    ensure(c.used + c.other + c.unparsed + c.other_hosts + c.outside_period == c.total, || {
+        format!("logs: line counts {c:?} do not add up")
+    })?;
+    let ordered = |p: &crate::logs::report::Percentiles| match (p.p50, p.p90, p.p99) {
+        (Some(a), Some(b), Some(c)) => a <= b && b <= c,
+        (None, None, None) => true,
+        _ => false,
+    };
+    ensure(ordered(&r.scan_ms), || format!("logs: scan percentiles out of order: {:?}", r.scan_ms))?;
+    for busy in [r.busy, r.busy_amavisd] {
+        ensure(busy.p99.zip(busy.peak).is_none_or(|(p99, peak)| p99 <= peak), || format!("logs: busy {busy:?}"))?;
+    }
+    ensure(r.needed >= 2 && r.needed <= r.needed_for_load, || {
+        format!("logs: needed {} of {}", r.needed, r.needed_for_load)
+    })?;
+    ensure(r.deferred_messages <= r.deferrals.total(), || {
+        "logs: more deferred messages than deferral lines".to_owned()
+    })?;
+    let nothing = r.sent + r.deferrals.total() + r.scanned == 0;
+    ensure(nothing == (r.verdict == crate::logs::verdict::Verdict::NoData), || {
+        format!(
+            "logs: verdict {:?} with {} sent, {} deferrals, {} scanned",
+            r.verdict,
+            r.sent,
+            r.deferrals.total(),
+            r.scanned
+        )
+    })?;
+    Ok(())
+}
+
 /// `after` is `before` with `range` replaced by `new`, give or take spaces right after it.
 fn only_range_changed(before: &[u8], after: &[u8], range: std::ops::Range<usize>, new: &[u8]) -> bool {
     let skip_spaces = |bytes: &[u8]| -> Vec<u8> { bytes.iter().copied().skip_while(|&b| b == b' ').collect() };

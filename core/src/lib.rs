@@ -14,6 +14,7 @@ mod inputs;
 /// Properties of the readers and patchers, shared by the fuzz targets and the tests.
 #[doc(hidden)]
 pub mod invariants;
+mod logs;
 mod model;
 mod plan;
 
@@ -55,6 +56,15 @@ pub use inputs::release::{
 pub use inputs::service_name::{DEFAULT_SERVICE, ServiceName};
 pub use inputs::size::{MAX_SIZE, MiB, parse_size};
 pub use inputs::{ClamAv, HeadroomPercent, Inputs, MAX_HEADROOM_PERCENT, Overrides};
+pub use logs::analysis::{DEFAULT_NEXT_HOPS, LogAnalysis, LogOptions, analyze};
+pub use logs::event::{DeferralReason, Delivery, Status as DeliveryStatus};
+pub use logs::line::{LineFormat, LogLine, parse_line};
+pub use logs::report::{
+    Arrivals, BusyFigures, Deferrals, Hour, LineCounts, LogReport, Percentiles, Period, ScanSource, Waits,
+};
+pub use logs::sizing::{Sizing, SizingBound, TARGET_UTILISATION, children_for_load, size_for_load};
+pub use logs::time::{Date, Micros, format_time, parse_time};
+pub use logs::verdict::{CONNECT_WAIT_LIMIT_S, IDLE_BUSY_PEAK, QUEUE_WAIT_LIMIT_S, Verdict};
 pub use model::bounds::{
     CHILDREN_PER_CPU, DIMINISHING_RETURNS, LARGEST_PLAUSIBLE_RAM, SMALLEST_PLAUSIBLE_RAM, USEFUL_RANGE_TOP,
 };

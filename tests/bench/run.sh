@@ -8,13 +8,53 @@
 #   5. criterion throughput of plan, the readers and the patchers;
 #   6. the live lab (root only): delivered messages per second and p95 delay as N goes 1 to 16,
 #      beside the N of Little's law for the load (lab-bench).
-# `tests/bench/run.sh --opt-levels` also compares the web build at opt-level "z" and "s".
-# Needs: root for section 6 (it is skipped otherwise), the wasm32 target, chromium and chromedriver, hyperfine, gzip; brotli and wasm-opt when
-# available. Figures are from one run on whatever machine this is: compare ratios, not seconds.
+#   7. `amavis-tune logs` on a generated mail log of 1 GiB: MB/s, peak RSS, and the ratio to
+#      pflogsumm on the same file in the same run.
+# `tests/bench/run.sh --opt-levels` also compares the web build at opt-level "z" and "s";
+# `tests/bench/run.sh --logs` runs only 7.
+# Needs: root for section 6 (it is skipped otherwise), the wasm32 target, chromium and
+# chromedriver, hyperfine, gzip, pflogsumm (apt-get install pflogsumm), GNU time (/usr/bin/time);
+# brotli and wasm-opt when available. Figures are from one run on whatever machine this is:
+# compare ratios, not seconds.
 set -eu
 cd "$(dirname "$0")/../.."
 work=target/bench
 mkdir -p "$work"
+
+# 6: the log reader against pflogsumm, on one generated file (not kept in the repository).
+logs_bench() {
+    echo "== 7. amavis-tune logs on a generated 1 GiB mail log, against pflogsumm"
+    for tool in pflogsumm /usr/bin/time; do
+        command -v "$tool" >/dev/null 2>&1 || { echo "  needs $tool: apt-get install -y pflogsumm time"; exit 1; }
+    done
+    cargo build -q --locked --release -p amavis-tune-cli -p amavis-tune-tests --bin amavis-tune --bin gen-mail-log
+    log="$work/mail-1g.log"
+    [ -f "$log" ] || target/release/gen-mail-log "$log" 1024
+    bytes=$(wc -c < "$log")
+    run_timed() {
+        /usr/bin/time -v "$@" > "$work/out.txt" 2> "$work/time.txt"
+        seconds=$(python3 -c 'import re,sys; t=re.search(r"Elapsed \(wall clock\) time.*: (\S+)", open(sys.argv[1]).read()).group(1).split(":"); print(sum(float(x) * 60 ** i for i, x in enumerate(reversed(t))))' "$work/time.txt")
+        rss=$(grep 'Maximum resident set size' "$work/time.txt" | grep -o '[0-9]*$')
+    }
+    run_timed target/release/amavis-tune logs --ram 16G --cpus 8 --log-date 2026-12-03 --format json "$log"
+    ours_s=$seconds; ours_rss=$rss
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("  amavis-tune logs found %d sent, %d lines, verdict %s, needed %d" % (r["sent"], r["lines"]["total"], r["verdict"], r["needed"]))' "$work/out.txt"
+    run_timed pflogsumm "$log"
+    theirs_s=$seconds; theirs_rss=$rss
+    python3 - "$bytes" "$ours_s" "$ours_rss" "$theirs_s" "$theirs_rss" <<'PY'
+import sys
+size, ours, ours_rss, theirs, theirs_rss = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
+mb = size / 1e6
+print(f"  file: {size} bytes ({mb:.0f} MB)")
+print(f"  amavis-tune logs: {ours:6.2f} s, {mb / ours:7.1f} MB/s, peak RSS {ours_rss / 1024:6.1f} MiB")
+print(f"  pflogsumm:        {theirs:6.2f} s, {mb / theirs:7.1f} MB/s, peak RSS {theirs_rss / 1024:6.1f} MiB")
+print(f"  throughput ratio: {theirs / ours:.1f} x pflogsumm")
+PY
+}
+if [ "${1:-}" = "--logs" ]; then
+    logs_bench
+    exit 0
+fi
 
 size_table() {
     total_raw=0; total_gz=0; total_br=0
@@ -117,3 +157,6 @@ if [ "$(id -u)" -eq 0 ]; then
 else
     echo "  skipped: the lab starts Postfix and amavisd, which needs root"
 fi
+
+echo
+logs_bench

@@ -8,7 +8,7 @@
 set -eu
 seconds=${1:-60}
 [ "$#" -gt 0 ] && shift
-targets=${*:-master_cf main_cf amavis_conf check_apply permalink}
+targets=${*:-master_cf main_cf amavis_conf check_apply permalink logs}
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 ./seed-corpora.sh

@@ -26,3 +26,19 @@ for link in \
     n=$((n + 1))
     printf '%s' "$link" > "$corpus/permalink/seed-$n"
 done
+# Mail logs in each format the reader knows (lines written for these seeds).
+mkdir -p "$corpus/logs"
+delivery='Q1A: to=<a@x.example>, relay=127.0.0.1[127.0.0.1]:10024, delay=2.1, delays=0.1/0.2/0.3/1.5, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as Q2B)'
+deferral='Q3C: to=<c@x.example>, relay=127.0.0.1[127.0.0.1]:10024, delay=10, delays=0/0/10/0, dsn=4.4.2, status=deferred (conversation with 127.0.0.1[127.0.0.1] timed out while receiving the initial server greeting)'
+suspended='Q3C: to=<c@x.example>, relay=none, delay=31, delays=31/0/0/0, dsn=4.4.2, status=deferred (delivery temporarily suspended: connect to 127.0.0.1[127.0.0.1]:10024: Connection refused)'
+result='(05001-01) Passed CLEAN {RelayedInbound}, [192.0.2.1]:4000 <s@y.example> -> <a@x.example>, Queue-ID: Q1A, queued_as: Q2B, 1400 ms'
+split_start='(05002-03) Passed CLEAN {RelayedInbound}, [192.0.2.1]:4001 <s@y.example> -> <b@x.example>, Queue-ID: Q4D'
+split_end='(05002-03) ...autolearn=no, 2400 ms'
+printf 'Dec  2 07:00:10 mx postfix/smtp-amavis/smtp[100]: %s\nDec  2 07:00:10 mx amavis[5001]: %s\nDec  2 07:00:30 mx postfix/smtp-amavis/smtp[100]: %s\nDec  2 07:00:31 mx postfix/error[300]: %s\nDec  2 07:00:40 mx amavis[5001]: (05001-04) ESMTP :10024\ngarbage\n' \
+    "$delivery" "$result" "$deferral" "$suspended" > "$corpus/logs/seed-classic"
+printf 'Dec 02 07:00:10 mx postfix/smtp[100]: %s\nDec  2 07:00:20 mx.example /usr/sbin/amavisd[5002]: %s\nDec  2 07:00:20 mx.example /usr/sbin/amavisd[5002]: %s\n' \
+    "$delivery" "$split_start" "$split_end" > "$corpus/logs/seed-maillog-file"
+printf '2026-12-02T08:00:10.123456+01:00 mx postfix/smtp-amavis/smtp[100]: %s\n2026-12-02T07:00:10+0000 mx amavis[5001]: %s\n2026-12-02T07:00:11Z mx amavis[7]: (!)DENIED ACCESS from IP 192.0.2.6\n' \
+    "$delivery" "$result" > "$corpus/logs/seed-iso"
+printf '{"__REALTIME_TIMESTAMP":"1796194810000000","_HOSTNAME":"mx","SYSLOG_IDENTIFIER":"postfix/smtp","_PID":"100","MESSAGE":"%s"}\n{"__REALTIME_TIMESTAMP":"1796194811000000","_HOSTNAME":"mx","SYSLOG_IDENTIFIER":"amavis","SYSLOG_PID":"5","MESSAGE":[40,48,41]}\n' \
+    "$delivery" > "$corpus/logs/seed-journal-json"

@@ -73,6 +73,14 @@ pub(crate) fn every_output_exits_0() {
         check(&["measure", "--format", format, "--sysroot"], Some(&sysroot));
     }
 
+    // logs, on one delivery to amavisd.
+    let log = scratch.path().join("mail.log");
+    std::fs::write(&log, "Dec  2 07:00:01 mx postfix/smtp[1]: Q1: to=<a@x.example>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)\n")
+        .expect("writes");
+    for format in ["text", "json"] {
+        check(&["logs", "--ram", "8G", "--log-date", "2026-12-02", "--format", format], Some(&log));
+    }
+
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         check(&["completions", shell], None);
     }

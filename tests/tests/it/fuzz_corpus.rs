@@ -16,6 +16,7 @@ fn property(target: &str, data: &[u8]) -> Property {
         "amavis_conf" => invariants::amavis_conf(data, n),
         "check_apply" => invariants::check_and_apply(data, n),
         "permalink" => invariants::permalink(data),
+        "logs" => invariants::logs(data),
         other => panic!("no fuzz target {other}"),
     }
 }
@@ -28,7 +29,7 @@ fn inputs(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-const TARGETS: [&str; 5] = ["master_cf", "main_cf", "amavis_conf", "check_apply", "permalink"];
+const TARGETS: [&str; 6] = ["master_cf", "main_cf", "amavis_conf", "check_apply", "permalink", "logs"];
 
 pub(crate) fn every_corpus_input_keeps_the_properties() {
     let fuzz = workspace_root().join("tests/fuzz");

@@ -19,6 +19,7 @@ mod fuzz_corpus;
 mod hostile;
 mod interrupted;
 mod live;
+mod logs;
 mod measure;
 mod postfix_oracle;
 mod releases;
@@ -117,6 +118,12 @@ fn main() {
         test!(live::restore_brings_the_mismatch_back, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
         test!(live::spamassassin_children_cost_parent_rss_plus_private, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink SpamAssassin),
         test!(live::logs_of_each_scenario),
+        test!(logs::every_format),
+        test!(logs::separate_files_rotations_and_stdin),
+        test!(logs::hosts_and_period),
+        test!(logs::verdicts),
+        test!(logs::no_data_and_bad_input),
+        test!(logs::text_report_and_chart),
         test!(measure::fake_proc_tree),
         test!(measure::real_processes),
         test!(measure::plan_measures_by_itself_on_a_mail_server),

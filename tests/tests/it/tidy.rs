@@ -242,7 +242,13 @@ fn compare(what: &str, json: &Value, keys: &[Documented], table_line: usize) {
 pub(crate) fn readme_json_tables_match_the_output() {
     let readme = readme();
     let trees = workspace_root().join("tests/fixtures/trees");
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let log = scratch.path().join("mail.log");
+    std::fs::write(&log, "Dec  2 07:00:01 mx postfix/smtp[1]: Q1: to=<a@x.example>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)\n")
+        .expect("writes a log");
     let outputs: BTreeMap<&str, Value> = BTreeMap::from([
+        // One delivery, to have an hour in the timeline.
+        ("logs", json_of(&["logs", "--ram", "8G", "--log-date", "2026-12-02", "--format", "json"], Some(&log))),
         // Warnings, and a list of steps, to compare the fields of.
         ("plan", json_of(&["plan", "--ram", "2G", "--concurrency", "12", "--os", "debian", "--format", "json"], None)),
         // A mismatch, to have findings, fed by a proxy filter, to have proxy services.

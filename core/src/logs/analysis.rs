@@ -1,0 +1,456 @@
+//! The analysis: lines in, one [`LogReport`] out. It keeps per-minute and per-hour counts, the
+//! last hour of per-second busy levels, bounded distributions, and a little state per amavisd
+//! child and deferred message, so memory depends on the period and the traffic's concurrency,
+//! not on the log's size.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+
+use crate::inputs::Inputs;
+use crate::logs::busy::Busy;
+use crate::logs::distribution::Distribution;
+use crate::logs::event::{self, AmavisKind, DeferralReason, Status};
+use crate::logs::line::{LineFormat, LogLine, parse_line};
+use crate::logs::report::{
+    Arrivals, BusyFigures, Deferrals, Hour, LineCounts, LogReport, Percentiles, Period, ScanSource, Waits,
+};
+use crate::logs::sizing::size_for_load;
+use crate::logs::time::{Date, MICROS_PER_SECOND, Micros, format_time};
+use crate::logs::verdict::{Evidence, judge};
+
+/// What the analysis needs to know besides the lines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogOptions {
+    /// The day the log was last written: a classic stamp's year comes from it.
+    pub reference: Date,
+    /// Only lines from this host (case-insensitive); all hosts when `None`.
+    pub host: Option<String>,
+    /// Only lines at or after this time.
+    pub since: Option<Micros>,
+    /// Only lines before this time.
+    pub until: Option<Micros>,
+    /// amavisd's address as Postfix's `relay=` shows it: `[127.0.0.1]:10024`.
+    pub next_hops: Vec<String>,
+    /// Program names of the transport (its `syslog_name`), e.g. `postfix/smtp-amavis/smtp`: their
+    /// deliveries count whatever the relay.
+    pub services: Vec<String>,
+    /// amavisd's `$max_servers` and Postfix's limit for the transport, when known.
+    pub max_servers: Option<u32>,
+    pub postfix_limit: Option<u32>,
+    /// The server's RAM and CPUs, to bound the number as `plan` does.
+    pub inputs: Option<Inputs>,
+}
+
+/// amavisd's usual address: README.postfix's `[127.0.0.1]:10024`, and the same port on IPv6.
+pub const DEFAULT_NEXT_HOPS: [&str; 2] = ["[127.0.0.1]:10024", "[::1]:10024"];
+
+impl LogOptions {
+    pub fn new(reference: Date) -> LogOptions {
+        LogOptions {
+            reference,
+            host: None,
+            since: None,
+            until: None,
+            next_hops: DEFAULT_NEXT_HOPS.iter().map(|hop| (*hop).to_owned()).collect(),
+            services: Vec::new(),
+            max_servers: None,
+            postfix_limit: None,
+            inputs: None,
+        }
+    }
+}
+
+/// The longest timeline (in hours) whose quiet hours are listed.
+const MAX_FILLED_HOURS: i64 = 10_000;
+
+/// How many hosts' names a report lists.
+const MAX_HOSTS_LISTED: usize = 16;
+
+/// amavisd children not heard from for this long are forgotten (their task-id counters).
+const CHILD_FORGET_MICROS: Micros = 24 * 3600 * MICROS_PER_SECOND;
+
+#[derive(Debug, Clone, Copy)]
+struct Child {
+    session: u32,
+    /// A result line without its elapsed ms was seen: a `...` continuation may carry it.
+    result_open: bool,
+    last_seen: Micros,
+}
+
+/// Per-minute counts, folded into their peak once an hour old.
+#[derive(Debug, Clone, Default)]
+struct Minutes {
+    pending: BTreeMap<i64, u64>,
+    peak: u64,
+    total: u64,
+}
+
+impl Minutes {
+    fn add(&mut self, time: Micros) {
+        let minute = time.div_euclid(60 * MICROS_PER_SECOND);
+        *self.pending.entry(minute).or_default() += 1;
+        self.total += 1;
+        while self.pending.len() > 120 {
+            if let Some((_, count)) = self.pending.pop_first() {
+                self.peak = self.peak.max(count);
+            }
+        }
+    }
+
+    fn peak(&self) -> u64 {
+        self.pending.values().copied().fold(self.peak, u64::max)
+    }
+}
+
+/// The running analysis. Feed it lines with [`LogAnalysis::push_line`] (or lines parsed by
+/// [`parse_line`] with [`LogAnalysis::push`]), then call [`LogAnalysis::finish`].
+#[derive(Debug, Clone)]
+pub struct LogAnalysis {
+    options: LogOptions,
+    lines: LineCounts,
+    formats: BTreeSet<LineFormat>,
+    hosts: BTreeSet<String>,
+    first: Option<Micros>,
+    last: Option<Micros>,
+    sent: u64,
+    bounced: u64,
+    deferrals: Deferrals,
+    deferred_ids: HashSet<u64>,
+    queue_wait_cs: Distribution,
+    connect_wait_cs: Distribution,
+    transmit_ms: Distribution,
+    scan_ms: Distribution,
+    busy_postfix: Busy,
+    busy_amavisd: Busy,
+    arrivals_postfix: Minutes,
+    arrivals_amavisd: Minutes,
+    hour_deliveries: BTreeMap<i64, u64>,
+    children: HashMap<u32, Child>,
+    abandoned: u64,
+    denied: u64,
+    since_sweep: u64,
+}
+
+impl LogAnalysis {
+    pub fn new(options: LogOptions) -> LogAnalysis {
+        LogAnalysis {
+            options,
+            lines: LineCounts::default(),
+            formats: BTreeSet::new(),
+            hosts: BTreeSet::new(),
+            first: None,
+            last: None,
+            sent: 0,
+            bounced: 0,
+            deferrals: Deferrals::default(),
+            deferred_ids: HashSet::new(),
+            queue_wait_cs: Distribution::default(),
+            connect_wait_cs: Distribution::default(),
+            transmit_ms: Distribution::default(),
+            scan_ms: Distribution::default(),
+            busy_postfix: Busy::default(),
+            busy_amavisd: Busy::default(),
+            arrivals_postfix: Minutes::default(),
+            arrivals_amavisd: Minutes::default(),
+            hour_deliveries: BTreeMap::new(),
+            children: HashMap::new(),
+            abandoned: 0,
+            denied: 0,
+            since_sweep: 0,
+        }
+    }
+
+    pub fn reference(&self) -> Date {
+        self.options.reference
+    }
+
+    /// One line, without its line end.
+    pub fn push_line(&mut self, line: &[u8]) {
+        let parsed = parse_line(line, self.options.reference);
+        self.push(parsed);
+    }
+
+    /// A line already split by [`parse_line`] (`None`: it was not a log line).
+    pub fn push(&mut self, parsed: Option<(LogLine<'_>, LineFormat)>) {
+        self.lines.total += 1;
+        let Some((line, format)) = parsed else {
+            self.lines.unparsed += 1;
+            return;
+        };
+        if let Some(host) = &self.options.host
+            && !line.host.eq_ignore_ascii_case(host.as_bytes())
+        {
+            self.lines.other_hosts += 1;
+            return;
+        }
+        if self.options.since.is_some_and(|since| line.time < since)
+            || self.options.until.is_some_and(|until| line.time >= until)
+        {
+            self.lines.outside_period += 1;
+            return;
+        }
+        if self.hosts.len() < MAX_HOSTS_LISTED && !line.host.is_empty() {
+            let host = String::from_utf8_lossy(&line.host);
+            if !self.hosts.contains(host.as_ref()) {
+                self.hosts.insert(host.into_owned());
+            }
+        }
+        self.formats.insert(format);
+        self.since_sweep += 1;
+        if self.since_sweep >= 100_000 {
+            self.sweep(line.time);
+        }
+        let used = if event::is_amavis(&line.program) {
+            self.amavis_line(&line)
+        } else if line.program.starts_with(b"postfix") {
+            self.postfix_line(&line)
+        } else {
+            false
+        };
+        if used {
+            self.lines.used += 1;
+            self.first = Some(self.first.map_or(line.time, |t| t.min(line.time)));
+            self.last = Some(self.last.map_or(line.time, |t| t.max(line.time)));
+        } else {
+            self.lines.other += 1;
+        }
+    }
+
+    fn sweep(&mut self, now: Micros) {
+        self.since_sweep = 0;
+        self.children.retain(|_, child| now - child.last_seen < CHILD_FORGET_MICROS);
+    }
+
+    fn is_amavis_hop(&self, program: &[u8], relay: &[u8], reason: &[u8]) -> bool {
+        if relay != b"none" && self.options.services.iter().any(|s| s.as_bytes() == program) {
+            return true;
+        }
+        self.options.next_hops.iter().any(|hop| {
+            let hop = hop.as_bytes();
+            if relay.ends_with(hop) {
+                return true;
+            }
+            // `postfix/error` (relay=none) names the hop in its reason: `connect to
+            // 127.0.0.1[127.0.0.1]:10024: ...`, or without the port for a lost greeting.
+            relay == b"none"
+                && (memchr::memmem::find(reason, hop).is_some()
+                    || hop_address(hop).is_some_and(|address| {
+                        memchr::memmem::find(reason, address).is_some_and(|at| {
+                            reason[at + address.len()..].starts_with(b" while receiving the initial server greeting")
+                        })
+                    }))
+        })
+    }
+
+    fn postfix_line(&mut self, line: &LogLine<'_>) -> bool {
+        let program: &[u8] = &line.program;
+        let agent = program.rsplit(|&b| b == b'/').next().unwrap_or_default();
+        if !matches!(agent, b"smtp" | b"lmtp" | b"error" | b"retry") {
+            return false;
+        }
+        let Some(delivery) = event::delivery(&line.message) else { return false };
+        if !self.is_amavis_hop(program, delivery.relay, delivery.reason) {
+            return false;
+        }
+        match delivery.status {
+            Status::Sent => {
+                self.sent += 1;
+                if let Some([_, b, c, d]) = delivery.delays {
+                    let held = ((c + d) * MICROS_PER_SECOND as f64) as Micros;
+                    let start = line.time - held;
+                    self.busy_postfix.add(start, line.time);
+                    self.arrivals_postfix.add(start);
+                    self.queue_wait_cs.add((b * 100.0).round() as u64);
+                    self.connect_wait_cs.add((c * 100.0).round() as u64);
+                    self.transmit_ms.add((d * 1000.0).round() as u64);
+                } else {
+                    self.arrivals_postfix.add(line.time);
+                }
+                *self.hour_deliveries.entry(line.time.div_euclid(3600 * MICROS_PER_SECOND)).or_default() += 1;
+            }
+            Status::Deferred => {
+                match DeferralReason::of(delivery.reason) {
+                    DeferralReason::GreetingTimeout => self.deferrals.greeting_timeout += 1,
+                    DeferralReason::GreetingLost => self.deferrals.greeting_lost += 1,
+                    DeferralReason::Refused => self.deferrals.refused += 1,
+                    DeferralReason::Other => self.deferrals.other += 1,
+                }
+                if let Some([_, b, c, _]) = delivery.delays
+                    && delivery.relay != b"none"
+                {
+                    self.queue_wait_cs.add((b * 100.0).round() as u64);
+                    self.connect_wait_cs.add((c * 100.0).round() as u64);
+                }
+                let mut hasher = DefaultHasher::new();
+                delivery.queue_id.hash(&mut hasher);
+                self.deferred_ids.insert(hasher.finish());
+            }
+            Status::Bounced => self.bounced += 1,
+            Status::Other => {}
+        }
+        true
+    }
+
+    fn amavis_line(&mut self, line: &LogLine<'_>) -> bool {
+        let parsed = event::amavis(&line.message);
+        let time = line.time;
+        let mut elapsed = None;
+        if let Some(task) = parsed.task {
+            let child = self.children.entry(task.pid).or_insert(Child {
+                session: task.session,
+                result_open: false,
+                last_seen: time,
+            });
+            if task.session > child.session + 1 {
+                // Sessions the child counted but logged nothing for: connections the client
+                // abandoned before the child greeted them.
+                self.abandoned += u64::from(task.session - child.session - 1);
+            }
+            if task.session != child.session {
+                child.result_open = false;
+            }
+            child.session = task.session;
+            child.last_seen = time;
+            match parsed.kind {
+                AmavisKind::Result { elapsed_ms: Some(ms) } => {
+                    child.result_open = false;
+                    elapsed = Some(ms);
+                }
+                AmavisKind::Result { elapsed_ms: None } => child.result_open = true,
+                AmavisKind::Continuation { elapsed_ms: Some(ms) } if child.result_open => {
+                    child.result_open = false;
+                    elapsed = Some(ms);
+                }
+                _ => {}
+            }
+        } else if let AmavisKind::Result { elapsed_ms: Some(ms) } = parsed.kind {
+            elapsed = Some(ms);
+        }
+        if parsed.kind == AmavisKind::DeniedAccess {
+            self.denied += 1;
+        }
+        if let Some(ms) = elapsed {
+            self.scan_ms.add(ms);
+            let held = i64::try_from(ms).unwrap_or(i64::MAX / 2).min(i64::MAX / 2000) * 1000;
+            self.busy_amavisd.add(time - held, time);
+            self.arrivals_amavisd.add(time - held);
+        }
+        true
+    }
+
+    /// The report on everything pushed.
+    pub fn finish(self) -> LogReport {
+        let percent_cs = |d: &Distribution, p: u32| d.percentile(p).map(|cs| cs as f64 / 100.0);
+        let (scan, scan_source) = if self.scan_ms.count() > 0 {
+            (&self.scan_ms, ScanSource::Amavisd)
+        } else if self.transmit_ms.count() > 0 {
+            (&self.transmit_ms, ScanSource::PostfixDelays)
+        } else {
+            (&self.scan_ms, ScanSource::None)
+        };
+        let scan_ms = Percentiles { p50: scan.percentile(50), p90: scan.percentile(90), p99: scan.percentile(99) };
+        let busy_postfix = self.busy_postfix.finish();
+        let busy_amavisd = self.busy_amavisd.finish();
+        let from_postfix = self.arrivals_postfix.total > 0;
+        let arrivals = if from_postfix { &self.arrivals_postfix } else { &self.arrivals_amavisd };
+        let span_s = match (self.first, self.last) {
+            (Some(first), Some(last)) => ((last - first) as f64 / MICROS_PER_SECOND as f64).max(60.0),
+            _ => 60.0,
+        };
+        let arrivals_per_s = Arrivals {
+            mean: (arrivals.total > 0).then(|| round3(arrivals.total as f64 / span_s)),
+            peak_minute: (arrivals.total > 0).then(|| round3(arrivals.peak() as f64 / 60.0)),
+        };
+        let busy_main = if from_postfix { &busy_postfix } else { &busy_amavisd };
+        let busy = BusyFigures { peak: busy_main.peak, p99: busy_main.p99 };
+        let wait_s = Waits {
+            queue_p95: percent_cs(&self.queue_wait_cs, 95),
+            connect_p95: percent_cs(&self.connect_wait_cs, 95),
+        };
+        let sizing = size_for_load(
+            arrivals_per_s.peak_minute.unwrap_or(0.0),
+            scan_ms.p90.unwrap_or(0) as f64 / 1000.0,
+            self.options.inputs.as_ref(),
+        );
+        let evidence = Evidence {
+            sent: self.sent,
+            scanned: self.scan_ms.count(),
+            deferrals: &self.deferrals,
+            denied_access: self.denied,
+            wait_s: &wait_s,
+            busy: &busy,
+            busy_amavisd_peak: busy_amavisd.peak,
+            max_servers: self.options.max_servers,
+            postfix_limit: self.options.postfix_limit,
+            sizing: &sizing,
+            abandoned: self.abandoned,
+            hosts: self.hosts.len(),
+            host_filter: self.options.host.is_some(),
+        };
+        let (verdict, reason) = judge(&evidence);
+        let mut hours: BTreeMap<i64, Hour> = BTreeMap::new();
+        for (hour, peak) in &busy_main.hours {
+            hours.entry(*hour).or_insert_with(|| Hour::at(*hour)).busy_peak = *peak;
+        }
+        for (hour, count) in &self.hour_deliveries {
+            hours.entry(*hour).or_insert_with(|| Hour::at(*hour)).deliveries = *count;
+        }
+        // Quiet hours between busy ones belong on the timeline too (up to a year and a bit of
+        // them: a timeline spanning centuries, from a broken clock, keeps only its busy hours).
+        if let (Some(first), Some(last)) = (hours.first_key_value(), hours.last_key_value())
+            && last.0 - first.0 <= MAX_FILLED_HOURS
+        {
+            for hour in *first.0..*last.0 {
+                hours.entry(hour).or_insert_with(|| Hour::at(hour));
+            }
+        }
+        LogReport {
+            sent: self.sent,
+            deferred_messages: self.deferred_ids.len() as u64,
+            deferrals: self.deferrals,
+            scan_ms,
+            busy,
+            wait_s,
+            arrivals_per_s,
+            verdict,
+            needed: sizing.needed,
+            reason,
+            needed_for_load: sizing.for_load,
+            bound: sizing.bound,
+            sizing_reason: sizing.reason,
+            bounced: self.bounced,
+            scanned: self.scan_ms.count(),
+            scan_source,
+            busy_amavisd: BusyFigures { peak: busy_amavisd.peak, p99: busy_amavisd.p99 },
+            abandoned_connections: self.abandoned,
+            denied_access: self.denied,
+            period: Period { first: self.first.map(format_time), last: self.last.map(format_time) },
+            hosts: self.hosts.into_iter().collect(),
+            formats: self.formats.into_iter().collect(),
+            lines: self.lines,
+            hours: hours.into_values().collect(),
+        }
+    }
+}
+
+/// `[127.0.0.1]` from `[127.0.0.1]:10024`: the address as a reason without the port names it.
+fn hop_address(hop: &[u8]) -> Option<&[u8]> {
+    let close = memchr::memchr(b']', hop)?;
+    hop.get(..=close)
+}
+
+fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
+
+/// The analysis of a whole text (the web page's and the tests' entry point).
+pub fn analyze(text: &[u8], options: LogOptions) -> LogReport {
+    let mut analysis = LogAnalysis::new(options);
+    for line in text.split(|&b| b == b'\n') {
+        if !line.is_empty() {
+            analysis.push_line(line);
+        }
+    }
+    analysis.finish()
+}

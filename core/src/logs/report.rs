@@ -1,0 +1,137 @@
+//! The analysis's result; it serializes to `amavis-tune logs --format json`'s contract (README,
+//! "JSON output": keys are only ever added).
+
+use serde::Serialize;
+
+use crate::logs::line::LineFormat;
+use crate::logs::sizing::SizingBound;
+use crate::logs::time::{MICROS_PER_SECOND, format_time};
+use crate::logs::verdict::Verdict;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LogReport {
+    /// Deliveries to amavisd with `status=sent` (deliveries, not messages).
+    pub sent: u64,
+    /// Distinct queue ids deferred at least once on the amavisd hop.
+    pub deferred_messages: u64,
+    /// Deferral lines by reason.
+    pub deferrals: Deferrals,
+    pub scan_ms: Percentiles,
+    pub busy: BusyFigures,
+    pub wait_s: Waits,
+    pub arrivals_per_s: Arrivals,
+    pub verdict: Verdict,
+    pub needed: u32,
+    pub reason: String,
+    /// Little's law before the memory and CPU bounds.
+    pub needed_for_load: u32,
+    pub bound: SizingBound,
+    pub sizing_reason: String,
+    pub bounced: u64,
+    /// amavisd results that carried their elapsed time (one per message).
+    pub scanned: u64,
+    pub scan_source: ScanSource,
+    /// Busy children rebuilt from amavisd's elapsed times.
+    pub busy_amavisd: BusyFigures,
+    pub abandoned_connections: u64,
+    pub denied_access: u64,
+    pub period: Period,
+    pub hosts: Vec<String>,
+    pub formats: Vec<LineFormat>,
+    pub lines: LineCounts,
+    pub hours: Vec<Hour>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Deferrals {
+    #[serde(rename = "greeting-timeout")]
+    pub greeting_timeout: u64,
+    #[serde(rename = "greeting-lost")]
+    pub greeting_lost: u64,
+    pub refused: u64,
+    pub other: u64,
+}
+
+impl Deferrals {
+    pub fn total(&self) -> u64 {
+        self.greeting_timeout + self.greeting_lost + self.refused + self.other
+    }
+}
+
+/// Nearest-rank percentiles; null without data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Percentiles {
+    pub p50: Option<u64>,
+    pub p90: Option<u64>,
+    pub p99: Option<u64>,
+}
+
+/// Connections busy at once, per second (the mean over each second), to a tenth.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct BusyFigures {
+    pub peak: Option<f64>,
+    pub p99: Option<f64>,
+}
+
+/// 95th percentiles of `delays=a/b/c/d`'s b (waiting in the queue manager for a connection) and
+/// c (connection set-up, including the wait for amavisd's greeting), in seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Waits {
+    pub queue_p95: Option<f64>,
+    pub connect_p95: Option<f64>,
+}
+
+/// Deliveries per second: over the whole period, and in its busiest minute.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Arrivals {
+    pub mean: Option<f64>,
+    pub peak_minute: Option<f64>,
+}
+
+/// Where the scan times came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScanSource {
+    /// amavisd's `..., N ms` per message.
+    Amavisd,
+    /// Postfix's transmission time (`d` of `delays=`), which includes the scan, when no amavisd
+    /// line was read.
+    PostfixDelays,
+    None,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Period {
+    pub first: Option<String>,
+    pub last: Option<String>,
+}
+
+/// What happened to the lines read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct LineCounts {
+    pub total: u64,
+    /// Lines the analysis used.
+    pub used: u64,
+    /// Log lines of other programs, or of Postfix and amavisd that say nothing about the hop.
+    pub other: u64,
+    /// Lines in none of the formats (garbage, or a format not read).
+    pub unparsed: u64,
+    pub other_hosts: u64,
+    pub outside_period: u64,
+}
+
+/// One hour of the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hour {
+    /// `2026-12-02T07:00:00Z`.
+    pub start: String,
+    pub deliveries: u64,
+    /// The busiest second's busy connections.
+    pub busy_peak: f64,
+}
+
+impl Hour {
+    pub(crate) fn at(hour: i64) -> Hour {
+        Hour { start: format_time(hour * 3600 * MICROS_PER_SECOND), deliveries: 0, busy_peak: 0.0 }
+    }
+}

@@ -1,0 +1,386 @@
+//! `amavis-tune logs` as a process, on logs written here in each format a server writes. Every
+//! expected figure is worked out by hand from the lines, in the comments.
+
+use std::path::{Path, PathBuf};
+
+use amavis_tune_tests::Run;
+use serde_json::Value;
+
+/// One line: (seconds after 07:00:00 UTC on 2 Dec 2026, program, pid, message).
+type Line = (u32, &'static str, u32, &'static str);
+
+const SMTP_AMAVIS: &str = "postfix/smtp-amavis/smtp";
+
+/// A morning on a small server: two deliveries to amavisd (one split result line on amavisd's
+/// side, one with its per-recipient second line), a message deferred twice (a greeting timeout,
+/// then `postfix/error`'s suspension), a remote delivery and a re-injection (not to amavisd), a
+/// session gap, another program.
+const MORNING: &[Line] = &[
+    (8, "postfix/qmgr", 90, "4F1A: from=<s@y.example>, size=900, nrcpt=1 (queue active)"),
+    (
+        10,
+        "amavis",
+        5001,
+        "(05001-01) Passed CLEAN {RelayedInbound}, [192.0.2.1]:4000 <s@y.example> -> <a@x.example>, Queue-ID: 4F1A, mail_id: m1, Hits: -, size: 900, queued_as: 4F2B, 1400 ms",
+    ),
+    (
+        10,
+        "amavis",
+        5001,
+        "(05001-01) Passed CLEAN, <s@y.example> -> <a@x.example>, Hits: -, tag=0, tag2=5, kill=6.9, L/0/0/0",
+    ),
+    (10, "postfix/10025/smtpd", 91, "4F2B: client=localhost[127.0.0.1]"),
+    (
+        10,
+        SMTP_AMAVIS,
+        100,
+        "4F1A: to=<a@x.example>, relay=127.0.0.1[127.0.0.1]:10024, delay=2.1, delays=0.1/0.2/0.3/1.5, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as 4F2B)",
+    ),
+    (
+        11,
+        "postfix/lmtp",
+        92,
+        "4F2B: to=<a@x.example>, relay=mail.x.example[private/dovecot-lmtp], delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 Saved)",
+    ),
+    (
+        20,
+        "amavis",
+        5002,
+        "(05002-03) Passed CLEAN {RelayedInbound}, [192.0.2.1]:4001 <s@y.example> -> <b@x.example>, Queue-ID: 4F3C, Subject: \"a long subject\"",
+    ),
+    (20, "amavis", 5002, "(05002-03) ...autolearn=no autolearn_force=no, 2400 ms"),
+    (
+        20,
+        SMTP_AMAVIS,
+        101,
+        "4F3C: to=<b@x.example>, relay=127.0.0.1[127.0.0.1]:10024, delay=3, delays=0.1/0.4/0/2.5, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+    ),
+    (
+        30,
+        SMTP_AMAVIS,
+        100,
+        "4F4D: to=<c@x.example>, relay=127.0.0.1[127.0.0.1]:10024, delay=10.6, delays=0.1/0.5/10/0, dsn=4.4.2, status=deferred (conversation with 127.0.0.1[127.0.0.1] timed out while receiving the initial server greeting)",
+    ),
+    (
+        31,
+        "postfix/error",
+        300,
+        "4F4D: to=<c@x.example>, relay=none, delay=31, delays=31/0/0/0, dsn=4.4.2, status=deferred (delivery temporarily suspended: lost connection with 127.0.0.1[127.0.0.1] while receiving the initial server greeting)",
+    ),
+    (
+        32,
+        "postfix/smtp",
+        102,
+        "4F5E: to=<z@remote.example>, relay=mx.remote.example[192.0.2.5]:25, delay=1, delays=0.1/0/0.4/0.5, dsn=2.0.0, status=sent (250 ok)",
+    ),
+    (40, "amavis", 5001, "(05001-04) ESMTP :10024 /var/lib/amavis/tmp/amavis-x: <s@y.example> -> <d@x.example>"),
+    (41, "dovecot", 400, "imap-login: Login: user=<a@x.example>"),
+];
+
+fn hms(seconds: u32) -> String {
+    format!("{:02}:{:02}:{:02}", 7 + seconds / 3600, seconds / 60 % 60, seconds % 60)
+}
+
+/// syslog (space-padded day) or Postfix's maillog_file (zero-padded); amavisd's `$LOGFILE`
+/// writes the full path of the program.
+fn classic(lines: &[Line], zero_pad: bool, amavis_path: bool) -> String {
+    let day = if zero_pad { "02" } else { " 2" };
+    let mut text = String::new();
+    for (s, program, pid, message) in lines {
+        let program = if amavis_path && *program == "amavis" { "/usr/sbin/amavisd" } else { program };
+        text.push_str(&format!("Dec {day} {} mx.example.org {program}[{pid}]: {message}\n", hms(*s)));
+    }
+    text
+}
+
+/// rsyslog's RFC 3339, at +01:00 (08:00 there is 07:00 UTC).
+fn rfc3339(lines: &[Line]) -> String {
+    let mut text = String::new();
+    for (s, program, pid, message) in lines {
+        let local = hms(*s).replacen("07", "08", 1);
+        text.push_str(&format!("2026-12-02T{local}.123456+01:00 mx.example.org {program}[{pid}]: {message}\n"));
+    }
+    text
+}
+
+fn short_iso(lines: &[Line]) -> String {
+    let mut text = String::new();
+    for (s, program, pid, message) in lines {
+        text.push_str(&format!("2026-12-02T{}+0000 mx.example.org {program}[{pid}]: {message}\n", hms(*s)));
+    }
+    text
+}
+
+/// `journalctl -o json`; 2026-12-02T07:00:00Z is 1796194800 s after the epoch.
+fn journal(lines: &[Line]) -> String {
+    let mut text = String::new();
+    for (s, program, pid, message) in lines {
+        let entry = serde_json::json!({
+            "__REALTIME_TIMESTAMP": ((1_796_194_800 + u64::from(*s)) * 1_000_000).to_string(),
+            "_HOSTNAME": "mx.example.org", "SYSLOG_IDENTIFIER": program, "_PID": pid.to_string(),
+            "SYSLOG_FACILITY": "2", "MESSAGE": message,
+        });
+        text.push_str(&format!("{entry}\n"));
+    }
+    text
+}
+
+/// RAM to bound by (no CPU bound: with --ram, the machine's CPUs are not read), and the year of
+/// the classic stamps.
+const FIXED: [&str; 4] = ["--ram", "16G", "--log-date", "2026-12-02"];
+
+fn json_of(args: &[&str], files: &[&Path]) -> Value {
+    let mut run = Run::new(["logs", "--format", "json"].iter().chain(FIXED.iter()).chain(args.iter()));
+    for file in files {
+        run = run.arg(file);
+    }
+    let outcome = run.run();
+    assert_eq!(outcome.code, 0, "{args:?} {files:?}: {}", outcome.stderr);
+    serde_json::from_str(&outcome.stdout).unwrap_or_else(|e| panic!("{e}: {}", outcome.stdout))
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("writes the log");
+    path
+}
+
+#[track_caller]
+fn assert_morning(report: &Value, what: &str) {
+    let at = |pointer: &str| report.pointer(pointer).cloned().unwrap_or(Value::Null);
+    // 4F1A and 4F3C; the remote delivery, the lmtp delivery and re-injection are not to amavisd.
+    assert_eq!(at("/sent"), 2, "{what}: {report:#}");
+    // 4F4D, deferred twice: a greeting timeout, then postfix/error's lost greeting.
+    assert_eq!(at("/deferred_messages"), 1, "{what}");
+    assert_eq!(
+        at("/deferrals"),
+        serde_json::json!({"greeting-timeout": 1, "greeting-lost": 1, "refused": 0, "other": 0}),
+        "{what}"
+    );
+    // 1400 and 2400 ms, once each (not the per-recipient line; the split line's ms from its
+    // continuation). Nearest rank: p50 the first of two, p90 and p99 the second.
+    assert_eq!(at("/scan_ms"), serde_json::json!({"p50": 1400, "p90": 2400, "p99": 2400}), "{what}");
+    // b: 0.2, 0.4, 0.5 (postfix/error's relay=none line opened no connection): p95 0.5.
+    // c: 0.3, 0, 10: p95 10.
+    assert_eq!(at("/wait_s"), serde_json::json!({"queue_p95": 0.5, "connect_p95": 10.0}), "{what}");
+    // Busy: 4F1A from 08.2 to 10.0 (c + d = 1.8 s), 4F3C from 17.5 to 20.0: the seconds 8 to 19
+    // hold 0.8, 1, 0 x 7, 0.5, 1, 1: peak 1.0; the 99th percentile of 12 seconds is the 12th.
+    assert_eq!(at("/busy"), serde_json::json!({"peak": 1.0, "p99": 1.0}), "{what}");
+    // Both started in the minute 07:00: 2/60 = 0.033 per second; the used lines span 30 s
+    // (07:00:10 to 07:00:40), counted as one minute.
+    assert_eq!(at("/arrivals_per_s"), serde_json::json!({"mean": 0.033, "peak_minute": 0.033}), "{what}");
+    // Child 5001: session 1, then 4: two connections abandoned.
+    assert_eq!(at("/abandoned_connections"), 2, "{what}");
+    // A greeting timeout: Postfix opened more connections than amavisd had children.
+    assert_eq!(at("/verdict"), "postfix-exceeds-amavis", "{what}");
+    // 0.033/s x 2.4 s / 0.7 = 0.11: at least 2.
+    assert_eq!(at("/needed"), 2, "{what}");
+    assert!(at("/reason").as_str().is_some_and(|r| r.contains("more connections than amavisd has children")), "{what}");
+}
+
+pub(crate) fn every_format() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let logs = [
+        ("syslog", classic(MORNING, false, false)),
+        ("maillog_file and $LOGFILE", classic(MORNING, true, true)),
+        ("rfc3339", rfc3339(MORNING)),
+        ("short-iso", short_iso(MORNING)),
+        ("journal json", journal(MORNING)),
+    ];
+    for (what, text) in &logs {
+        let text = format!("{text}garbage that is no log line\n\u{0}\u{1}\u{2}\n");
+        let path = write(dir.path(), "mail.log", &text);
+        let report = json_of(&[], &[&path]);
+        assert_morning(&report, what);
+        // 14 lines and 2 of garbage. Used: the 5 amavisd lines, the 3 deliveries on the hop and
+        // postfix/error's line; other: qmgr, smtpd, lmtp, the remote delivery and dovecot.
+        assert_eq!(report["lines"]["total"], 16, "{what}");
+        assert_eq!(report["lines"]["unparsed"], 2, "{what}");
+        assert_eq!(report["lines"]["other"], 5, "{what}");
+        assert_eq!(report["lines"]["used"], 9, "{what}");
+    }
+}
+
+/// Postfix's `maillog_file` and amavisd's `$LOGFILE` as two files, an older rotation gzipped,
+/// and standard input: merged by time, the same figures as one file.
+pub(crate) fn separate_files_rotations_and_stdin() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (amavis, postfix): (Vec<Line>, Vec<Line>) = MORNING.iter().partition(|(_, program, _, _)| *program == "amavis");
+    let postfix_log = write(dir.path(), "postfix.log", &classic(&postfix, true, false));
+    let amavis_log = write(dir.path(), "amavis.log", &classic(&amavis, false, true));
+    assert_morning(&json_of(&[], &[&postfix_log, &amavis_log]), "two files");
+    assert_morning(&json_of(&[], &[&amavis_log, &postfix_log]), "two files, the other order");
+
+    // The first half of the Postfix log in a gzipped rotation.
+    let (early, late) = postfix.split_at(4);
+    let rotated = write(dir.path(), "mail.log.1", &classic(early, false, false));
+    let gzip = std::process::Command::new("gzip").arg("-f").arg(&rotated).status().expect("gzip runs");
+    assert!(gzip.success());
+    let current = write(dir.path(), "mail.log", &classic(late, false, false));
+    assert_morning(&json_of(&[], &[&dir.path().join("mail.log.1.gz"), &current, &amavis_log]), "gzip rotation");
+
+    // Standard input.
+    let stdin = std::fs::File::open(dir.path().join("postfix.log")).expect("opens");
+    let outcome = std::process::Command::new(amavis_tune_tests::binary())
+        .args(["logs", "--format", "json", "-"])
+        .args(FIXED)
+        .arg(&amavis_log)
+        .stdin(stdin)
+        .output()
+        .expect("runs");
+    assert_eq!(outcome.status.code(), Some(0), "{}", String::from_utf8_lossy(&outcome.stderr));
+    let report: Value = serde_json::from_slice(&outcome.stdout).expect("JSON");
+    assert_morning(&report, "standard input");
+    assert_eq!(report["files"], serde_json::json!(["standard input", amavis_log.display().to_string()]));
+}
+
+/// One file, two hosts: --host reads one; --since and --until cut the period.
+pub(crate) fn hosts_and_period() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let other = classic(MORNING, false, false).replace("mx.example.org", "relay2.example.org");
+    // The same morning from relay2, an hour later.
+    let other = other.replace("Dec  2 07:", "Dec  2 08:");
+    let both = write(dir.path(), "mail.log", &(classic(MORNING, false, false) + &other));
+    let all = json_of(&[], &[&both]);
+    // Twice the deliveries, and a reason that says two hosts were read together.
+    assert_eq!(all["sent"], 4);
+    assert!(all["reason"].as_str().is_some_and(|r| r.contains("2 hosts")), "{all:#}");
+    let one = json_of(&["--host", "MX.example.org"], &[&both]);
+    assert_morning(&one, "--host");
+    assert_eq!(one["lines"]["other_hosts"], 14);
+    let before_eight = json_of(&["--until", "2026-12-02 08:00"], &[&both]);
+    assert_morning(&before_eight, "--until");
+    assert_eq!(before_eight["lines"]["outside_period"], 14);
+    // From 07:00:15 on: 4F1A (07:00:10) and its 1400 ms are out, 4F3C stays.
+    let late = json_of(&["--since", "2026-12-02T07:00:15Z", "--host", "mx.example.org"], &[&both]);
+    assert_eq!((late["sent"].clone(), late["scan_ms"]["p50"].clone()), (1.into(), 2400.into()));
+}
+
+/// Each verdict from a log that shows it; the figures behind each are in its comment.
+pub(crate) fn verdicts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sent = |second: u32, pid: u32, delays: &str| -> String {
+        format!(
+            "Dec  2 {} mx {SMTP_AMAVIS}[{pid}]: Q{pid}: to=<u{pid}@x.example>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays={delays}, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n",
+            hms(second)
+        )
+    };
+    let check = |name: &str, text: String, args: &[&str], verdict: &str, needed: u64| {
+        let path = write(dir.path(), &format!("{name}.log"), &text);
+        let report = json_of(args, &[&path]);
+        assert_eq!(report["verdict"], verdict, "{name}: {report:#}");
+        assert_eq!(report["needed"], needed, "{name}: {report:#}");
+    };
+    // One 1 s delivery every 10 s: never more than one connection busy.
+    check("idle", (0..6).map(|i| sent(i * 10 + 1, i, "0/0.01/0/1")).collect(), &[], "idle", 2);
+    // Four 1 s deliveries ending in the same second: 4 busy, no wait.
+    check("right-sized", (0..4).map(|i| sent(5, i, "0/0.01/0/1")).collect(), &[], "right-sized", 2);
+    // 180 deliveries in a minute (three a second, each 2 s), queued 5 s for a connection: b's
+    // p95 5 s. 180 started in the minute 07:01 (lines 07:01:02 to 07:02:01, each started 2 s
+    // before): 3/s x 2 s = 6 busy / 0.7 = 8.6 -> 9.
+    let saturated: String = (0..180).map(|i| sent(62 + i / 3, i, "0/5/0/2")).collect();
+    check("saturated", saturated.clone(), &[], "saturated", 9);
+    // The same with Postfix's limit (4) below $max_servers (10): Postfix caps.
+    check("below", saturated.clone(), &["--postfix-limit", "4", "--max-servers", "10"], "postfix-below-amavis", 9);
+    // One CPU bounds the 9 at 3 per CPU.
+    let path = write(dir.path(), "cpu.log", &saturated);
+    let report = json_of(&["--cpus", "1"], &[&path]);
+    assert_eq!(
+        (report["needed"].clone(), report["needed_for_load"].clone(), report["bound"].clone()),
+        (3.into(), 9.into(), "cpu".into())
+    );
+    // amavisd not running: the transport's refused connection, then postfix/error's.
+    check(
+        "unreachable",
+        "Dec  2 07:00:01 mx postfix/smtp-amavis/smtp[9]: connect to 127.0.0.1[127.0.0.1]:10024: Connection refused\n\
+         Dec  2 07:00:01 mx postfix/smtp-amavis/smtp[9]: Q1: to=<a@x.example>, relay=none, delay=0.01, delays=0/0/0.01/0, dsn=4.4.1, status=deferred (connect to 127.0.0.1[127.0.0.1]:10024: Connection refused)\n\
+         Dec  2 07:00:02 mx postfix/error[10]: Q2: to=<b@x.example>, relay=none, delay=1, delays=1/0/0/0, dsn=4.4.1, status=deferred (delivery temporarily suspended: connect to 127.0.0.1[127.0.0.1]:10024: Connection refused)\n".to_owned(),
+        &[],
+        "amavisd-unreachable",
+        2,
+    );
+    // amavisd's access list refuses Postfix: greetings lost, and DENIED ACCESS on its side.
+    check(
+        "refuses",
+        "Dec  2 07:00:01 mx amavis[70]: (!)DENIED ACCESS from IP 192.0.2.6, policy bank ''\n\
+         Dec  2 07:00:01 mx postfix/smtp[11]: Q1: to=<a@x.example>, relay=127.0.0.1[127.0.0.1]:10024, delay=3600, delays=3600/0.01/0/0, dsn=4.4.2, status=deferred (lost connection with 127.0.0.1[127.0.0.1] while receiving the initial server greeting)\n".to_owned(),
+        &[],
+        "amavisd-refuses",
+        2,
+    );
+    // amavisd on 10026 and a transport with its own syslog_name: found by --next-hop or
+    // --syslog-name, not by the default.
+    let elsewhere = "Dec  2 07:00:01 mx postfix/amavis/smtp[12]: Q1: to=<a@x.example>, relay=127.0.0.1[127.0.0.1]:10026, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n";
+    check("next-hop", elsewhere.to_owned(), &["--next-hop", "[127.0.0.1]:10026"], "idle", 2);
+    check("syslog-name", elsewhere.to_owned(), &["--syslog-name", "postfix/amavis/smtp"], "idle", 2);
+    let path = write(dir.path(), "elsewhere.log", elsewhere);
+    let outcome = Run::new(["logs"].iter().chain(FIXED.iter())).run_with_arg(&path);
+    assert_eq!(outcome.code, 2, "{}", outcome.stderr);
+}
+
+/// No delivery to amavisd: exit 2, saying what was looked for and why it may be missing; bad
+/// flags and unreadable files: exit 2 with the reason.
+pub(crate) fn no_data_and_bad_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let no_filter = write(
+        dir.path(),
+        "mail.log",
+        "Dec  2 07:00:01 mx postfix/smtp[1]: Q1: to=<a@remote.example>, relay=mx.remote.example[192.0.2.5]:25, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 ok)\nnot a log line\n",
+    );
+    let outcome = Run::new(["logs"].iter().chain(FIXED.iter())).run_with_arg(&no_filter);
+    assert_eq!(outcome.code, 2);
+    assert!(outcome.stdout.is_empty());
+    let first = outcome.stderr.lines().next().unwrap_or_default();
+    assert!(first.starts_with("error: no delivery to amavisd in "), "{}", outcome.stderr);
+    for expected in ["relay=...[127.0.0.1]:10024", "content_filter", "$log_level", "right file", "journal"] {
+        assert!(outcome.stderr.contains(expected), "{expected}: {}", outcome.stderr);
+    }
+    let bad = |args: &[&str], expected: &str| {
+        let outcome = Run::new(["logs"].iter().chain(args.iter())).run();
+        assert_eq!(outcome.code, 2, "{args:?}: {}", outcome.stderr);
+        assert!(!outcome.stderr.contains("panicked"), "{}", outcome.stderr);
+        assert!(outcome.stderr.contains(expected), "{args:?}: expected {expected:?} in {}", outcome.stderr);
+    };
+    let path = no_filter.display().to_string();
+    bad(&["--since", "yesterday", &path], "invalid time `yesterday`: use 2026-12-02");
+    bad(&["--until", "2026-13-01", &path], "invalid time `2026-13-01`");
+    bad(&["--log-date", "2026-12", &path], "invalid date `2026-12`: use YYYY-MM-DD");
+    bad(&["--next-hop", "127.0.0.1:10024", &path], "invalid next hop `127.0.0.1:10024`: use [ADDRESS]:PORT");
+    bad(&["--next-hop", "[127.0.0.1]:99999", &path], "invalid next hop");
+    bad(&["/nonexistent/mail.log"], "cannot read the log /nonexistent/mail.log");
+    let directory = dir.path().display().to_string();
+    bad(&[&directory], "it is a directory");
+    // A corrupt .gz is an error naming the file, not a panic.
+    let corrupt = write(dir.path(), "mail.log.2.gz", "\u{1f}\u{8b}not gzip at all");
+    bad(&[&corrupt.display().to_string()], "mail.log.2.gz");
+}
+
+/// The text: the figures, a row per hour with `#` up to the busiest second and `|` at N, and
+/// the verdict.
+pub(crate) fn text_report_and_chart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The morning at 07:00, and four 1 s deliveries ending at 09:00:05 (4 busy in that second).
+    let mut text = classic(MORNING, false, false);
+    for pid in 0..4 {
+        text.push_str(&format!("Dec  2 09:00:05 mx.example.org {SMTP_AMAVIS}[{pid}]: R{pid}: to=<u@x.example>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0/0.01/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n"));
+    }
+    let path = write(dir.path(), "mail.log", &text);
+    let outcome = Run::new(["logs"].iter().chain(FIXED.iter())).run_with_arg(&path);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let out = &outcome.stdout;
+    for expected in [
+        "Deliveries to amavisd: 6 sent, 0 bounced; 1 messages deferred (2 lines: greeting-timeout 1, greeting-lost 1, refused 0, other 0).",
+        "Scan time (amavisd's elapsed time per message): p50 1400 ms, p90 2400 ms, p99 2400 ms.",
+        "amavisd: 2 abandoned connections",
+        // The scale is the busiest second, 4.0, over 40 columns: N = 2 at column 20.
+        "Busy connections per hour (UTC) (the busiest second; `|` marks N = 2, full width = 4.0):",
+        // 07:00: a peak of 1.0, 10 columns of #; 09:00 fills all 40, `|` taking the 21st.
+        "  2026-12-02 07:00  ##########          |                      1.0  (2 deliveries)",
+        "  2026-12-02 08:00                      |                      0.0  (0 deliveries)",
+        "  2026-12-02 09:00  ####################|###################   4.0  (4 deliveries)",
+        "Verdict: postfix-exceeds-amavis",
+        "Needed: 2",
+    ] {
+        assert!(out.contains(expected), "expected {expected:?} in:\n{out}");
+    }
+}
