@@ -935,13 +935,6 @@ fn read_from(path: &Path, offset: u64) -> String {
     String::from_utf8_lossy(&text).into_owned()
 }
 
-/// The N of Little's law for an offered load: arrivals per second x seconds per scan / a target
-/// utilisation of 0.7, rounded up.
-pub fn littles_law_children(arrivals_per_second: f64, scan_time: Duration) -> u32 {
-    const TARGET_UTILISATION: f64 = 0.7;
-    (arrivals_per_second * scan_time.as_secs_f64() / TARGET_UTILISATION).ceil() as u32
-}
-
 /// Held by every test that starts a lab or measures this machine's amavisd, so they run one at
 /// a time: `amavis-tune measure` takes the amavisd with the most children for the server's, and
 /// a lab's timings are not shared with a second lab's.

@@ -130,7 +130,15 @@ pub struct LogAnalysis {
     abandoned: u64,
     denied: u64,
     since_sweep: u64,
+    /// The next hops (`[ADDR]:PORT`) seen on the lines of the transports named by their
+    /// `syslog_name`, so that `postfix/error`'s lines for the same hop count too (at most
+    /// [`MAX_LEARNED_HOPS`]).
+    learned_hops: Vec<Vec<u8>>,
 }
+
+/// How many next hops the transports named by `syslog_name` may teach the analysis (a
+/// transport has one or two: IPv4 and IPv6).
+const MAX_LEARNED_HOPS: usize = 8;
 
 impl LogAnalysis {
     pub fn new(options: LogOptions) -> LogAnalysis {
@@ -158,6 +166,7 @@ impl LogAnalysis {
             abandoned: 0,
             denied: 0,
             since_sweep: 0,
+            learned_hops: Vec::new(),
         }
     }
 
@@ -222,12 +231,23 @@ impl LogAnalysis {
         self.children.retain(|_, child| now - child.last_seen < CHILD_FORGET_MICROS);
     }
 
-    fn is_amavis_hop(&self, program: &[u8], relay: &[u8], reason: &[u8]) -> bool {
-        if relay != b"none" && self.options.services.iter().any(|s| s.as_bytes() == program) {
+    fn is_amavis_hop(&mut self, program: &[u8], relay: &[u8], reason: &[u8]) -> bool {
+        // The transport's own lines count whatever their relay: `relay=none` when the connection
+        // was refused (amavisd not listening) is still a delivery attempt on the amavis hop. The
+        // hop they name is learned for `postfix/error`'s lines.
+        if self.options.services.iter().any(|s| s.as_bytes() == program) {
+            let hop = if relay == b"none" { hop_in(reason) } else { hop_in(relay) };
+            if let Some(hop) = hop
+                && self.learned_hops.len() < MAX_LEARNED_HOPS
+                && !self.learned_hops.iter().any(|known| known.as_slice() == hop)
+            {
+                self.learned_hops.push(hop.to_vec());
+            }
             return true;
         }
-        self.options.next_hops.iter().any(|hop| {
-            let hop = hop.as_bytes();
+        let given = self.options.next_hops.iter().map(|hop| hop.as_bytes());
+        let learned = self.learned_hops.iter().map(Vec::as_slice);
+        given.chain(learned).any(|hop| {
             if relay.ends_with(hop) {
                 return true;
             }
@@ -435,6 +455,15 @@ impl LogAnalysis {
 }
 
 /// `[127.0.0.1]` from `[127.0.0.1]:10024`: the address as a reason without the port names it.
+/// The `[ADDR]:PORT` of a relay (`127.0.0.1[127.0.0.1]:10024`) or of a reason (`connect to
+/// 127.0.0.1[127.0.0.1]:10024: Connection refused`).
+fn hop_in(text: &[u8]) -> Option<&[u8]> {
+    let close = memchr::memmem::find(text, b"]:")?;
+    let open = memchr::memrchr(b'[', &text[..close])?;
+    let digits = text[close + 2..].iter().take_while(|b| b.is_ascii_digit()).count();
+    (digits > 0).then(|| &text[open..close + 2 + digits])
+}
+
 fn hop_address(hop: &[u8]) -> Option<&[u8]> {
     let close = memchr::memchr(b']', hop)?;
     hop.get(..=close)

@@ -348,3 +348,37 @@ fn a_long_gap_costs_no_time() {
     assert_eq!((r.sent, r.busy.peak, r.busy.p99), (2, Some(1.0), Some(0.0)));
     assert_eq!(r.hours.len(), 2);
 }
+
+/// A transport named by its `syslog_name` counts its `relay=none` lines (connection refused),
+/// and teaches the analysis its next hop, so `postfix/error`'s lines for that hop count too.
+#[test]
+fn a_named_transport_teaches_its_next_hop() {
+    let lines: &[Line] = &[
+        (1, "postfix/smtp-amavis/smtp", 9, "connect to 127.0.0.1[127.0.0.1]:36873: Connection refused"),
+        (
+            1,
+            "postfix/smtp-amavis/smtp",
+            9,
+            "Q1: to=<a@x>, relay=none, delay=1, delays=1/0/0/0, dsn=4.4.1, status=deferred (connect to 127.0.0.1[127.0.0.1]:36873: Connection refused)",
+        ),
+        (
+            2,
+            "postfix/error",
+            8,
+            "Q2: to=<b@x>, relay=none, delay=1, delays=1/0/0/0, dsn=4.4.1, status=deferred (delivery temporarily suspended: connect to 127.0.0.1[127.0.0.1]:36873: Connection refused)",
+        ),
+        // Another hop's suspension is not amavisd's.
+        (
+            3,
+            "postfix/error",
+            8,
+            "Q3: to=<c@x>, relay=none, delay=1, delays=1/0/0/0, dsn=4.4.1, status=deferred (delivery temporarily suspended: connect to 192.0.2.7[192.0.2.7]:25: Connection refused)",
+        ),
+    ];
+    let mut options = LogOptions::new(DEC_2);
+    options.services = vec!["postfix/smtp-amavis/smtp".to_owned()];
+    let report = analyze(classic(lines, false).as_bytes(), options);
+    assert_eq!(report.verdict, Verdict::AmavisdUnreachable);
+    assert_eq!(report.deferred_messages, 2);
+    assert_eq!(report.deferrals.refused, 2);
+}

@@ -8,7 +8,8 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use amavis_tune_tests::lab::{Lab, Load, PostfixLimit, Settings, is_root, littles_law_children};
+use amavis_tune_core::children_for_load;
+use amavis_tune_tests::lab::{Lab, Load, PostfixLimit, Settings, is_root};
 
 /// Each message's scan.
 const SCAN_TIME: Duration = Duration::from_millis(500);
@@ -56,12 +57,12 @@ fn main() -> ExitCode {
             p95,
             results.deferred,
             results.wall_time.as_secs_f64(),
-            littles_law_children(results.arrival_rate(), SCAN_TIME),
+            children_for_load(results.arrival_rate(), SCAN_TIME.as_secs_f64()),
             if results.drained { "" } else { "  (queue not empty at the deadline)" }
         );
     }
     println!(
-        "  (Little's N = measured arrivals/s x scan time / 0.7, rounded up; p95 delay: Postfix's delay= of the delivery to amavisd plus that of the final delivery)"
+        "  (Little's N: amavis_tune_core::children_for_load, as amavis-tune logs sizes: measured arrivals/s x scan time / 0.7, rounded up; p95 delay: Postfix's delay= of the delivery to amavisd plus that of the final delivery)"
     );
     ExitCode::SUCCESS
 }

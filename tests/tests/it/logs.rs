@@ -384,3 +384,61 @@ pub(crate) fn text_report_and_chart() {
         assert!(out.contains(expected), "expected {expected:?} in:\n{out}");
     }
 }
+
+/// The live lab's kept logs (`tests/fixtures/lab-logs`, one scenario per verdict, made by real
+/// Postfix and amavisd): each gives its scenario's verdict, and the counts the lab made itself
+/// (messages delivered at the sink, distinct deferred queue ids, greeting time-outs).
+pub(crate) fn lab_scenarios_give_their_verdicts() {
+    let root = amavis_tune_tests::workspace_root().join("tests/fixtures/lab-logs");
+    let mut seen = Vec::new();
+    for entry in std::fs::read_dir(&root).expect("lists the lab's logs") {
+        let dir = entry.expect("an entry").path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let settings: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("settings.json")).expect("reads settings.json"))
+                .expect("valid settings.json");
+        let scenario = settings["scenario"].as_str().expect("a scenario name").to_owned();
+        let limit = settings["settings"]["postfix_limit"].as_object().and_then(|l| l.values().next()).cloned();
+        let mut args = vec![
+            "logs".to_owned(),
+            "--format".to_owned(),
+            "json".to_owned(),
+            "--syslog-name".to_owned(),
+            "postfix/smtp-amavis/smtp".to_owned(),
+            "--log-date".to_owned(),
+            "2026-12-02".to_owned(),
+            "--max-servers".to_owned(),
+            settings["settings"]["max_servers"].to_string(),
+        ];
+        if let Some(limit) = limit {
+            args.extend(["--postfix-limit".to_owned(), limit.to_string()]);
+        }
+        args.push(dir.join("postfix.log").display().to_string());
+        args.push(dir.join("amavisd.log").display().to_string());
+        let outcome = Run::new(&args).run();
+        assert_eq!(outcome.code, 0, "{scenario}: {}", outcome.stderr);
+        let report: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
+        let results = &settings["results"];
+        assert_eq!(report["verdict"], scenario.as_str(), "{scenario}: {}", report["reason"]);
+        assert_eq!(report["sent"], results["delivered"], "{scenario}: deliveries to amavisd");
+        assert_eq!(report["deferred_messages"], results["deferred"], "{scenario}: deferred messages");
+        assert_eq!(report["deferrals"]["greeting-timeout"], results["greeting_timeouts"], "{scenario}");
+        seen.push(scenario);
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            "amavisd-refuses",
+            "amavisd-unreachable",
+            "idle",
+            "postfix-below-amavis",
+            "postfix-exceeds-amavis",
+            "right-sized",
+            "saturated"
+        ],
+        "a lab scenario for every verdict but no-data"
+    );
+}

@@ -124,6 +124,7 @@ fn main() {
         test!(logs::verdicts),
         test!(logs::no_data_and_bad_input),
         test!(logs::text_report_and_chart),
+        test!(logs::lab_scenarios_give_their_verdicts),
         test!(measure::fake_proc_tree),
         test!(measure::real_processes),
         test!(measure::plan_measures_by_itself_on_a_mail_server),
