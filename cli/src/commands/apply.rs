@@ -5,9 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use amavis_tune_core::{
-    ApplyOptions, Inputs, MIN_CONCURRENCY, PostfixMethod, Report, Step, StepKind, WarningCode, apply_steps,
-};
+use amavis_tune_core::{ApplyOptions, Inputs, MIN_CONCURRENCY, PostfixMethod, Report, Step, StepKind, WarningCode};
 use anyhow::Context;
 use serde::Serialize;
 
@@ -35,7 +33,7 @@ pub(crate) fn run(args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
         })
     })?;
     let service = changes.before.postfix.service.clone().unwrap_or_default().parse().unwrap_or_default();
-    let steps = apply_steps(layout.release_facts(), method, &service, n, changes.raising);
+    let steps = layout.steps(&args.config.root, method, &service, n, changes.raising);
     let json = args.output.format == OutputFormat::Json;
     let colour = !json && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
 

@@ -4,7 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use amavis_tune_core::{apply_steps, backup_matches, backup_of, check};
+use amavis_tune_core::{backup_matches, backup_of, check};
 use anyhow::{Context, bail};
 
 use crate::args::RestoreArgs;
@@ -96,8 +96,7 @@ pub(crate) fn run(args: RestoreArgs, out: &mut dyn Write) -> anyhow::Result<Exit
         let raising = before.as_ref().and_then(|b| b.amavis.max_servers).is_none_or(|old| n.get() >= old);
         let service = service.parse().unwrap_or_default();
         writeln!(out)?;
-        let steps =
-            apply_steps(layout.release_facts(), amavis_tune_core::PostfixMethod::MasterCf, &service, n, raising);
+        let steps = layout.steps(&args.config.root, amavis_tune_core::PostfixMethod::MasterCf, &service, n, raising);
         crate::render::steps::write(out, "Steps", &steps)?;
     }
     Ok(ExitStatus::of_report(&after))

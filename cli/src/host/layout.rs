@@ -70,6 +70,32 @@ impl Layout {
     pub(crate) fn release_facts(&self) -> &'static ReleaseFacts {
         resolve_release(&self.release).facts
     }
+
+    /// The steps after `apply` (or `restore`) for this layout: the release's, with the amavisd
+    /// config file this tree really has where amavisd is given it with `-c` (a RHEL-family tree
+    /// with `/etc/amavisd.conf`, as ClearOS and CentOS 7-era installers have it).
+    pub(crate) fn steps(
+        &self,
+        root: &Path,
+        method: amavis_tune_core::PostfixMethod,
+        service: &amavis_tune_core::ServiceName,
+        n: amavis_tune_core::Concurrency,
+        raising: bool,
+    ) -> Vec<amavis_tune_core::Step> {
+        let facts = self.release_facts();
+        let mut steps = amavis_tune_core::apply_steps(facts, method, service, n, raising);
+        let Some(main) = self.amavis.first().filter(|_| !facts.amavis_reads_conf_d) else { return steps };
+        let on_server = main
+            .strip_prefix(root)
+            .map_or_else(|_| main.display().to_string(), |relative| format!("/{}", relative.display()));
+        if on_server != facts.amavis_conf {
+            for step in &mut steps {
+                step.command = step.command.replace(facts.amavis_conf, &on_server);
+                step.description = step.description.replace(facts.amavis_conf, &on_server);
+            }
+        }
+        steps
+    }
 }
 
 /// The release of `os` the tree's `etc/os-release` names: its version when it names the same

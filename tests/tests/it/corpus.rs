@@ -288,3 +288,20 @@ pub(crate) fn diff_headers_name_existing_files_plainly() {
     // The change to webconfig's file carries the panel's warning.
     assert!(outcome.stdout.contains("note: ClearOS webconfig manages this file"), "{}", outcome.stdout);
 }
+
+/// On a RHEL-family tree whose amavisd config is `/etc/amavisd.conf` (ClearOS, CentOS 7-era
+/// installers), the steps after `apply` validate that file, not the release's usual
+/// `/etc/amavisd/amavisd.conf`.
+pub(crate) fn steps_name_the_tree_s_own_amavisd_config() {
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let tree = scratch.path().join("tree");
+    copy_tree(&tree_path("clearos7-content-filter-chain"), &tree);
+    let outcome =
+        Run::new(["apply", "--concurrency", "6", "--ram", "64G", "--format", "json", "--root"]).run_with_arg(&tree);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let json: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
+    let commands: Vec<&str> =
+        json["steps"].as_array().expect("steps").iter().filter_map(|step| step["command"].as_str()).collect();
+    assert!(commands.contains(&"amavisd -c /etc/amavisd.conf test-config"), "{commands:?}");
+    assert!(!commands.iter().any(|c| c.contains("/etc/amavisd/amavisd.conf")), "{commands:?}");
+}

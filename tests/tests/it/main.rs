@@ -71,6 +71,7 @@ fn main() {
         test!(corpus::every_corpus_tree_has_a_source),
         test!(corpus::shared_transport_is_never_edited, needs Postconf),
         test!(corpus::diff_headers_name_existing_files_plainly),
+        test!(corpus::steps_name_the_tree_s_own_amavisd_config),
         test!(corpus::check_agrees_with_the_real_programs, needs Postconf Amavisd RunParts MountNamespace),
         test!(corpus::apply_makes_the_real_programs_read_n, needs Postconf Amavisd RunParts MountNamespace),
         test!(check_fixtures::every_tree_has_an_expectation),
