@@ -73,34 +73,34 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        check("", "v=1&ram=8G&os=debian&clamav=on&method=master-cf", &[]);
+        check("", "v=2&ram=8G&os=debian&clamav=on&method=master-cf", &[]);
         check(
             "?ram=8G&concurrency=10&os=debian",
-            "v=1&ram=8G&concurrency=10&os=debian&clamav=on&method=master-cf",
+            "v=2&ram=8G&concurrency=10&os=debian&clamav=on&method=master-cf",
             &[],
         );
         check(
-            "v=1&ram=4.5G&os=rhel&clamav=on&reload=off&method=main-cf&cpus=4&per-child=150M",
-            "v=1&ram=4.5G&os=rhel&clamav=on&reload=off&method=main-cf&cpus=4&per-child=150M",
+            "v=2&ram=4.5G&os=rhel&clamav=on&reload=off&method=main-cf&cpus=4&per-child=150M",
+            "v=2&ram=4.5G&os=rhel&clamav=on&reload=off&method=main-cf&cpus=4&per-child=150M",
             &[],
         );
-        check("v=1&ram=8%20G&os=freebsd&clamav=off", "v=1&ram=8%20G&os=freebsd&clamav=off&method=master-cf", &[]);
+        check("v=2&ram=8%20G&os=freebsd&clamav=off", "v=2&ram=8%20G&os=freebsd&clamav=off&method=master-cf", &[]);
         check(
             "os=windows&clamav=maybe&method=x&ram=%",
-            "v=1&ram=%25&os=debian&clamav=on&method=master-cf",
+            "v=2&ram=%25&os=debian&clamav=on&method=master-cf",
             &[
                 "invalid operating system `windows`: use one of debian, ubuntu, rhel, freebsd, openbsd",
                 "invalid clamav `maybe`: use on or off",
                 "invalid method `x`: use master-cf or main-cf",
             ],
         );
-        check("v=1&ram=%zz&unknown=1", "v=1&ram=%25zz&os=debian&clamav=on&method=master-cf", &[]);
+        check("v=2&ram=%zz&unknown=1", "v=2&ram=%25zz&os=debian&clamav=on&method=master-cf", &[]);
         check(
-            "v=1&ram=8G&service=amavisfeed&headroom=5",
-            "v=1&ram=8G&os=debian&clamav=on&method=master-cf&service=amavisfeed&headroom=5",
+            "v=2&ram=8G&service=amavisfeed&headroom=5",
+            "v=2&ram=8G&os=debian&clamav=on&method=master-cf&service=amavisfeed&headroom=5",
             &[],
         );
-        check("v=x&ram=8G", "v=1&ram=8G&os=debian&clamav=on&method=master-cf", &["invalid model version `x`"]);
+        check("v=x&ram=8G", "v=2&ram=8G&os=debian&clamav=on&method=master-cf", &["invalid model version `x`"]);
     }
 
     #[test]

@@ -19,7 +19,8 @@ fn summary_shows_n_safe_max_and_warnings() {
         LocalServerRenderer::<Summary>::with_props(SummaryProps { plan: sample(6, 40) }).render(),
     );
     assert!(html.contains(r#"<span id="result-n" class="n">40</span>"#), "{html}");
-    assert!(html.contains("Safe maximum for this RAM: 13"), "{html}");
+    // 6144 - 614 headroom - 1024 - 3072 - 184 = 1250 -> 17 children of 70 MiB.
+    assert!(html.contains("Safe maximum for this RAM: 17"), "{html}");
     assert!(html.contains(r#"data-code="exceeds-safe-max""#), "{html}");
     let calm = futures::executor::block_on(
         LocalServerRenderer::<Summary>::with_props(SummaryProps { plan: sample(8, 4) }).render(),
@@ -46,8 +47,9 @@ fn budget_chart_has_one_segment_per_consumer_and_the_safe_max() {
     for consumer in &plan.budget.consumers {
         assert!(html.contains(&format!("{}: {} MiB", consumer.label, consumer.mib.0)), "{}: {html}", consumer.id);
     }
-    assert!(html.contains("safe max 31"), "{html}");
-    // 7324 MiB of the 8192 the bar spans.
-    assert!(html.contains(r#"x1="894""#), "{html}");
-    assert!(html.contains("Memory budget: 6043 of 8192 MiB"), "{html}");
+    assert!(html.contains("safe max 44"), "{html}");
+    // 1024 + 1536 + 1536 + 184 + 44 x 70 = 7360 MiB of the 8192 the bar spans.
+    assert!(html.contains(r#"x1="898""#), "{html}");
+    // 1024 + 3072 + 184 + 10 x 70 + 819 headroom.
+    assert!(html.contains("Memory budget: 5799 of 8192 MiB"), "{html}");
 }
