@@ -13,6 +13,7 @@ const EXPECTED: &[(&str, i32, &str, &str, &str)] = &[
     ("debian-match", 0, "match", "4", "4"),
     ("docker-mailserver-amavis", 0, "match", "2", "2"),
     ("freebsd-mismatch", 1, "mismatch", "3", "10"),
+    ("iredmail-debian12-installer", 0, "match", "4", "4"),
     ("iredmail-dockerized-ubuntu", 0, "match", "1", "1"),
     ("ispconfig-debian-amavis", 0, "match", "2", "2"),
     ("kolab-debian-two-filters", 1, "mismatch", "2", "3"),

@@ -22,6 +22,7 @@ enum Applied {
 const CORPUS: &[(&str, &str, Applied)] = &[
     ("clearos7-content-filter-chain", "mismatch", Applied::AtN { main_cf: false }),
     ("docker-mailserver-amavis", "match", Applied::AtN { main_cf: false }),
+    ("iredmail-debian12-installer", "match", Applied::AtN { main_cf: false }),
     ("iredmail-dockerized-ubuntu", "match", Applied::AtN { main_cf: false }),
     ("ispconfig-debian-amavis", "match", Applied::AtN { main_cf: false }),
     ("kolab-debian-two-filters", "mismatch", Applied::AtN { main_cf: false }),
