@@ -16,6 +16,7 @@ const EXPECTED: &[(&str, i32, &str, &str, &str)] = &[
     ("iredmail-debian12-installer", 0, "match", "4", "4"),
     ("iredmail-dockerized-ubuntu", 0, "match", "1", "1"),
     ("iredmail-freebsd-installer", 0, "match", "5", "5"),
+    ("iredmail-rocky9-installer", 0, "match", "8", "8"),
     ("ispconfig-debian-amavis", 0, "match", "2", "2"),
     ("kolab-debian-two-filters", 1, "mismatch", "2", "3"),
     ("modoboa-debian-proxy-filter", 1, "mismatch", "2", "200"),

@@ -25,6 +25,7 @@ const CORPUS: &[(&str, &str, Applied)] = &[
     ("iredmail-debian12-installer", "match", Applied::AtN { main_cf: false }),
     ("iredmail-dockerized-ubuntu", "match", Applied::AtN { main_cf: false }),
     ("iredmail-freebsd-installer", "match", Applied::AtN { main_cf: false }),
+    ("iredmail-rocky9-installer", "match", Applied::AtN { main_cf: false }),
     ("ispconfig-debian-amavis", "match", Applied::AtN { main_cf: false }),
     ("kolab-debian-two-filters", "mismatch", Applied::AtN { main_cf: false }),
     ("modoboa-debian-proxy-filter", "mismatch", Applied::Refused("smtpd_proxy_filter on smtpd/pass, submission/inet")),
