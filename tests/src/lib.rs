@@ -255,7 +255,9 @@ pub struct AmavisdReading {
 /// amavisd's loader on a whole server tree: the files it reads by itself (`amavisd_files_of`),
 /// with the tree's `etc` laid over `/etc` in a private mount namespace (`unshare -m` and an
 /// overlay mount), so that the files they include by absolute path (`include_config_files`,
-/// `require`, ...) are the tree's, as on the server. Needs `Need::MountNamespace`.
+/// `require`, ...) are the tree's, as on the server; likewise the tree's `opt` and `var` over
+/// `/opt` and `/var` when it has them (a panel's custom files, the DKIM keys amavisd opens while
+/// loading its configuration). Needs `Need::MountNamespace`.
 pub fn amavisd_reads_tree(amavisd: &Path, tree: &Path, scratch: &Path) -> Result<AmavisdReading, String> {
     amavisd_loads(amavisd, &amavisd_files_of(tree), scratch, Some(tree))
 }
@@ -276,7 +278,11 @@ fn amavisd_loads(
             let mut command = std::process::Command::new("unshare");
             command
                 .args(["--mount", "--propagation", "private", "sh", "-c"])
-                .arg("mount -t overlay overlay -o \"lowerdir=$1/etc:/etc\" /etc && shift && exec \"$@\"")
+                .arg(concat!(
+                    "mount -t overlay overlay -o \"lowerdir=$1/etc:/etc\" /etc && ",
+                    "for d in opt var; do [ ! -d \"$1/$d\" ] || mount -t overlay overlay -o \"lowerdir=$1/$d:/$d\" /$d || exit; done && ",
+                    "shift && exec \"$@\""
+                ))
                 .arg("sh")
                 .arg(tree)
                 .arg(amavisd);

@@ -22,6 +22,10 @@ enum Applied {
 const CORPUS: &[(&str, &str, Applied)] = &[
     ("clearos7-content-filter-chain", "mismatch", Applied::AtN { main_cf: false }),
     ("docker-mailserver-amavis", "match", Applied::AtN { main_cf: false }),
+    ("iredmail-debian12-installer", "match", Applied::AtN { main_cf: false }),
+    ("iredmail-dockerized-ubuntu", "match", Applied::AtN { main_cf: false }),
+    ("iredmail-freebsd-installer", "match", Applied::AtN { main_cf: false }),
+    ("iredmail-rocky9-installer", "match", Applied::AtN { main_cf: false }),
     ("ispconfig-debian-amavis", "match", Applied::AtN { main_cf: false }),
     ("kolab-debian-two-filters", "mismatch", Applied::AtN { main_cf: false }),
     ("modoboa-debian-proxy-filter", "mismatch", Applied::Refused("smtpd_proxy_filter on smtpd/pass, submission/inet")),
