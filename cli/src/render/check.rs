@@ -84,6 +84,8 @@ pub(crate) struct CheckJson<'a> {
     os: Os,
     /// The release table's entry whose steps apply (`debian:12`).
     release: &'static str,
+    /// Why it is that entry when it is not the tree's own release (null when it is).
+    release_note: Option<String>,
     files: Files,
 }
 
@@ -101,6 +103,7 @@ impl<'a> CheckJson<'a> {
             report,
             os: layout.os,
             release: layout.release_facts().id,
+            release_note: amavis_tune_core::resolve_release(&layout.release).note,
             files: Files {
                 master_cf: layout.master_cf.clone(),
                 main_cf: layout.main_cf.clone(),

@@ -297,6 +297,17 @@ const GENERATED_MARKS: &[(&[u8], &str)] = &[
         b"# WARNING: If you want to override the settings in this file, please do so\n# in the /etc/amavisd/override.conf file.\n",
         "ClearOS webconfig manages this file: its mail filter settings (the mail volume among them) write $max_servers here, so a later change in webconfig replaces a number set by hand; set the same number in webconfig, or put local settings in /etc/amavisd/override.conf, which amavisd reads last",
     ),
+    // iRedMail's Ansible-managed files (iRedMail Easy and its container image, iredmail/dockerized
+    // config/): amavisd's (installed as /etc/amavis/conf.d/50-user) names where local settings go;
+    // Postfix's carry only the first two lines. The first mark that matches a file is the one said.
+    (
+        b"# please do __NOT__ modify it manually.\n#\n#\n# If you need to modify any settings in this file, please define your custom\n# settings in /opt/iredmail/custom/amavisd/amavisd.conf",
+        "iRedMail's deployment (iRedMail Easy, or its container image) manages this file and rewrites it on upgrades (its header says not to modify it by hand): put the setting in /opt/iredmail/custom/amavisd/amavisd.conf, which this file includes near its end",
+    ),
+    (
+        b"# This file is managed by iRedMail Team <support@iredmail.org> with Ansible,\n# please do __NOT__ modify it manually.",
+        "iRedMail's deployment (iRedMail Easy, or its container image) manages this file and rewrites it on upgrades (its header says not to modify it by hand): a change made here lasts until the next upgrade; make it in iRedMail's own custom settings too",
+    ),
 ];
 
 /// Files that a panel or installer generates: a change made there by hand may not last.
@@ -316,6 +327,7 @@ pub(super) fn generated(config: &ConfigSet, findings: &mut Vec<Finding>) {
                     (*says).to_owned(),
                     Some(Location { path: path.to_owned(), line }),
                 ));
+                break;
             }
         }
         // docker-mailserver writes this conf.d file itself when the container starts
