@@ -56,7 +56,7 @@ pub use inputs::release::{
 pub use inputs::service_name::{DEFAULT_SERVICE, ServiceName};
 pub use inputs::size::{MAX_SIZE, MiB, parse_size};
 pub use inputs::{ClamAv, HeadroomPercent, Inputs, MAX_HEADROOM_PERCENT, Overrides};
-pub use logs::analysis::{DEFAULT_NEXT_HOPS, LogAnalysis, LogOptions, analyze};
+pub use logs::analysis::{DEFAULT_NEXT_HOPS, LogAnalysis, LogOptions, analyze, analyze_texts};
 pub use logs::event::{DeferralReason, Delivery, Status as DeliveryStatus};
 pub use logs::line::{LineFormat, LogLine, parse_line};
 pub use logs::report::{

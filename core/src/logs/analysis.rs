@@ -483,3 +483,40 @@ pub fn analyze(text: &[u8], options: LogOptions) -> LogReport {
     }
     analysis.finish()
 }
+
+/// The analysis of several whole texts (Postfix's log and amavisd's, often separate), their lines
+/// merged by time as `amavis-tune logs` merges files: each text is in time order already, so the
+/// earliest head line goes next. Lines that are not log lines are counted where they stand.
+pub fn analyze_texts(texts: &[&[u8]], options: LogOptions) -> LogReport {
+    let reference = options.reference;
+    let mut analysis = LogAnalysis::new(options);
+    let mut sources: Vec<_> = texts.iter().map(|text| text.split(|&b| b == b'\n').filter(|l| !l.is_empty())).collect();
+    let mut heads: Vec<_> = sources.iter_mut().map(|lines| next_log_line(lines, reference, &mut analysis)).collect();
+    while let Some(index) = heads
+        .iter()
+        .enumerate()
+        .filter_map(|(i, head)| head.as_ref().map(|(line, _)| (i, line.time)))
+        .min_by_key(|(_, time)| *time)
+        .map(|(i, _)| i)
+    {
+        analysis.push(heads[index].take());
+        heads[index] = next_log_line(&mut sources[index], reference, &mut analysis);
+    }
+    analysis.finish()
+}
+
+/// The next log line of `lines`, parsed; the lines before it that are not log lines go to the
+/// analysis at once (to be counted).
+fn next_log_line<'a>(
+    lines: &mut impl Iterator<Item = &'a [u8]>,
+    reference: Date,
+    analysis: &mut LogAnalysis,
+) -> Option<(LogLine<'a>, LineFormat)> {
+    for line in lines {
+        match parse_line(line, reference) {
+            Some(parsed) => return Some(parsed),
+            None => analysis.push(None),
+        }
+    }
+    None
+}

@@ -1,7 +1,7 @@
 //! The reader on lines written in each format, and the analysis on small logs whose figures are
 //! worked out by hand in the comments.
 
-use crate::logs::analysis::{LogOptions, analyze};
+use crate::logs::analysis::{LogOptions, analyze, analyze_texts};
 use crate::logs::line::parse_line;
 use crate::logs::report::LogReport;
 use crate::logs::time::{Date, format_time, parse_time};
@@ -193,6 +193,23 @@ const MIXED: &[Line] = &[
     (40, "amavis", 5001, "(05001-04) ESMTP :10024 /var/lib/amavis/tmp/amavis-x: <s@y.example> -> <d@x.example>"),
     (41, "dovecot", 400, "imap-login: Login: user=<a@x.example>"),
 ];
+
+/// Postfix's lines and amavisd's in two texts (two files on most servers), each in another
+/// format, merged by time: the same report as the one text they were cut from.
+#[test]
+fn separate_logs_merge_by_time() {
+    let (postfix_lines, amavisd_lines): (Vec<Line>, Vec<Line>) = MIXED.iter().copied().partition(|l| l.1 != "amavis");
+    let postfix = classic(&postfix_lines, true) + "not a log line\n";
+    let amavisd = iso(&amavisd_lines);
+    let merged = analyze_texts(&[postfix.as_bytes(), amavisd.as_bytes()], LogOptions::new(DEC_2));
+    let whole = report(&(classic(MIXED, false) + "not a log line\n"));
+    assert_eq!(LogReport { formats: whole.formats.clone(), ..merged.clone() }, whole);
+    assert_eq!(merged.sent, 2);
+    assert_eq!(merged.scanned, 2);
+    // Not merged (amavisd's lines all after Postfix's), the scans no longer meet their deliveries.
+    let appended = report(&(classic(&postfix_lines, true) + &classic(&amavisd_lines, true)));
+    assert_ne!(LogReport { formats: whole.formats.clone(), ..appended }, whole);
+}
 
 #[test]
 fn the_same_figures_from_every_format() {
