@@ -2,11 +2,13 @@
 
 pub(crate) mod app;
 pub(crate) mod budget_chart;
+pub(crate) mod check_module;
 pub(crate) mod check_view;
 pub(crate) mod config_area;
 pub(crate) mod copy_button;
 pub(crate) mod footer;
 pub(crate) mod form_panel;
+pub(crate) mod logs_view;
 pub(crate) mod patched_file;
 pub(crate) mod snippet_card;
 pub(crate) mod steps_list;

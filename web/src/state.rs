@@ -89,6 +89,21 @@ impl TextField {
         }
     }
 
+    /// The field's label on the page.
+    pub fn label(self) -> &'static str {
+        match self {
+            TextField::Ram => "RAM",
+            TextField::Concurrency => "Concurrency (children)",
+            TextField::Cpus => "CPUs",
+            TextField::PerChild => "Per amavisd child",
+            TextField::Clamd => "clamd",
+            TextField::AmavisdParent => "amavisd parent",
+            TextField::Reserve => "Rest of the system",
+            TextField::Headroom => "Headroom (%)",
+            TextField::Service => "Transport service",
+        }
+    }
+
     pub fn get(self, form: &Form) -> &str {
         match self {
             TextField::Ram => &form.ram,

@@ -9,7 +9,8 @@ pub(crate) struct Props {
 }
 
 /// The memory budget as one stacked SVG bar (each consumer, then what is free), with the safe
-/// maximum marked, and the figures as a table for screen readers and copying.
+/// maximum marked, and the figures as a table for screen readers and copying, each row with the
+/// bar's colour as its legend.
 #[component]
 pub(crate) fn BudgetChart(props: &Props) -> Html {
     let budget = &props.plan.budget;
@@ -50,11 +51,11 @@ pub(crate) fn BudgetChart(props: &Props) -> Html {
             </svg>
             <table>
                 <tbody>
-                    { for budget.consumers.iter().map(|c| html! {
-                        <tr><th scope="row">{ c.label.clone() }</th><td>{ format!("{} MiB", c.mib.0) }</td><td>{ if c.origin == amavis_tune_core::Origin::Override { "override" } else { "default" } }</td></tr>
+                    { for budget.consumers.iter().enumerate().map(|(index, c)| html! {
+                        <tr><th scope="row"><span class={format!("swatch c{index}")} aria-hidden="true"></span>{ c.label.clone() }</th><td>{ format!("{} MiB", c.mib.0) }</td><td>{ if c.origin == amavis_tune_core::Origin::Override { "override" } else { "default" } }</td></tr>
                     }) }
                     <tr class={classes!(if budget.fits { "free" } else { "short" })}>
-                        <th scope="row">{ if budget.fits { "free" } else { "short by" } }</th>
+                        <th scope="row"><span class="swatch free" aria-hidden="true"></span>{ if budget.fits { "free" } else { "short by" } }</th>
                         <td>{ format!("{} MiB", budget.free_mib.unsigned_abs()) }</td><td></td>
                     </tr>
                 </tbody>

@@ -59,6 +59,15 @@ pub(crate) fn CheckView() -> Html {
         [(amavis_name.as_str(), pasted.amavis.as_bytes())],
     );
     let empty = pasted.master_cf.is_empty() && pasted.main_cf.is_empty() && pasted.amavis.is_empty();
+    // A verdict needs all three files: until then, say which are missing, not "mismatch".
+    let missing: Vec<&str> = [
+        (pasted.master_cf.trim().is_empty(), "master.cf"),
+        (pasted.main_cf.trim().is_empty(), "main.cf"),
+        (pasted.amavis.trim().is_empty(), "the amavisd config"),
+    ]
+    .into_iter()
+    .filter_map(|(missing, name)| missing.then_some(name))
+    .collect();
     let report = check(&config);
     let n_text = if pasted.concurrency.trim().is_empty() {
         report.suggested.map(|n| n.to_string()).unwrap_or_default()
@@ -89,9 +98,12 @@ pub(crate) fn CheckView() -> Html {
                     <ConfigArea id="paste-amavis" label="amavisd config" value={AttrValue::from(pasted.amavis.clone())} placeholder={format!("$max_servers = {AMAVISD_DEFAULT_MAX_SERVERS};")} onchange={setter(|p, v| p.amavis = v)} />
                     <p class="hint">{ "Nothing leaves this page: the files are read and checked in your browser." }</p>
                 </form>
-                <main class="output" aria-live="polite">
+                <section class="output" id="check-result" aria-label="Check result" aria-live="polite">
                     if empty {
                         <p class="note">{ "Paste your master.cf, main.cf and the amavisd file that sets $max_servers (on Debian and Ubuntu, /etc/amavis/conf.d/50-user or a file read after it)." }</p>
+                    } else if !missing.is_empty() {
+                        <p class="status incomplete" id="check-status" data-status="incomplete">{ "Status: incomplete" }</p>
+                        <p class="note" id="check-missing">{ format!("Paste {} too: the check compares both sides, so it needs all three files.", missing.join(" and ")) }</p>
                     } else {
                         { report_view(&report) }
                         <div class="field">
@@ -105,7 +117,7 @@ pub(crate) fn CheckView() -> Html {
                             None => html! {},
                         } }
                     }
-                </main>
+                </section>
             </div>
         </div>
     }
@@ -124,7 +136,7 @@ fn report_view(report: &Report) -> Html {
             <table>
                 <tbody>
                     <tr><th scope="row">{ "amavisd $max_servers" }</th><td id="check-amavis">{ amavis }</td><td>{ amavis_source }</td></tr>
-                    <tr><th scope="row">{ format!("Postfix {} (maxproc {})", report.postfix.service.clone().unwrap_or_default(), report.postfix.maxproc.clone().unwrap_or_default()) }</th><td id="check-postfix">{ postfix }</td><td>{ postfix_source }</td></tr>
+                    <tr><th scope="row">{ postfix_label(report) }</th><td id="check-postfix">{ postfix }</td><td>{ postfix_source }</td></tr>
                 </tbody>
             </table>
             <ul class="findings" id="findings">
@@ -141,4 +153,17 @@ fn report_view(report: &Report) -> Html {
             </ul>
         </section>
     }
+}
+
+/// "Postfix smtp-amavis (maxproc 2)", leaving out what the files do not say.
+fn postfix_label(report: &Report) -> String {
+    let mut label = "Postfix".to_owned();
+    if let Some(service) = report.postfix.service.as_deref().filter(|s| !s.is_empty()) {
+        label.push(' ');
+        label.push_str(service);
+    }
+    if let Some(maxproc) = report.postfix.maxproc.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+        label.push_str(&format!(" (maxproc {maxproc})"));
+    }
+    label
 }

@@ -8,7 +8,8 @@ pub(crate) struct Props {
     pub(crate) caption: AttrValue,
 }
 
-/// Copies `text`; shows "Copied" (or "Copy failed") until the text changes or it is clicked again.
+/// Copies `text`; its accessible name is the visible caption followed by `label` (what is
+/// copied). Shows "Copied" (or "Copy failed") until the text changes or it is clicked again.
 #[component]
 pub(crate) fn CopyButton(props: &Props) -> Html {
     let state = use_state(|| None::<bool>);
@@ -31,6 +32,6 @@ pub(crate) fn CopyButton(props: &Props) -> Html {
     };
     html! {
         <button type="button" class={classes!("copy", state.is_some_and(|c| c).then_some("copied"))} {onclick}
-            aria-label={format!("Copy {}", props.label)}>{ caption }</button>
+            aria-label={format!("{caption} {}", props.label)}>{ caption }</button>
     }
 }

@@ -27,9 +27,9 @@ pub(crate) fn FormPanel(props: &Props) -> Html {
     let error =
         |field: TextField| props.errors.iter().find(|(f, _)| *f == field).map(|(_, m)| AttrValue::from(m.clone()));
     let url_error = |key: &str| props.url_errors.iter().find(|(k, _)| k == key).map(|(_, m)| m.clone());
-    let text = |field: TextField, label: &'static str, placeholder: String, hint: String| {
+    let text = |field: TextField, placeholder: String, hint: String| {
         html! {
-            <TextInput field={field} label={label} value={AttrValue::from(field.get(form).to_owned())}
+            <TextInput field={field} label={field.label()} value={AttrValue::from(field.get(form).to_owned())}
                 placeholder={placeholder} hint={hint} error={error(field)} dispatch={props.dispatch.clone()} />
         }
     };
@@ -88,8 +88,8 @@ pub(crate) fn FormPanel(props: &Props) -> Html {
                     { for Preset::ALL.iter().map(|p| html! { <option value={p.name()}>{ p.title() }</option> }) }
                 </select>
             </div>
-            { text(TextField::Ram, "RAM", Form::default().ram, "8G, 8192M, 4.5G (binary units)".to_owned()) }
-            { text(TextField::Concurrency, "Concurrency (children)", "recommend".to_owned(), "Leave empty for a recommendation".to_owned()) }
+            { text(TextField::Ram, Form::default().ram, "8G, 8192M, 4.5G (binary units)".to_owned()) }
+            { text(TextField::Concurrency, "recommend".to_owned(), "Leave empty for a recommendation".to_owned()) }
             <input type="range" min={MIN_CONCURRENCY.to_string()} max={SLIDER_MAX.to_string()} value={slider_value} oninput={slider} aria-label="Concurrency slider" />
             <div class={classes!("field", url_error("os").is_some().then_some("invalid"))}>
                 <label for="field-os">{ "Operating system" }</label>
@@ -115,15 +115,15 @@ pub(crate) fn FormPanel(props: &Props) -> Html {
                 </select>
                 if let Some(message) = url_error("method") { <p class="error" role="alert">{ format!("Ignored from the link: {message}") }</p> }
             </div>
-            { text(TextField::Cpus, "CPUs", "unknown".to_owned(), format!("Bounds the recommendation at {CHILDREN_PER_CPU} per CPU")) }
-            { text(TextField::Service, "Transport service", DEFAULT_SERVICE.to_owned(), "The master.cf service main.cf's content_filter names".to_owned()) }
+            { text(TextField::Cpus, "unknown".to_owned(), format!("Bounds the recommendation at {CHILDREN_PER_CPU} per CPU")) }
+            { text(TextField::Service, DEFAULT_SERVICE.to_owned(), "The master.cf service main.cf's content_filter names".to_owned()) }
             <details>
                 <summary>{ "Memory assumptions" }</summary>
-                { text(TextField::PerChild, "Per amavisd child", mib(DEFAULT_PER_CHILD), String::new()) }
-                { text(TextField::Clamd, "clamd", mib(DEFAULT_CLAMD), "Doubled during a concurrent reload".to_owned()) }
-                { text(TextField::AmavisdParent, "amavisd parent", mib(DEFAULT_AMAVISD_PARENT), String::new()) }
-                { text(TextField::Reserve, "Rest of the system", mib(DEFAULT_RESERVE), String::new()) }
-                { text(TextField::Headroom, "Headroom (%)", DEFAULT_HEADROOM_PERCENT.to_string(), String::new()) }
+                { text(TextField::PerChild, mib(DEFAULT_PER_CHILD), String::new()) }
+                { text(TextField::Clamd, mib(DEFAULT_CLAMD), "Doubled during a concurrent reload".to_owned()) }
+                { text(TextField::AmavisdParent, mib(DEFAULT_AMAVISD_PARENT), String::new()) }
+                { text(TextField::Reserve, mib(DEFAULT_RESERVE), String::new()) }
+                { text(TextField::Headroom, DEFAULT_HEADROOM_PERCENT.to_string(), String::new()) }
             </details>
         </form>
     }

@@ -43,8 +43,8 @@ pub(crate) fn PatchedFile(props: &Props) -> Html {
                 </div>
             </header>
             <ul class="reasons">{ for change.reasons.iter().map(|r| html! { <li>{ r.clone() }</li> }) }</ul>
-            <pre class="diff"><code>{ for lines }</code></pre>
-            <details><summary>{ "The whole new file" }</summary><pre class="new-text"><code>{ new_text }</code></pre></details>
+            <pre class="diff" tabindex="0"><code>{ for lines }</code></pre>
+            <details><summary>{ "The whole new file" }</summary><pre class="new-text" tabindex="0"><code>{ new_text }</code></pre></details>
         </article>
     }
 }

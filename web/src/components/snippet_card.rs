@@ -8,7 +8,8 @@ pub(crate) struct Props {
     pub(crate) snippet: Snippet,
 }
 
-/// One file: its path, where the text goes, the exact text and a copy button.
+/// One file: its path, where the text goes, the exact text and a copy button. The header (how it
+/// was made, how to reproduce it) is shown muted; the lines to paste stand out.
 #[component]
 pub(crate) fn SnippetCard(props: &Props) -> Html {
     let snippet = &props.snippet;
@@ -20,7 +21,7 @@ pub(crate) fn SnippetCard(props: &Props) -> Html {
                 <CopyButton text={AttrValue::from(snippet.text())} label={AttrValue::from(snippet.path.clone())} />
             </header>
             <p class="placement">{ snippet.placement.clone() }</p>
-            <pre class="content"><code><span class="snippet-header">{ snippet.header.clone() }</span>{ snippet.content.clone() }</code></pre>
+            <pre class="content" tabindex="0"><code><span class="snippet-header">{ snippet.header.clone() }</span><span class="paste">{ snippet.content.clone() }</span></code></pre>
             if let Some(command) = &snippet.command {
                 <p class="command">{ "Or run: " }<code>{ command.clone() }</code></p>
             }

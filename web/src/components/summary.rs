@@ -15,7 +15,7 @@ pub(crate) fn Summary(props: &Props) -> Html {
     let n = plan.concurrency.get();
     let postfix = plan.inputs.method.setting(&plan.inputs.service);
     html! {
-        <section class="summary" aria-label="Result">
+        <section class="summary" aria-label="Summary">
             <p class="numbers">
                 <span class="n" id="result-n">{ n }</span>
                 <span>{ format!(" for $max_servers and {postfix}") }</span>
