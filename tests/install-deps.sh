@@ -109,4 +109,12 @@ if ! wasm-opt --version 2>/dev/null | grep -q 'version 1[2-9][0-9]'; then
     echo "install-deps: installing binaryen (wasm-opt)"
     npm install -g --silent binaryen@132.0.0
 fi
+# terser (minifies the web build's JavaScript glue) and axe-core (the browser tests' accessibility
+# audit), at the versions tests/js/package-lock.json pins, into tests/js/node_modules.
+js_dir="$(cd "$(dirname "$0")" && pwd)/js"
+if ! [ -f "$js_dir/node_modules/terser/bin/terser" ] || ! [ -f "$js_dir/node_modules/axe-core/axe.min.js" ]; then
+    command -v npm >/dev/null 2>&1 || { echo "install-deps: installing npm"; apt_install npm; }
+    echo "install-deps: installing terser and axe-core (tests/js)"
+    as_user npm ci --silent --no-audit --no-fund --prefix "$js_dir"
+fi
 echo "install-deps: everything the tests need is installed"

@@ -5,6 +5,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,25 +19,30 @@ use crate::needs::find_program;
 pub struct Server {
     pub address: String,
     pub requests: Arc<Mutex<Vec<String>>>,
+    /// Milliseconds each `.wasm` response waits before it is sent (a slow network), 0 at first.
+    pub wasm_delay_ms: Arc<AtomicU64>,
 }
 
 pub fn serve(dir: &Path) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
     let address = format!("http://{}", listener.local_addr().expect("address"));
     let requests = Arc::new(Mutex::new(Vec::new()));
+    let wasm_delay_ms = Arc::new(AtomicU64::new(0));
     let dir = dir.to_path_buf();
     let log = requests.clone();
+    let delay = wasm_delay_ms.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let dir = dir.clone();
             let log = log.clone();
-            std::thread::spawn(move || respond(stream, &dir, &log));
+            let delay = delay.clone();
+            std::thread::spawn(move || respond(stream, &dir, &log, &delay));
         }
     });
-    Server { address, requests }
+    Server { address, requests, wasm_delay_ms }
 }
 
-fn respond(mut stream: TcpStream, dir: &Path, log: &Mutex<Vec<String>>) {
+fn respond(mut stream: TcpStream, dir: &Path, log: &Mutex<Vec<String>>, wasm_delay_ms: &AtomicU64) {
     let mut reader = BufReader::new(stream.try_clone().expect("clones"));
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).is_err() {
@@ -62,8 +68,12 @@ fn respond(mut stream: TcpStream, dir: &Path, log: &Mutex<Vec<String>>) {
         Some("js") => "text/javascript",
         Some("wasm") => "application/wasm",
         Some("css") => "text/css",
+        Some("svg") => "image/svg+xml",
         _ => "application/octet-stream",
     };
+    if kind == "application/wasm" {
+        std::thread::sleep(Duration::from_millis(wasm_delay_ms.load(Ordering::Relaxed)));
+    }
     let _ = write!(
         stream,
         "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -126,4 +136,56 @@ pub async fn browser() -> Option<Browser> {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     panic!("cannot start a WebDriver session: {last_error}");
+}
+
+/// A Chrome DevTools Protocol command through chromedriver (`goog/cdp/execute`).
+#[derive(Debug)]
+struct Cdp {
+    cmd: String,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/goog/cdp/execute", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(json!({ "cmd": self.cmd, "params": self.params }).to_string()))
+    }
+}
+
+/// Runs a DevTools command (`Emulation.setEmulatedMedia`, `Page.captureScreenshot`, ...) and
+/// returns its result.
+pub async fn cdp(client: &Client, cmd: &str, params: Value) -> Value {
+    client
+        .issue_cmd(Cdp { cmd: cmd.to_owned(), params })
+        .await
+        .unwrap_or_else(|e| panic!("DevTools command {cmd}: {e}"))
+}
+
+/// Makes the page's viewport `width` x `height` CSS px (a phone's when narrower than 800 px,
+/// honouring the page's viewport meta) and its `prefers-color-scheme` dark or light.
+pub async fn emulate(client: &Client, width: u32, height: u32, dark: bool) {
+    cdp(
+        client,
+        "Emulation.setDeviceMetricsOverride",
+        json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 800 }),
+    )
+    .await;
+    let scheme = if dark { "dark" } else { "light" };
+    cdp(
+        client,
+        "Emulation.setEmulatedMedia",
+        json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
+    )
+    .await;
+}
+
+/// A PNG of the whole page, beyond the viewport.
+pub async fn full_page_png(client: &Client) -> Vec<u8> {
+    use base64::Engine;
+    let shot = cdp(client, "Page.captureScreenshot", json!({ "format": "png", "captureBeyondViewport": true })).await;
+    let data = shot["data"].as_str().expect("screenshot data");
+    base64::engine::general_purpose::STANDARD.decode(data).expect("base64 PNG")
 }

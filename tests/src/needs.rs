@@ -44,6 +44,8 @@ pub enum Need {
     /// then sees a tree's `etc` at `/etc`, so the files its configuration includes by absolute
     /// path are the tree's.
     MountNamespace,
+    /// axe-core's browser script (`tests/js`, npm), the accessibility audit of the web tests.
+    AxeCore,
 }
 
 impl Need {
@@ -64,6 +66,7 @@ impl Need {
             Need::Wasm32Target => ("the wasm32-unknown-unknown target", "rustup target add wasm32-unknown-unknown"),
             Need::WasmOpt => ("wasm-opt", "npm's binaryen"),
             Need::MountNamespace => ("unshare --mount with an overlay mount", "root and util-linux"),
+            Need::AxeCore => ("axe-core", "npm ci --prefix tests/js"),
         };
         format!("{what} ({from})")
     }
@@ -74,6 +77,7 @@ impl Need {
             Need::Wasm32Target => wasm32_target_installed(),
             Need::Root => crate::lab::is_root(),
             Need::MountNamespace => overlay_works(),
+            Need::AxeCore => axe_core_script().is_file(),
             program => find_program(program.program()).is_some(),
         }
     }
@@ -103,8 +107,14 @@ impl Need {
             Need::WasmOpt => "wasm-opt",
             Need::Wasm32Target => "rustc",
             Need::MountNamespace => "unshare",
+            Need::AxeCore => "node",
         }
     }
+}
+
+/// axe-core's script for the browser, installed by `tests/install-deps.sh` (tests/js).
+pub fn axe_core_script() -> PathBuf {
+    crate::workspace_root().join("tests/js/node_modules/axe-core/axe.min.js")
 }
 
 /// A program on `PATH`, or in the sbin directories a user's `PATH` often leaves out (Postfix's
