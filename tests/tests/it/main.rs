@@ -25,6 +25,7 @@ mod postfix_oracle;
 mod releases;
 mod tidy;
 mod web;
+mod web_page;
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -139,7 +140,11 @@ fn main() {
         test!(tidy::readme_json_tables_match_the_output),
         test!(tidy::readme_release_table_matches_the_data),
         test!(async web::page_agrees_with_cli_and_reacts, needs Wasm32Target Chromium Chromedriver),
-        test!(web::size_budget, needs Wasm32Target WasmOpt),
+        test!(async web_page::first_load_within_budget, needs Wasm32Target WasmOpt Chromium Chromedriver),
+        test!(async web_page::prerendered_page_before_any_script, needs Wasm32Target Chromium Chromedriver),
+        test!(async web_page::layout_at_each_size_and_scheme, needs Wasm32Target Chromium Chromedriver),
+        test!(async web_page::no_axe_violation_in_any_view, needs Wasm32Target Chromium Chromedriver AxeCore),
+        test!(async web_page::logs_view_agrees_with_cli_logs, needs Wasm32Target Chromium Chromedriver),
         test!(async web::check_view_agrees_with_cli_check_and_apply, needs Wasm32Target Chromium Chromedriver),
         test!(async web::embedded_in_a_documentation_page, needs Wasm32Target Chromium Chromedriver),
         test!(async web::embedded_in_an_mkdocs_site, needs Wasm32Target Chromium Chromedriver Mkdocs),

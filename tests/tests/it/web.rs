@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 ///
 /// The harness has checked what the build needs (the wasm32 target), so a failed build fails the
 /// test.
-fn site() -> &'static Path {
+pub(crate) fn site() -> &'static Path {
     static SITE: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let site = SITE.get_or_init(|| {
         let out = workspace_root().join("target/web-test-dist");
@@ -39,12 +39,12 @@ fn site() -> &'static Path {
 }
 
 /// chromedriver driving a headless Chromium (the harness has checked that both are installed).
-async fn started_browser() -> Browser {
+pub(crate) async fn started_browser() -> Browser {
     browser().await.expect("chromium and chromedriver are installed")
 }
 
 /// Goes to `url` and waits until `selector` is on the page (the calculator has rendered).
-async fn visit(client: &Client, url: &str, selector: &str, what: &str) {
+pub(crate) async fn visit(client: &Client, url: &str, selector: &str, what: &str) {
     client.goto(url).await.expect("navigates");
     client
         .wait()
@@ -58,14 +58,14 @@ async fn open(client: &Client, server: &Server, query: &str) {
     visit(client, &format!("{}/?{query}", server.address), "#result-n", "the calculator renders").await;
 }
 
-async fn js(client: &Client, script: &str) -> Value {
+pub(crate) async fn js(client: &Client, script: &str) -> Value {
     client.execute(script, vec![]).await.expect("script runs")
 }
 
 /// Lets the page finish what typing set off: two animation frames and a task, so that the
 /// renders Yew scheduled have run before the test reads the page (on a loaded machine a read
 /// right after `send_keys` can see the state before the last key).
-async fn settle(client: &Client) {
+pub(crate) async fn settle(client: &Client) {
     client
         .execute_async(
             "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 0)));",
@@ -79,7 +79,7 @@ async fn snippets(client: &Client) -> Value {
     js(client, "return Array.from(document.querySelectorAll('article.snippet')).map(a => ({path: a.querySelector('.path').textContent, content: a.querySelector('pre').textContent}));").await
 }
 
-fn cli_plan(args: &[&str]) -> Value {
+pub(crate) fn cli_plan(args: &[&str]) -> Value {
     cli_plan_at(args, amavis_tune_core::DEFAULT_BASE_URL)
 }
 
@@ -317,28 +317,8 @@ async fn explained(client: &Client, server: &Server) {
 }
 
 /// The first-load transfer of the built site (every file, gzip -9) stays within the budget.
-pub(crate) fn size_budget() {
-    /// The hard budget for the first load, gzip -9 (README, "The web calculator"): 166.3 KB
-    /// measured with the per-release table and the check view's readers (transports by next hop,
-    /// proxy filters, included files), which every view still loads; the check view is not yet a
-    /// module of its own.
-    const BUDGET_GZIP_BYTES: usize = 170_000;
-    let site = site();
-    let mut total = 0;
-    for entry in std::fs::read_dir(site).expect("lists dist") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            // The example documentation page is not part of the calculator's first load.
-            continue;
-        }
-        let output = Command::new("gzip").arg("-9").arg("-c").arg(&path).output().expect("gzip runs");
-        total += output.stdout.len();
-    }
-    assert!(total <= BUDGET_GZIP_BYTES, "the site is {total} bytes gzipped, over the {BUDGET_GZIP_BYTES} budget");
-}
-
 /// Pastes text into a text area the way a person's paste does (value, then an input event).
-async fn paste(client: &Client, id: &str, text: &str) {
+pub(crate) async fn paste(client: &Client, id: &str, text: &str) {
     client
         .execute(
             "const el = document.getElementById(arguments[0]); el.value = arguments[1]; el.dispatchEvent(new Event('input', {bubbles: true}));",
