@@ -428,7 +428,7 @@ fn amavis_side(config: &ConfigSet, findings: &mut Vec<Finding>) -> AmavisSide {
             findings.push(Finding::new(
                 FindingCode::AmavisUnreadable,
                 Severity::Error,
-                format!("$max_servers is set by `{text}`, which cannot be read without running Perl: replace it with a plain number, e.g. `$max_servers = 4;`"),
+                format!("$max_servers is set by `{text}`, which cannot be read without running Perl: replace it with a plain number, the one Postfix's side is set to (`$max_servers = N;`)"),
                 Some(location.clone()),
             ));
             AmavisSide { max_servers: None, source: Some(location) }

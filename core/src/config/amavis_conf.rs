@@ -19,7 +19,9 @@ const NAMES: [&str; 3] = ["max_servers", "main::max_servers", "Amavis::Conf::max
 /// What an assignment sets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AssignedValue {
-    /// A plain decimal literal; its byte range is the number's.
+    /// A plain decimal literal, or a quoted string of decimal digits (`'12'`, which Perl reads as
+    /// the number 12); its byte range is the literal's, quotes included, so that an edit writes a
+    /// plain number in its place.
     Number { value: u32, range: Range<usize> },
     /// Anything else: an expression, a statement modifier, a compound assignment.
     Expression { text: String },
@@ -562,6 +564,10 @@ fn find_assignments(tokens: &[Token], text: &[u8], diagnostics: &mut Vec<Diagnos
         let value = match expression {
             [number] if operator_text == b"=" && number.kind == Kind::Number => decimal(&text[number.range.clone()])
                 .map(|value| AssignedValue::Number { value, range: number.range.clone() }),
+            [literal] if operator_text == b"=" && literal.kind == Kind::Literal => {
+                quoted_digits(&text[literal.range.clone()])
+                    .map(|value| AssignedValue::Number { value, range: literal.range.clone() })
+            }
             _ => None,
         }
         .unwrap_or_else(|| AssignedValue::Expression {
@@ -598,6 +604,19 @@ fn decimal(text: &[u8]) -> Option<u32> {
         return None;
     }
     std::str::from_utf8(&digits).ok()?.parse().ok()
+}
+
+/// `'12'` or `"12"`: a string of decimal digits, which Perl numifies to that number (leading
+/// zeros included: `'012'` is 12, not octal). Anything else in quotes is not a plain number.
+fn quoted_digits(text: &[u8]) -> Option<u32> {
+    let inner = text
+        .strip_prefix(b"'")
+        .and_then(|t| t.strip_suffix(b"'"))
+        .or_else(|| text.strip_prefix(b"\"").and_then(|t| t.strip_suffix(b"\"")))?;
+    if inner.is_empty() || !inner.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(inner).ok()?.parse().ok()
 }
 
 /// The start of the line of the last top-level `1;` statement.

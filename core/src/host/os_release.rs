@@ -7,7 +7,8 @@ use crate::inputs::release::OsRelease;
 /// `VERSION_ID` (left out when it is missing or not digits and dots).
 pub fn release_from_os_release(text: &str) -> Option<OsRelease> {
     let os = os_from_os_release(text)?;
-    let version = field(text, "VERSION_ID").parse().ok();
+    // Fedora's VERSION_ID counts Fedora's releases, not RHEL's: Fedora 21 is no `rhel:21`.
+    let version = if field(text, "ID") == "fedora" { None } else { field(text, "VERSION_ID").parse().ok() };
     Some(OsRelease { os, version })
 }
 
@@ -50,6 +51,15 @@ mod tests {
     #[track_caller]
     fn check_release(text: &str, expect: Option<Os>) {
         assert_eq!(os_from_os_release(text), expect, "{text}");
+    }
+
+    #[test]
+    fn fedora_is_the_rhel_family_without_a_rhel_release() {
+        let fedora = release_from_os_release("NAME=Fedora\nID=fedora\nVERSION_ID=21\n").expect("a family");
+        assert_eq!((fedora.os, fedora.version), (Os::Rhel, None));
+        let rocky = release_from_os_release("ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.4\"\n")
+            .expect("a family");
+        assert_eq!((rocky.os, rocky.version.map(|v| v.to_string())), (Os::Rhel, Some("9.4".to_owned())));
     }
 
     #[test]

@@ -20,8 +20,10 @@ enum Applied {
 
 /// The corpus trees, the status `check` gives, and what `apply` does.
 const CORPUS: &[(&str, &str, Applied)] = &[
+    ("ansible-sakaal-centos7-amavisfeed", "match", Applied::AtN { main_cf: false }),
     ("clearos7-content-filter-chain", "mismatch", Applied::AtN { main_cf: false }),
     ("docker-mailserver-amavis", "match", Applied::AtN { main_cf: false }),
+    ("fedora-amavisd-new-readme-fedora", "mismatch", Applied::Refused("the content filter uses `smtp`")),
     ("iredmail-debian12-installer", "match", Applied::AtN { main_cf: false }),
     ("iredmail-dockerized-ubuntu", "match", Applied::AtN { main_cf: false }),
     ("iredmail-freebsd-installer", "match", Applied::AtN { main_cf: false }),
@@ -31,6 +33,7 @@ const CORPUS: &[(&str, &str, Applied)] = &[
     ("modoboa-debian-proxy-filter", "mismatch", Applied::Refused("smtpd_proxy_filter on smtpd/pass, submission/inet")),
     ("readme-postfix-amavisfeed-debian", "match", Applied::AtN { main_cf: false }),
     ("readme-postfix-main-cf-limit-debian", "match", Applied::AtN { main_cf: true }),
+    ("zentyal-ubuntu-mailfilter", "match", Applied::AtN { main_cf: false }),
 ];
 
 const N: u32 = 6;
@@ -308,4 +311,40 @@ pub(crate) fn steps_name_the_tree_s_own_amavisd_config() {
         json["steps"].as_array().expect("steps").iter().filter_map(|step| step["command"].as_str()).collect();
     assert!(commands.contains(&"amavisd -c /etc/amavisd.conf test-config"), "{commands:?}");
     assert!(!commands.iter().any(|c| c.contains("/etc/amavisd/amavisd.conf")), "{commands:?}");
+}
+
+/// Findings that would hurt if followed are not given: on a shared transport (Fedora's
+/// README.fedora puts the filter on `smtp`) no finding says to lower its maxproc; where a panel
+/// rewrites the files (Zentyal), each one says so and where the change lasts.
+pub(crate) fn findings_give_no_harmful_advice() {
+    let findings = |name: &str| -> Vec<(String, String, String)> {
+        let outcome = Run::new(["check", "--format", "json", "--root"]).run_with_arg(&tree_path(name));
+        let json: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
+        json["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| {
+                let text = |key: &str| f[key].as_str().unwrap_or_default().to_owned();
+                (text("code"), text("path"), text("message"))
+            })
+            .collect()
+    };
+    let fedora = findings("fedora-amavisd-new-readme-fedora");
+    assert!(fedora.iter().any(|(code, ..)| code == "shared-transport"), "{fedora:?}");
+    let exceeds = fedora.iter().find(|(code, ..)| code == "postfix-exceeds-amavis").expect("the mismatch's symptom");
+    assert!(!exceeds.2.contains("lower smtp's maxproc to"), "{}", exceeds.2);
+    assert!(exceeds.2.contains("do not lower smtp's maxproc, which other mail uses too"), "{}", exceeds.2);
+
+    let zentyal = findings("zentyal-ubuntu-mailfilter");
+    for file in ["etc/postfix/master.cf", "etc/postfix/main.cf", "etc/amavis/conf.d/01-zentyal"] {
+        let said = zentyal.iter().find(|(code, path, _)| code == "generated-file" && path.ends_with(file));
+        let (.., message) = said.unwrap_or_else(|| panic!("no generated-file finding on {file}: {zentyal:?}"));
+        assert!(message.starts_with("Zentyal's mail"), "{message}");
+        assert!(message.contains("/etc/zentyal/stubs/mail/") || message.contains("50-user"), "{message}");
+    }
+
+    // A quoted number is the number amavisd reads ('12' is 12): no unreadable-value finding.
+    let ansible = findings("ansible-sakaal-centos7-amavisfeed");
+    assert!(!ansible.iter().any(|(code, ..)| code == "amavis-unreadable"), "{ansible:?}");
 }
