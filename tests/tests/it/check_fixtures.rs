@@ -5,6 +5,7 @@ use amavis_tune_tests::{Run, fixture_trees, workspace_root};
 /// Each fixture tree's expected exit code, status and the two numbers.
 const EXPECTED: &[(&str, i32, &str, &str, &str)] = &[
     // (tree, exit code, status, amavis.max_servers, postfix.effective)
+    ("ansible-sakaal-centos7-amavisfeed", 0, "match", "12", "12"),
     ("clearos7-content-filter-chain", 1, "mismatch", "10", "5"),
     ("debian-amavisfeed-lmtp", 0, "match", "2", "2"),
     ("debian-default-mismatch", 1, "mismatch", "2", "20"),
@@ -12,6 +13,7 @@ const EXPECTED: &[(&str, i32, &str, &str, &str)] = &[
     ("debian-later-file-wins", 0, "match", "8", "8"),
     ("debian-match", 0, "match", "4", "4"),
     ("docker-mailserver-amavis", 0, "match", "2", "2"),
+    ("fedora-amavisd-new-readme-fedora", 1, "mismatch", "2", "20"),
     ("freebsd-mismatch", 1, "mismatch", "3", "10"),
     ("iredmail-debian12-installer", 0, "match", "4", "4"),
     ("iredmail-dockerized-ubuntu", 0, "match", "1", "1"),
@@ -25,6 +27,7 @@ const EXPECTED: &[(&str, i32, &str, &str, &str)] = &[
     ("readme-postfix-main-cf-limit-debian", 0, "match", "2", "2"),
     ("rhel-main-cf-limit", 0, "match", "6", "6"),
     ("ubuntu-iredmail", 0, "match", "5", "5"),
+    ("zentyal-ubuntu-mailfilter", 0, "match", "2", "2"),
 ];
 
 fn check_in_fixtures(args: &[&str]) -> amavis_tune_tests::Outcome {
