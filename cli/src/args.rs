@@ -100,6 +100,9 @@ pub(crate) struct PlanArgs {
     pub(crate) force: bool,
 
     #[command(flatten)]
+    pub(crate) logs: LogUseArgs,
+
+    #[command(flatten)]
     pub(crate) inputs: PlanInputArgs,
 
     #[command(flatten)]
@@ -251,6 +254,9 @@ pub(crate) struct CheckArgs {
     pub(crate) config: ConfigArgs,
 
     #[command(flatten)]
+    pub(crate) logs: LogUseArgs,
+
+    #[command(flatten)]
     pub(crate) output: OutputArgs,
 }
 
@@ -321,14 +327,8 @@ pub(crate) struct LogsArgs {
     #[arg(long, value_name = "NAME")]
     pub(crate) host: Option<String>,
 
-    /// amavisd's address as Postfix's relay= shows it; repeat for several (default [127.0.0.1]:10024 and [::1]:10024).
-    #[arg(long, value_name = "[ADDR]:PORT", value_parser = parse_next_hop)]
-    pub(crate) next_hop: Vec<String>,
-
-    /// The transport's program name in the log (its syslog_name), e.g. postfix/smtp-amavis/smtp:
-    /// its deliveries count whatever the relay. Repeatable.
-    #[arg(long, value_name = "NAME")]
-    pub(crate) syslog_name: Vec<String>,
+    #[command(flatten)]
+    pub(crate) select: LogSelectArgs,
 
     /// amavisd's $max_servers, when known: tells a Postfix limit below it from both sides too small.
     #[arg(long, value_name = "N")]
@@ -352,6 +352,37 @@ pub(crate) struct LogsArgs {
 
     #[command(flatten)]
     pub(crate) output: OutputArgs,
+}
+
+/// How the deliveries to amavisd are told in a mail log (shared by `logs`, `plan --logs` and
+/// `check --logs`).
+#[derive(Debug, Args)]
+pub(crate) struct LogSelectArgs {
+    /// amavisd's address as Postfix's relay= shows it; repeat for several (default [127.0.0.1]:10024 and [::1]:10024).
+    #[arg(long, value_name = "[ADDR]:PORT", value_parser = parse_next_hop)]
+    pub(crate) next_hop: Vec<String>,
+
+    /// The transport's program name in the log (its syslog_name), e.g. postfix/smtp-amavis/smtp:
+    /// its deliveries count whatever the relay. Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) syslog_name: Vec<String>,
+}
+
+/// The mail logs `plan` and `check` read for the load they show.
+#[derive(Debug, Args)]
+pub(crate) struct LogUseArgs {
+    /// Read these mail logs for the load they show (`amavis-tune logs`'s analysis); with no FILE,
+    /// the server's mail log and its rotations, else the journal. On the server the log files are
+    /// read by themselves, without this flag.
+    #[arg(long, value_name = "FILE", num_args = 0.., conflicts_with = "no_logs")]
+    pub(crate) logs: Option<Vec<PathBuf>>,
+
+    /// Do not read the mail logs, even on the server.
+    #[arg(long)]
+    pub(crate) no_logs: bool,
+
+    #[command(flatten)]
+    pub(crate) select: LogSelectArgs,
 }
 
 fn parse_log_time(text: &str) -> Result<amavis_tune_core::Micros, String> {
@@ -414,8 +445,13 @@ pub(crate) struct CompletionsArgs {
 /// to keep). Parsing, completions and the man page all use this.
 pub(crate) fn command() -> clap::Command {
     let inputs = PlanInputArgs::augment_args(clap::Command::new("inputs"));
-    let input_ids: Vec<clap::Id> = inputs.get_arguments().map(|arg| arg.get_id().clone()).collect();
-    Cli::command().mut_subcommand("plan", |plan| plan.mut_arg("from_url", |arg| arg.conflicts_with_all(input_ids)))
+    let mut input_ids: Vec<clap::Id> = inputs.get_arguments().map(|arg| arg.get_id().clone()).collect();
+    // A link is another machine's plan: this server's logs do not size it.
+    input_ids.push(clap::Id::from("logs"));
+    Cli::command().mut_subcommand("plan", |plan| {
+        plan.mut_arg("from_url", |arg| arg.conflicts_with_all(input_ids))
+            .mut_arg("logs", |arg| arg.conflicts_with("permalink"))
+    })
 }
 
 impl Cli {

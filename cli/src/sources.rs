@@ -42,6 +42,8 @@ pub(crate) struct Sources {
     /// On this machine with no ClamAV flag: the clamd config read (or that clamd is not
     /// installed), which set ClamAV's inputs.
     pub(crate) clamd: Option<crate::host::machine::ClamdRead>,
+    /// The mail logs read for the observed load (`--logs`, or by themselves on the server).
+    pub(crate) logs: Option<crate::commands::logs::LogsRead>,
 }
 
 #[derive(Debug, Clone, Serialize)]

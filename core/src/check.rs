@@ -342,6 +342,24 @@ impl Report {
     }
 }
 
+/// Adds what the server's mail logs show (`amavis-tune logs`'s analysis, read with this report's
+/// two numbers) as an `observed-load` finding: an error where mail was deferred or refused, a
+/// warning where it waited, a note where it flowed.
+pub fn note_observed_load(report: &mut Report, load: &crate::plan::choose::ObservedLoad) {
+    use crate::logs::verdict::Verdict;
+    let severity = match load.verdict {
+        Verdict::PostfixExceedsAmavis | Verdict::AmavisdUnreachable | Verdict::AmavisdRefuses => Severity::Error,
+        Verdict::Saturated | Verdict::PostfixBelowAmavis => Severity::Warning,
+        Verdict::Idle | Verdict::RightSized | Verdict::NoData => Severity::Info,
+    };
+    let mut message = format!("the mail logs say {}: {}", load.verdict.as_str(), load.reason.trim_end());
+    if load.verdict == Verdict::PostfixExceedsAmavis && report.status == Status::Match {
+        message.push_str(" The files agree now: the logs may be from before a change, or amavisd runs with another number than its files say (a `-m N` on its command line, or a restart still to come).");
+    }
+    message.push_str(&format!(" The traffic needs {} (amavis-tune plan --logs sizes by it).", load.needed_for_load));
+    report.findings.push(Finding::new(FindingCode::ObservedLoad, severity, message, None));
+}
+
 /// Reads both sides and compares them. `$max_servers` equal to Postfix's effective concurrency,
 /// or one more (a spare child for quarantine releases and other feeds, as amavis 2.3.0's release
 /// notes suggest), is a match.

@@ -21,7 +21,7 @@ mod plan;
 pub use check::{
     AMAVISD_DEFAULT_FORWARD_METHOD, AMAVISD_DEFAULT_MAX_SERVERS, AMAVISD_DEFAULT_PORT, AmavisSide, Cap, ConfigSet,
     DEFAULT_DESTINATION_RECIPIENT_LIMIT, Feed, Finding, FindingCode, IncludedFrom, Location, PostfixSide, ProxyService,
-    Report, SourceFile, Status, Unfollowed, check,
+    Report, SourceFile, Status, Unfollowed, check, note_observed_load,
 };
 pub use config::amavis_conf::{AmavisConf, AssignedValue, Assignment, Include, PortAssignment, SocketAssignment};
 pub use config::clamd_conf::{ClamdConf, ClamdValue, read_clamd_conf};
@@ -73,7 +73,7 @@ pub use model::memory::{
     DEFAULT_HEADROOM_PERCENT, DEFAULT_PER_CHILD, DEFAULT_RESERVE, MODEL_VERSION, Origin,
 };
 pub use model::versions::{MODELS, Model, current_model};
-pub use plan::choose::Decision;
+pub use plan::choose::{Decision, ObservedLoad};
 pub use plan::header::{BUILD_COMMIT, TOOL_VERSION, build_info, inputs_text};
 pub use plan::permalink::{
     DEFAULT_BASE_URL, KEYS, Link, LinkError, decode, encode, parse_link, parse_on_off, permalink, query_pairs,
@@ -83,7 +83,7 @@ pub use plan::replay::{plan_with_version, version_notice, version_notice_in};
 pub use plan::snippet::{FileKind, Snippet, master_cf_line};
 pub use plan::steps::{Step, StepKind, apply_steps};
 pub use plan::warnings::{Warning, WarningCode};
-pub use plan::{Plan, Provenance, plan, plan_with};
+pub use plan::{Plan, Provenance, plan, plan_observed, plan_with};
 
 #[cfg(test)]
 mod roundtrip_tests;

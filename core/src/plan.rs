@@ -20,7 +20,7 @@ use crate::inputs::method::PostfixMethod;
 use crate::inputs::release::{OsRelease, ResolvedRelease, resolve_release};
 use crate::model::memory::{Assumptions, Budget};
 use crate::model::versions::{Model, current_model};
-use crate::plan::choose::Decision;
+use crate::plan::choose::{Decision, ObservedLoad};
 use crate::plan::permalink::DEFAULT_BASE_URL;
 use crate::plan::snippet::Snippet;
 use crate::plan::steps::Step;
@@ -63,6 +63,8 @@ pub struct Plan {
     pub model_version: u32,
     /// The web calculator's link for exactly these inputs.
     pub permalink: String,
+    /// The load the mail logs showed, when the plan was sized with it.
+    pub observed_load: Option<ObservedLoad>,
 }
 
 /// The plan for `inputs` with the current model, headers pointing at [`DEFAULT_BASE_URL`].
@@ -72,19 +74,26 @@ pub fn plan(inputs: &Inputs) -> Plan {
 
 /// The plan for `inputs` with the current model and the given provenance in its headers.
 pub fn plan_with(inputs: &Inputs, provenance: &Provenance) -> Plan {
-    build(inputs, current_model(), provenance)
+    build(inputs, current_model(), provenance, None)
+}
+
+/// The plan for `inputs` sized with the load the server's mail logs show (when no concurrency is
+/// asked for): the logs' number within the memory and CPU bounds, in place of the
+/// diminishing-returns judgement.
+pub fn plan_observed(inputs: &Inputs, provenance: &Provenance, load: &ObservedLoad) -> Plan {
+    build(inputs, current_model(), provenance, Some(load))
 }
 
 /// The plan a given model version gives (for replaying old permalinks).
 pub(crate) fn plan_with_model(inputs: &Inputs, model: &Model) -> Plan {
-    build(inputs, model, &Provenance::default())
+    build(inputs, model, &Provenance::default(), None)
 }
 
-fn build(inputs: &Inputs, model: &Model, provenance: &Provenance) -> Plan {
+fn build(inputs: &Inputs, model: &Model, provenance: &Provenance, load: Option<&ObservedLoad>) -> Plan {
     let assumptions = inputs.overrides.assumptions_over(model.defaults);
     let mode = inputs.clamav.mode();
     let safe_max = assumptions.safe_max(inputs.ram, mode);
-    let (concurrency, decided_by) = choose::choose(inputs, safe_max, model);
+    let (concurrency, decided_by) = choose::choose(inputs, safe_max, model, load);
     let n = concurrency.get();
     let budget = assumptions.budget(inputs.ram, n, mode, &inputs.overrides.overridden());
     let service = &inputs.service;
@@ -144,7 +153,7 @@ fn build(inputs: &Inputs, model: &Model, provenance: &Provenance) -> Plan {
         }
     }
 
-    let reason = choose::reason(inputs, decided_by, n, safe_max, model);
+    let reason = choose::reason(inputs, decided_by, n, safe_max, model, load);
     let permalink = permalink::permalink(&provenance.base_url, inputs);
     let header = header::header(inputs, concurrency, &reason, model.version, provenance.date.as_deref(), &permalink);
     for snippet in &mut snippets {
@@ -166,6 +175,7 @@ fn build(inputs: &Inputs, model: &Model, provenance: &Provenance) -> Plan {
         release,
         model_version: model.version,
         permalink,
+        observed_load: load.cloned(),
     }
 }
 
@@ -187,6 +197,9 @@ struct Contract<'a> {
     steps: &'a [Step],
     lowering_note: &'a str,
     permalink: &'a str,
+    /// Only when the plan was sized with the mail logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    observed_load: Option<&'a ObservedLoad>,
 }
 
 /// The release the commands are for: its id and name, why it is that one (when it is not the one
@@ -222,6 +235,7 @@ impl Serialize for Plan {
             steps: &self.steps,
             lowering_note: &self.lowering_note,
             permalink: &self.permalink,
+            observed_load: self.observed_load.as_ref(),
         }
         .serialize(serializer)
     }

@@ -87,7 +87,7 @@ pub(crate) fn run(args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
         crate::render::apply::write_written(out, &written)?;
         writeln!(out)?;
         writeln!(out, "Check of the result:")?;
-        crate::render::check::write(out, &after, &layout, &args.config)?;
+        crate::render::check::write(out, &after, &layout, &args.config, None)?;
         writeln!(out)?;
         let heading =
             if changes.raising { "Steps (raising: amavisd first)" } else { "Steps (lowering: Postfix first)" };

@@ -10,10 +10,23 @@ use crate::render::check::CheckJson;
 
 pub(crate) fn run(args: CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
     let (layout, config) = load(&args.config)?;
-    let report = amavis_tune_core::check(&config);
+    let mut report = amavis_tune_core::check(&config);
+    // The server's own logs (under --root) are read by themselves when its own files are read.
+    let files_named =
+        args.config.master_cf.is_some() || args.config.main_cf.is_some() || !args.config.amavis_conf.is_empty();
+    let logs = crate::commands::logs::observe(
+        &args.logs,
+        &args.config.root,
+        !files_named,
+        report.amavis.max_servers,
+        report.postfix.effective,
+    )?;
+    if let Some(load) = logs.as_ref().and_then(|l| l.load.as_ref()) {
+        amavis_tune_core::note_observed_load(&mut report, load);
+    }
     match args.output.format {
-        OutputFormat::Text => crate::render::check::write(out, &report, &layout, &args.config)?,
-        OutputFormat::Json => crate::render::json::write_json(out, &CheckJson::new(&report, &layout))?,
+        OutputFormat::Text => crate::render::check::write(out, &report, &layout, &args.config, logs.as_ref())?,
+        OutputFormat::Json => crate::render::json::write_json(out, &CheckJson::new(&report, &layout, logs.as_ref()))?,
     }
     Ok(ExitStatus::of_report(&report))
 }

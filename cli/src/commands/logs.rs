@@ -3,13 +3,15 @@
 
 use std::io::Write;
 
-use amavis_tune_core::{Inputs, LogAnalysis, LogOptions, LogReport, Micros, Verdict, parse_line};
+use amavis_tune_core::{Inputs, LogAnalysis, LogOptions, LogReport, Micros, ObservedLoad, Verdict, parse_line};
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::args::{LogsArgs, OutputFormat};
+use std::path::{Path, PathBuf};
+
+use crate::args::{LogSelectArgs, LogUseArgs, LogsArgs, OutputFormat};
 use crate::exit_status::ExitStatus;
-use crate::host::logs::{Source, default_files, journal, next_line, open};
+use crate::host::logs::{Source, default_files, next_line, open};
 use crate::output::Hinted;
 
 #[derive(Debug, Serialize)]
@@ -23,7 +25,7 @@ struct Output<'a> {
 pub(crate) fn run(args: LogsArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
     let (report, files) = analyse(&args)?;
     if report.verdict == Verdict::NoData {
-        return Err(no_data(&args, &files));
+        return Err(no_data(&args.select, &files));
     }
     match args.output.format {
         OutputFormat::Json => crate::render::json::write_json(out, &Output { report: &report, files })?,
@@ -34,26 +36,45 @@ pub(crate) fn run(args: LogsArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
 
 /// The analysis of the logs `args` name (this server's when none), and their names.
 pub(crate) fn analyse(args: &LogsArgs) -> anyhow::Result<(LogReport, Vec<String>)> {
-    let mut sources = Vec::new();
-    let files = if args.files.is_empty() { default_files() } else { args.files.clone() };
-    if files.is_empty() {
-        sources.push(journal(args.since, args.until)?);
+    let files = if args.files.is_empty() { default_files(Path::new("/")) } else { args.files.clone() };
+    let journal = if files.is_empty() { Some((args.since, args.until)) } else { None };
+    read(&files, journal, args.log_date, |options| {
+        options.host.clone_from(&args.host);
+        options.since = args.since;
+        options.until = args.until;
+        select(options, &args.select);
+        options.max_servers = args.max_servers;
+        options.postfix_limit = args.postfix_limit;
+        options.inputs = bounds(args);
+    })
+}
+
+/// Sets how deliveries to amavisd are told: its next hops, the transport's syslog names.
+pub(crate) fn select(options: &mut LogOptions, select: &LogSelectArgs) {
+    if !select.next_hop.is_empty() {
+        options.next_hops.clone_from(&select.next_hop);
     }
-    for file in &files {
-        sources.push(open(file, args.log_date)?);
+    options.services.clone_from(&select.syslog_name);
+}
+
+/// Reads `files` (or the journal for the period in `journal`, when given and there is no file),
+/// merged by time, through the analysis `configure` sets up; their names.
+pub(crate) fn read(
+    files: &[PathBuf],
+    journal: Option<(Option<Micros>, Option<Micros>)>,
+    log_date: Option<amavis_tune_core::Date>,
+    configure: impl FnOnce(&mut LogOptions),
+) -> anyhow::Result<(LogReport, Vec<String>)> {
+    let mut sources = Vec::new();
+    if let (true, Some((since, until))) = (files.is_empty(), journal) {
+        sources.push(crate::host::logs::journal(since, until)?);
+    }
+    for file in files {
+        sources.push(open(file, log_date)?);
     }
     let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
     let mut options = LogOptions::new(sources.first().map_or_else(crate::host::logs::today, |s| s.reference));
-    options.host.clone_from(&args.host);
-    options.since = args.since;
-    options.until = args.until;
-    if !args.next_hop.is_empty() {
-        options.next_hops.clone_from(&args.next_hop);
-    }
-    options.services.clone_from(&args.syslog_name);
-    options.max_servers = args.max_servers;
-    options.postfix_limit = args.postfix_limit;
-    options.inputs = bounds(args);
+    configure(&mut options);
     let mut analysis = LogAnalysis::new(options);
     merge(&mut sources, &mut analysis)?;
     for source in &mut sources {
@@ -65,6 +86,62 @@ pub(crate) fn analyse(args: &LogsArgs) -> anyhow::Result<(LogReport, Vec<String>
         }
     }
     Ok((analysis.finish(), names))
+}
+
+/// What `plan` or `check` read of the mail logs, for its output.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct LogsRead {
+    pub(crate) files: Vec<String>,
+    /// Read without --logs: this is the server, and it has log files.
+    pub(crate) automatic: bool,
+    /// Why they did not count: no delivery to amavisd in them, or they could not be read.
+    pub(crate) not_used: Option<String>,
+    #[serde(skip)]
+    pub(crate) load: Option<ObservedLoad>,
+}
+
+/// Reads the logs `plan` or `check` is to read: `--logs FILE...`; `--logs` alone, the server's
+/// (under `root`), else the journal; without the flag, on the server (`automatic`), its log files
+/// when it has some. `max_servers` and `postfix_limit` are the two numbers where known. `None`
+/// when no log is to be read. Logs given with `--logs` that hold no delivery to amavisd, or
+/// cannot be read, are an error; logs read by themselves are then only noted.
+pub(crate) fn observe(
+    args: &LogUseArgs,
+    root: &Path,
+    automatic: bool,
+    max_servers: Option<u32>,
+    postfix_limit: Option<u32>,
+) -> anyhow::Result<Option<LogsRead>> {
+    let (files, explicit) = match &args.logs {
+        _ if args.no_logs => return Ok(None),
+        Some(files) if !files.is_empty() => (files.clone(), true),
+        Some(_) => (default_files(root), true),
+        None if automatic => (default_files(root), false),
+        None => return Ok(None),
+    };
+    if files.is_empty() && !explicit {
+        return Ok(None);
+    }
+    let names = || files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>();
+    let read = read(&files, explicit.then_some((None, None)), None, |options| {
+        select(options, &args.select);
+        options.max_servers = max_servers;
+        options.postfix_limit = postfix_limit;
+    });
+    let not_used =
+        |why: String, files: Vec<String>| LogsRead { files, automatic: true, not_used: Some(why), load: None };
+    match read {
+        Ok((report, files)) if report.verdict != Verdict::NoData => Ok(Some(LogsRead {
+            files,
+            automatic: !explicit,
+            not_used: None,
+            load: Some(ObservedLoad::from_report(&report)),
+        })),
+        Ok((_, files)) if explicit => Err(no_data(&args.select, &files)),
+        Ok((_, files)) => Ok(Some(not_used("no delivery to amavisd in them".to_owned(), files))),
+        Err(error) if explicit => Err(error),
+        Err(error) => Ok(Some(not_used(format!("{error:#}"), names()))),
+    }
 }
 
 /// The RAM and CPUs that bound the number, as for `plan`: the flags, else this machine's (none
@@ -120,14 +197,18 @@ fn advance(source: &mut Source, analysis: &mut LogAnalysis) -> anyhow::Result<Op
     Ok(None)
 }
 
-fn no_data(args: &LogsArgs, files: &[String]) -> anyhow::Error {
-    let hops = if args.next_hop.is_empty() {
+/// The error for logs with no delivery to amavisd: what was looked for, and why it may be missing.
+pub(crate) fn no_data(select: &LogSelectArgs, files: &[String]) -> anyhow::Error {
+    let hops = if select.next_hop.is_empty() {
         amavis_tune_core::DEFAULT_NEXT_HOPS.join(" or ")
     } else {
-        args.next_hop.join(" or ")
+        select.next_hop.join(" or ")
     };
-    let names =
-        if args.syslog_name.is_empty() { String::new() } else { format!(" or from {}", args.syslog_name.join(", ")) };
+    let names = if select.syslog_name.is_empty() {
+        String::new()
+    } else {
+        format!(" or from {}", select.syslog_name.join(", "))
+    };
     anyhow::Error::new(Hinted {
         message: format!(
             "no delivery to amavisd in {}: looked for Postfix delivery lines (postfix/.../smtp or lmtp) with relay=...{hops}{names}, and amavisd result lines (`Passed CLEAN ..., N ms`)",

@@ -14,7 +14,7 @@ use crate::output::Hinted;
 use crate::sources::{LinkSource, Measured, Source, Sources};
 
 pub(crate) fn run(args: PlanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
-    let (inputs, sources) = match &args.from_url {
+    let (inputs, mut sources) = match &args.from_url {
         Some(link) => from_link(link)?,
         None => inputs(&args.inputs)?,
     };
@@ -23,8 +23,19 @@ pub(crate) fn run(args: PlanArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
         writeln!(out, "{}", amavis_tune_core::permalink(&args.base_url, &inputs))?;
         return Ok(ExitStatus::Ok);
     }
+    // A plan for this machine, with no number asked for, reads its mail logs by itself.
+    let input = &args.inputs;
+    let on_server =
+        args.from_url.is_none() && input.memory.ram.is_none() && input.preset.is_none() && input.concurrency.is_none();
+    if args.from_url.is_none() {
+        sources.logs =
+            crate::commands::logs::observe(&args.logs, &input.memory.sysroot.sysroot, on_server, None, None)?;
+    }
     let provenance = Provenance { base_url: args.base_url.clone(), date: Some(crate::host::clock::today()?) };
-    let plan = amavis_tune_core::plan_with(&inputs, &provenance);
+    let plan = match sources.logs.as_ref().and_then(|logs| logs.load.as_ref()) {
+        Some(load) => amavis_tune_core::plan_observed(&inputs, &provenance, load),
+        None => amavis_tune_core::plan_with(&inputs, &provenance),
+    };
     match args.output.format {
         OutputFormat::Text => crate::render::plan::write(out, &plan, &sources)?,
         OutputFormat::Json => crate::render::json::write_json(out, &JsonOutput { plan: &plan, sources: &sources })?,
@@ -66,6 +77,7 @@ fn from_link(text: &str) -> anyhow::Result<(Inputs, Sources)> {
         preset: None,
         clamd: None,
         link: Some(LinkSource { model_version: link.model_version, notice }),
+        logs: None,
     };
     Ok((link.inputs, sources))
 }
@@ -169,6 +181,7 @@ fn inputs(args: &PlanInputArgs) -> anyhow::Result<(Inputs, Sources)> {
         preset: preset.map(|p| p.name()),
         link: None,
         clamd,
+        logs: None,
     };
     Ok((inputs, sources))
 }

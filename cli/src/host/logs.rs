@@ -78,10 +78,11 @@ pub(crate) fn open(path: &Path, reference: Option<Date>) -> anyhow::Result<Sourc
 }
 
 /// This server's mail log and its rotations (`mail.log.1`, `mail.log.2.gz`, `maillog-20261201`,
-/// ...), oldest first; empty when there is none.
-pub(crate) fn default_files() -> Vec<PathBuf> {
+/// ...), oldest first, under `root` (`/` for this machine); empty when there is none.
+pub(crate) fn default_files(root: &Path) -> Vec<PathBuf> {
     for log in MAIL_LOGS {
-        let path = Path::new(log);
+        let path = root.join(log.trim_start_matches('/'));
+        let path = path.as_path();
         if !path.is_file() {
             continue;
         }

@@ -4,13 +4,20 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use amavis_tune_core::{Cap, Feed, FindingCode, Os, Report, Status};
+use amavis_tune_core::{Cap, Feed, FindingCode, Os, Report, Severity, Status};
 use serde::Serialize;
 
 use crate::args::ConfigArgs;
+use crate::commands::logs::LogsRead;
 use crate::host::layout::Layout;
 
-pub(crate) fn write(out: &mut dyn Write, report: &Report, layout: &Layout, args: &ConfigArgs) -> io::Result<()> {
+pub(crate) fn write(
+    out: &mut dyn Write,
+    report: &Report,
+    layout: &Layout,
+    args: &ConfigArgs,
+    logs: Option<&LogsRead>,
+) -> io::Result<()> {
     let amavis = &report.amavis;
     let postfix = &report.postfix;
     let amavis_value = amavis.max_servers.map_or("?".to_owned(), |n| n.to_string());
@@ -43,6 +50,9 @@ pub(crate) fn write(out: &mut dyn Write, report: &Report, layout: &Layout, args:
     };
     writeln!(out, "         effective: {effective}")?;
     writeln!(out, "status: {} ({})", report.status.as_str(), layout.release)?;
+    if let Some(logs) = logs {
+        writeln!(out, "logs:    {}", logs_line(logs))?;
+    }
 
     if !report.findings.is_empty() {
         writeln!(out)?;
@@ -56,7 +66,10 @@ pub(crate) fn write(out: &mut dyn Write, report: &Report, layout: &Layout, args:
         };
         writeln!(out, "{severity}[{}]{location} {}", finding.code.as_str(), finding.message)?;
     }
-    if (report.status == Status::Mismatch || report.has_errors())
+    // What the logs say is not a reason to change the numbers (their finding says what to do).
+    let config_errors =
+        report.findings.iter().any(|f| f.severity == Severity::Error && f.code != FindingCode::ObservedLoad);
+    if (report.status == Status::Mismatch || config_errors)
         && postfix.maxproc.is_some()
         && !proxy
         && !report.findings.iter().any(|f| f.code == FindingCode::SharedTransport)
@@ -76,6 +89,15 @@ pub(crate) fn write(out: &mut dyn Write, report: &Report, layout: &Layout, args:
     Ok(())
 }
 
+/// The mail logs read, and whether they counted.
+pub(crate) fn logs_line(logs: &LogsRead) -> String {
+    let how = if logs.automatic { "the server's own, read by themselves; --no-logs leaves them" } else { "--logs" };
+    match &logs.not_used {
+        Some(why) => format!("{} ({how}): not used: {why}", logs.files.join(", ")),
+        None => format!("{} ({how})", logs.files.join(", ")),
+    }
+}
+
 /// `check --format json`: the report plus which files were read (README, "JSON output").
 #[derive(Serialize)]
 pub(crate) struct CheckJson<'a> {
@@ -87,6 +109,9 @@ pub(crate) struct CheckJson<'a> {
     /// Why it is that entry when it is not the tree's own release (null when it is).
     release_note: Option<String>,
     files: Files,
+    /// The mail logs read (`check --logs`, or by themselves on the server), when any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logs: Option<&'a LogsRead>,
 }
 
 #[derive(Serialize)]
@@ -98,9 +123,10 @@ struct Files {
 }
 
 impl<'a> CheckJson<'a> {
-    pub(crate) fn new(report: &'a Report, layout: &Layout) -> CheckJson<'a> {
+    pub(crate) fn new(report: &'a Report, layout: &Layout, logs: Option<&'a LogsRead>) -> CheckJson<'a> {
         CheckJson {
             report,
+            logs,
             os: layout.os,
             release: layout.release_facts().id,
             release_note: amavis_tune_core::resolve_release(&layout.release).note,

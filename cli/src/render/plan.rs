@@ -58,6 +58,12 @@ pub(crate) fn write(out: &mut dyn Write, plan: &Plan, sources: &Sources) -> io::
     let postfix_side = format!("{} = {n}", inputs.method.setting(&inputs.service));
     writeln!(out, "  $max_servers = {n}   {postfix_side}   (safe maximum for this RAM: {})", plan.safe_max)?;
     writeln!(out, "  Why {n}: {}", plan.reason)?;
+    if let Some(logs) = &sources.logs {
+        writeln!(out, "  Logs: {}", crate::render::check::logs_line(logs))?;
+        if let Some(load) = &plan.observed_load {
+            writeln!(out, "  From the logs ({}): {}", load.verdict.as_str(), load.reason)?;
+        }
+    }
     writeln!(out, "  Permalink: {}", plan.permalink)?;
     writeln!(out)?;
 

@@ -58,6 +58,8 @@ pub enum FindingCode {
     AmavisIncludeUnfollowed,
     /// A file that a panel or installer generates and may overwrite.
     GeneratedFile,
+    /// What the server's mail logs show about the load on amavisd (`check --logs`).
+    ObservedLoad,
 }
 
 impl FindingCode {
@@ -87,6 +89,7 @@ impl FindingCode {
             FindingCode::SharedTransport => "shared-transport",
             FindingCode::AmavisIncludeUnfollowed => "amavis-include-unfollowed",
             FindingCode::GeneratedFile => "generated-file",
+            FindingCode::ObservedLoad => "observed-load",
         }
     }
 }

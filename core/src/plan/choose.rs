@@ -5,7 +5,52 @@ use serde::Serialize;
 
 use crate::inputs::Inputs;
 use crate::inputs::concurrency::{Concurrency, MIN_CONCURRENCY};
+use crate::logs::report::LogReport;
+use crate::logs::verdict::Verdict;
 use crate::model::versions::Model;
+
+/// The load the server's mail logs show (`amavis-tune logs`'s analysis), for a plan to size by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObservedLoad {
+    pub verdict: Verdict,
+    /// The children this traffic needs by Little's law, before memory and CPU bound it.
+    pub needed_for_load: u32,
+    /// The analysis's words for the verdict.
+    pub reason: String,
+    /// The analysis's words for the number: the rate and the scan time it comes from.
+    pub sizing_reason: String,
+}
+
+impl ObservedLoad {
+    pub fn from_report(report: &LogReport) -> ObservedLoad {
+        ObservedLoad {
+            verdict: report.verdict,
+            needed_for_load: report.needed_for_load,
+            reason: report.reason.clone(),
+            sizing_reason: report.sizing_reason.clone(),
+        }
+    }
+
+    /// How the plan may use it. Where the traffic flowed freely (idle, right-sized, or capped by
+    /// Postfix's limit with children to spare), its number is the demand. Where it waited for
+    /// the pool (saturated, or Postfix opening more connections than amavisd has children), what
+    /// got through understates the demand: its number may raise the plan's, never lower it.
+    /// Where nothing got through (refused, denied), it says nothing about the demand.
+    fn use_of(&self) -> LoadUse {
+        match self.verdict {
+            Verdict::Idle | Verdict::RightSized | Verdict::PostfixBelowAmavis => LoadUse::Demand,
+            Verdict::Saturated | Verdict::PostfixExceedsAmavis => LoadUse::AtLeast,
+            Verdict::AmavisdUnreachable | Verdict::AmavisdRefuses | Verdict::NoData => LoadUse::None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LoadUse {
+    Demand,
+    AtLeast,
+    None,
+}
 
 /// What decided the number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -21,11 +66,20 @@ pub enum Decision {
     DiminishingReturns,
     /// Nothing fits, and 2 is the least amavis-tune plans.
     Minimum,
+    /// The load the mail logs show (Little's law), within the memory and CPU bounds.
+    ObservedLoad,
 }
 
 /// The user's number when given; otherwise the smallest of the memory, CPU and
-/// diminishing-returns bounds, never below 2.
-pub(crate) fn choose(inputs: &Inputs, safe_max: u64, model: &Model) -> (Concurrency, Decision) {
+/// diminishing-returns bounds, never below 2. With an observed load the logs' number takes the
+/// place of the diminishing-returns judgement (it is evidence), within the memory and CPU bounds
+/// ([`ObservedLoad`] says when it may lower the number).
+pub(crate) fn choose(
+    inputs: &Inputs,
+    safe_max: u64,
+    model: &Model,
+    load: Option<&ObservedLoad>,
+) -> (Concurrency, Decision) {
     if let Some(requested) = inputs.concurrency {
         return (requested, Decision::Requested);
     }
@@ -33,17 +87,73 @@ pub(crate) fn choose(inputs: &Inputs, safe_max: u64, model: &Model) -> (Concurre
     if let Some(cpus) = inputs.cpus {
         bounds.push((u64::from(cpus.get()) * u64::from(model.children_per_cpu), Decision::Cpu));
     }
-    bounds.push((u64::from(model.diminishing_returns), Decision::DiminishingReturns));
-    // `min_by_key` keeps the first of equal bounds: memory, then CPU, then diminishing returns.
-    let (value, decision) = bounds.into_iter().min_by_key(|(value, _)| *value).unwrap_or((0, Decision::Minimum));
+    let judged =
+        smallest(bounds.iter().copied().chain([(u64::from(model.diminishing_returns), Decision::DiminishingReturns)]));
+    let Some(load) = load else { return judged };
+    let observed = (u64::from(load.needed_for_load), Decision::ObservedLoad);
+    match load.use_of() {
+        LoadUse::Demand => smallest(std::iter::once(observed).chain(bounds)),
+        LoadUse::AtLeast if observed.0 > u64::from(judged.0.get()) => smallest(std::iter::once(observed).chain(bounds)),
+        LoadUse::AtLeast | LoadUse::None => judged,
+    }
+}
+
+/// The smallest bound (the first of equal ones), never below 2.
+fn smallest(bounds: impl Iterator<Item = (u64, Decision)>) -> (Concurrency, Decision) {
+    let (value, decision) = bounds.min_by_key(|(value, _)| *value).unwrap_or((0, Decision::Minimum));
     if value < u64::from(MIN_CONCURRENCY) {
         return (Concurrency::clamped(value), Decision::Minimum);
     }
     (Concurrency::clamped(value), decision)
 }
 
-pub(crate) fn reason(inputs: &Inputs, decided_by: Decision, n: u32, safe_max: u64, model: &Model) -> String {
+pub(crate) fn reason(
+    inputs: &Inputs,
+    decided_by: Decision,
+    n: u32,
+    safe_max: u64,
+    model: &Model,
+    load: Option<&ObservedLoad>,
+) -> String {
+    let mut reason = decision_reason(inputs, decided_by, n, safe_max, model, load);
+    if let Some(load) = load.filter(|_| decided_by != Decision::ObservedLoad) {
+        let said = match load.use_of() {
+            LoadUse::Demand => format!(
+                " The mail logs ({}) give {} for their traffic ({}).",
+                load.verdict.as_str(),
+                load.needed_for_load,
+                load.sizing_reason.trim_end_matches('.')
+            ),
+            LoadUse::AtLeast => format!(
+                " The mail logs ({}) show traffic that waited for amavisd, so their {} is a floor, not the demand ({}).",
+                load.verdict.as_str(),
+                load.needed_for_load,
+                load.sizing_reason.trim_end_matches('.')
+            ),
+            LoadUse::None => format!(
+                " The mail logs ({}) say nothing about the demand: nothing got through to amavisd.",
+                load.verdict.as_str()
+            ),
+        };
+        reason.push_str(&said);
+    }
+    reason
+}
+
+fn decision_reason(
+    inputs: &Inputs,
+    decided_by: Decision,
+    n: u32,
+    safe_max: u64,
+    model: &Model,
+    load: Option<&ObservedLoad>,
+) -> String {
     match decided_by {
+        Decision::ObservedLoad => format!(
+            "Observed load: the mail logs ({}) show the traffic this server handles; {} RAM would allow {safe_max}.",
+            load.map_or("", |l| l.verdict.as_str()),
+            load.map_or(String::new(), |l| l.sizing_reason.clone())
+        ),
         Decision::Requested => format!(
             "You asked for {n}. The safe maximum for {} MiB with these assumptions is {safe_max} (memory budget: ClamAV's RAM documentation, the amavis README.postfix rule that both sides match).",
             inputs.ram.0

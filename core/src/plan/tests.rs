@@ -309,3 +309,52 @@ proptest! {
         }
     }
 }
+
+fn load(verdict: crate::logs::verdict::Verdict, needed_for_load: u32) -> ObservedLoad {
+    ObservedLoad {
+        verdict,
+        needed_for_load,
+        reason: "the verdict's words.".to_owned(),
+        sizing_reason: format!("Little's law gives {needed_for_load}."),
+    }
+}
+
+/// `(n, decided by)` for 8 GiB (safe maximum 44, diminishing returns 10) and a load.
+fn observed(inputs: &Inputs, load: &ObservedLoad) -> (u32, String) {
+    let plan = plan_observed(inputs, &Provenance::default(), load);
+    let by = serde_json::to_value(plan.decided_by).unwrap_or_default().as_str().unwrap_or_default().to_owned();
+    (plan.concurrency.get(), by)
+}
+
+#[test]
+fn observed_load_sizes_the_plan() {
+    use crate::logs::verdict::Verdict;
+    let eight = inputs(8192);
+    // Free-flowing traffic is the demand: it may lower the judgement's 10, or raise it.
+    assert_eq!(observed(&eight, &load(Verdict::Idle, 2)), (2, "observed-load".to_owned()));
+    assert_eq!(observed(&eight, &load(Verdict::RightSized, 14)), (14, "observed-load".to_owned()));
+    assert_eq!(observed(&eight, &load(Verdict::PostfixBelowAmavis, 6)), (6, "observed-load".to_owned()));
+    // Within the memory bound (44 here) and 3 per CPU.
+    assert_eq!(observed(&eight, &load(Verdict::RightSized, 60)), (44, "memory".to_owned()));
+    let four_cpus = with(inputs(8192), |i| i.cpus = Cpus::new(4).ok());
+    assert_eq!(observed(&four_cpus, &load(Verdict::RightSized, 20)), (12, "cpu".to_owned()));
+    // Waiting traffic understates the demand: it raises the number, never lowers it.
+    assert_eq!(observed(&eight, &load(Verdict::Saturated, 3)), (10, "diminishing-returns".to_owned()));
+    assert_eq!(observed(&eight, &load(Verdict::Saturated, 16)), (16, "observed-load".to_owned()));
+    assert_eq!(observed(&eight, &load(Verdict::PostfixExceedsAmavis, 2)), (10, "diminishing-returns".to_owned()));
+    // Nothing got through: the judgement stands, and the reason says why the logs did not count.
+    assert_eq!(observed(&eight, &load(Verdict::AmavisdUnreachable, 2)), (10, "diminishing-returns".to_owned()));
+    let plan = plan_observed(&eight, &Provenance::default(), &load(Verdict::AmavisdRefuses, 2));
+    assert!(plan.reason.contains("say nothing about the demand"), "{}", plan.reason);
+    // A number asked for wins.
+    let asked = with(inputs(8192), |i| i.concurrency = n(7));
+    assert_eq!(observed(&asked, &load(Verdict::Idle, 2)), (7, "requested".to_owned()));
+    // The reason names the logs' figures; the JSON carries them.
+    let plan = plan_observed(&eight, &Provenance::default(), &load(Verdict::Idle, 2));
+    assert!(plan.reason.starts_with("Observed load: the mail logs (idle)"), "{}", plan.reason);
+    assert!(plan.reason.contains("Little's law gives 2."), "{}", plan.reason);
+    let json = serde_json::to_value(&plan).unwrap_or_default();
+    assert_eq!(json["observed_load"]["verdict"], "idle");
+    assert_eq!(json["observed_load"]["needed_for_load"], 2);
+    assert!(serde_json::to_value(super::plan(&eight)).unwrap_or_default().get("observed_load").is_none());
+}

@@ -318,7 +318,7 @@ pub(crate) fn steps_name_the_tree_s_own_amavisd_config() {
 /// rewrites the files (Zentyal), each one says so and where the change lasts.
 pub(crate) fn findings_give_no_harmful_advice() {
     let findings = |name: &str| -> Vec<(String, String, String)> {
-        let outcome = Run::new(["check", "--format", "json", "--root"]).run_with_arg(&tree_path(name));
+        let outcome = Run::new(["check", "--format", "json", "--root"]).run_with_arg(tree_path(name));
         let json: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
         json["findings"]
             .as_array()

@@ -21,6 +21,7 @@ mod interrupted;
 mod live;
 mod logs;
 mod measure;
+mod observed;
 mod postfix_oracle;
 mod releases;
 mod tidy;
@@ -128,6 +129,9 @@ fn main() {
         test!(logs::no_data_and_bad_input),
         test!(logs::text_report_and_chart),
         test!(logs::lab_scenarios_give_their_verdicts),
+        test!(observed::plan_sizes_by_the_logs),
+        test!(observed::plain_plan_reads_the_server_logs),
+        test!(observed::check_names_what_the_logs_show),
         test!(measure::fake_proc_tree),
         test!(measure::real_processes),
         test!(measure::plan_measures_by_itself_on_a_mail_server),

@@ -249,10 +249,22 @@ pub(crate) fn readme_json_tables_match_the_output() {
     let outputs: BTreeMap<&str, Value> = BTreeMap::from([
         // One delivery, to have an hour in the timeline.
         ("logs", json_of(&["logs", "--ram", "8G", "--log-date", "2026-12-02", "--format", "json"], Some(&log))),
-        // Warnings, and a list of steps, to compare the fields of.
-        ("plan", json_of(&["plan", "--ram", "2G", "--concurrency", "12", "--os", "debian", "--format", "json"], None)),
-        // A mismatch, to have findings, fed by a proxy filter, to have proxy services.
-        ("check", json_of(&["check", "--format", "json", "--root"], Some(&trees.join("modoboa-debian-proxy-filter")))),
+        // Warnings, and a list of steps, to compare the fields of; the log, for the observed load.
+        (
+            "plan",
+            json_of(
+                &["plan", "--ram", "2G", "--concurrency", "12", "--os", "debian", "--format", "json", "--logs"],
+                Some(&log),
+            ),
+        ),
+        // A mismatch, to have findings, fed by a proxy filter, to have proxy services; the log.
+        (
+            "check",
+            json_of(
+                &["check", "--format", "json", "--logs", &log.display().to_string(), "--root"],
+                Some(&trees.join("modoboa-debian-proxy-filter")),
+            ),
+        ),
     ]);
 
     // Each table follows the sentence naming its command: "`amavis-tune plan --format json` prints".

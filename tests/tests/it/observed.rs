@@ -1,0 +1,192 @@
+//! Plans and checks from the server's own mail: `plan --logs`, a plain `plan` on a server with
+//! mail logs, and `check` naming what the logs show. The logs are the live lab's (real Postfix and
+//! amavisd, `tests/fixtures/lab-logs`); the figures to agree with are `amavis-tune logs`'s on the
+//! same files, whose counts `logs::lab_scenarios_give_their_verdicts` checks against the lab's.
+
+use std::path::{Path, PathBuf};
+
+use amavis_tune_tests::{Run, copy_tree, workspace_root};
+use serde_json::Value;
+
+/// The lab's transport writes its deliveries under this syslog name (its amavisd listens on a
+/// port of its own, not 10024).
+const SYSLOG_NAME: &str = "postfix/smtp-amavis/smtp";
+
+fn lab(scenario: &str) -> [PathBuf; 2] {
+    let dir = workspace_root().join("tests/fixtures/lab-logs").join(scenario);
+    [dir.join("postfix.log"), dir.join("amavisd.log")]
+}
+
+fn json_of(args: &[&str], files: &[PathBuf]) -> (i32, Value, String) {
+    let mut all: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    all.extend(files.iter().map(|f| f.display().to_string()));
+    let outcome = Run::new(&all).run();
+    let json = serde_json::from_str(&outcome.stdout).unwrap_or(Value::Null);
+    (outcome.code, json, outcome.stderr)
+}
+
+/// `plan --logs`: the logs' number (what `amavis-tune logs` gives for the same files) sizes the
+/// plan where the traffic flowed, within the memory bound; where it waited, it only raises the
+/// judgement's number; where nothing got through, the judgement stands and says why.
+pub(crate) fn plan_sizes_by_the_logs() {
+    for scenario in ["idle", "right-sized", "saturated", "postfix-exceeds-amavis", "amavisd-unreachable"] {
+        let files = lab(scenario);
+        let (code, logs, stderr) =
+            json_of(&["logs", "--format", "json", "--syslog-name", SYSLOG_NAME, "--ram", "8G", "--cpus", "4"], &files);
+        assert_eq!(code, 0, "{scenario}: {stderr}");
+        let plain = json_of(&["plan", "--ram", "8G", "--cpus", "4", "--os", "debian", "--format", "json"], &[]).1;
+        let mut args = vec!["plan", "--ram", "8G", "--cpus", "4", "--os", "debian", "--format", "json"];
+        args.extend(["--syslog-name", SYSLOG_NAME, "--logs"]);
+        let (code, plan, stderr) = json_of(&args, &files);
+        assert_eq!(code, 0, "{scenario}: {stderr}");
+        let observed = &plan["observed_load"];
+        assert_eq!(observed["verdict"], logs["verdict"], "{scenario}");
+        assert_eq!(observed["needed_for_load"], logs["needed_for_load"], "{scenario}");
+        assert_eq!(plan["sources"]["logs"]["automatic"], false, "{scenario}");
+        let files_read = plan["sources"]["logs"]["files"].as_array().map_or(0, Vec::len);
+        assert_eq!(files_read, 2, "{scenario}");
+        let load = logs["needed_for_load"].as_u64().expect("a number");
+        let judged = plain["max_servers"].as_u64().expect("a number");
+        let n = plan["max_servers"].as_u64().expect("a number");
+        let reason = plan["reason"].as_str().expect("a reason");
+        match scenario {
+            "idle" | "right-sized" => {
+                assert_eq!(n, load.min(plan["safe_max"].as_u64().expect("safe max")), "{scenario}");
+                assert_eq!(plan["decided_by"], "observed-load", "{scenario}");
+                assert!(reason.starts_with("Observed load: the mail logs"), "{scenario}: {reason}");
+            }
+            "saturated" | "postfix-exceeds-amavis" => {
+                assert_eq!(n, judged.max(load), "{scenario}: waiting traffic never lowers the number");
+                assert!(reason.contains("is a floor, not the demand"), "{scenario}: {reason}");
+            }
+            _ => {
+                assert_eq!(n, judged, "{scenario}");
+                assert!(reason.contains("say nothing about the demand"), "{scenario}: {reason}");
+            }
+        }
+    }
+    // Asked-for numbers win; the reason still says what the logs give.
+    let mut args = vec!["plan", "--ram", "8G", "--os", "debian", "--concurrency", "7", "--format", "json"];
+    args.extend(["--syslog-name", SYSLOG_NAME, "--logs"]);
+    let (_, plan, _) = json_of(&args, &lab("idle"));
+    assert_eq!((plan["max_servers"].as_u64(), plan["decided_by"].as_str()), (Some(7), Some("requested")));
+    assert!(plan["reason"].as_str().is_some_and(|r| r.contains("The mail logs (idle) give")), "{plan}");
+    // Logs named with --logs that hold no delivery to amavisd: exit 2, what was looked for.
+    let empty = tempfile::NamedTempFile::new().expect("a file");
+    let (code, error, _) = json_of(&["plan", "--ram", "8G", "--format", "json", "--logs"], &[empty.path().to_owned()]);
+    assert_eq!(code, 2);
+    assert!(error["error"]["message"].as_str().is_some_and(|m| m.starts_with("no delivery to amavisd in")), "{error}");
+    // A link is another machine's plan.
+    let outcome = Run::new(["plan", "--from-url", "https://x.invalid/?v=2&ram=8G", "--logs", "a.log"]).run();
+    assert_eq!(outcome.code, 2, "{}", outcome.stderr);
+}
+
+/// A server's mail log and a rotation under `root` (`var/log/mail.log`, `mail.log.1`).
+fn with_logs(root: &Path, scenario: &str) {
+    let [postfix, amavisd] = lab(scenario);
+    std::fs::create_dir_all(root.join("var/log")).expect("creates var/log");
+    std::fs::copy(postfix, root.join("var/log/mail.log")).expect("copies");
+    std::fs::copy(amavisd, root.join("var/log/mail.log.1")).expect("copies");
+}
+
+/// A plain `plan` on a mail server reads its log files by itself and says so; `--no-logs` leaves
+/// them; a log with no delivery to amavisd is noted and the plan is the usual one.
+pub(crate) fn plain_plan_reads_the_server_logs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sysroot = dir.path().join("sysroot");
+    copy_tree(&workspace_root().join("tests/fixtures/sysroot/no-limit"), &sysroot);
+    with_logs(&sysroot, "idle");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["plan", "--os", "debian", "--format", "json", "--syslog-name", SYSLOG_NAME];
+        args.extend_from_slice(extra);
+        args.push("--sysroot");
+        let outcome = Run::new(args).run_with_arg(&sysroot);
+        assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+        serde_json::from_str::<Value>(&outcome.stdout).expect("valid JSON")
+    };
+    let plan = run(&[]);
+    assert_eq!(plan["sources"]["logs"]["automatic"], true, "{plan}");
+    assert_eq!(plan["sources"]["logs"]["not_used"], Value::Null);
+    let files: Vec<&str> =
+        plan["sources"]["logs"]["files"].as_array().expect("files").iter().filter_map(Value::as_str).collect();
+    assert!(files.len() == 2 && files.iter().all(|f| f.contains("/var/log/mail.log")), "{files:?}");
+    assert_eq!(plan["observed_load"]["verdict"], "idle");
+    assert_eq!(plan["decided_by"], "observed-load");
+    let text = Run::new(["plan", "--os", "debian", "--syslog-name", SYSLOG_NAME, "--sysroot"]).run_with_arg(&sysroot);
+    assert!(text.stdout.contains("(the server's own, read by themselves; --no-logs leaves them)"), "{}", text.stdout);
+    let without = run(&["--no-logs"]);
+    assert!(without.get("observed_load").is_none() && without["sources"]["logs"].is_null(), "{without}");
+    // Another number asked for, or another machine's RAM: the logs are not read.
+    assert!(run(&["--ram", "8G"])["sources"]["logs"].is_null());
+
+    // No delivery to amavisd in the server's log: noted, and the usual plan.
+    std::fs::write(sysroot.join("var/log/mail.log"), "Dec  2 07:00:00 mx postfix/qmgr[1]: 4F3A1: removed\n")
+        .expect("writes");
+    std::fs::remove_file(sysroot.join("var/log/mail.log.1")).expect("removes");
+    let plan = run(&[]);
+    assert_eq!(plan["sources"]["logs"]["not_used"], "no delivery to amavisd in them", "{plan}");
+    assert!(plan.get("observed_load").is_none());
+    assert_ne!(plan["decided_by"], "observed-load");
+}
+
+/// `check` names what the server's logs show (read by themselves under --root, or with --logs):
+/// an error where Postfix opened more connections than amavisd had children, a note where the
+/// traffic flowed; `--no-logs` leaves them, and files named with --logs that hold nothing are an
+/// error.
+pub(crate) fn check_names_what_the_logs_show() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("tree");
+    copy_tree(&workspace_root().join("tests/fixtures/trees/debian-match"), &root);
+    with_logs(&root, "postfix-exceeds-amavis");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["check", "--format", "json", "--syslog-name", SYSLOG_NAME];
+        args.extend_from_slice(extra);
+        args.push("--root");
+        let outcome = Run::new(args).run_with_arg(&root);
+        (outcome.code, serde_json::from_str::<Value>(&outcome.stdout).expect("valid JSON"))
+    };
+    let (code, report) = run(&[]);
+    assert_eq!(code, 1, "mail was deferred: {report}");
+    assert_eq!(report["status"], "match", "the files agree");
+    let finding = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["code"] == "observed-load")
+        .cloned()
+        .expect("an observed-load finding");
+    assert_eq!(finding["severity"], "error");
+    let message = finding["message"].as_str().expect("a message");
+    assert!(message.starts_with("the mail logs say postfix-exceeds-amavis: "), "{message}");
+    assert!(message.contains("The files agree now"), "{message}");
+    assert_eq!(report["logs"]["automatic"], true);
+    let text = Run::new(["check", "--syslog-name", SYSLOG_NAME, "--root"]).run_with_arg(&root);
+    assert!(
+        !text.stdout.contains("amavis-tune apply"),
+        "the logs are no reason to change matching files: {}",
+        text.stdout
+    );
+
+    let (code, report) = run(&["--no-logs"]);
+    assert_eq!(code, 0, "{report}");
+    assert!(report.get("logs").is_none() && !report.to_string().contains("observed-load"), "{report}");
+
+    let [postfix, amavisd] = lab("right-sized");
+    let (code, report, _) = json_of(
+        &["check", "--format", "json", "--syslog-name", SYSLOG_NAME, "--root", &root.display().to_string(), "--logs"],
+        &[postfix, amavisd],
+    );
+    assert_eq!(code, 0, "{report}");
+    let finding =
+        report["findings"].as_array().expect("findings").iter().find(|f| f["code"] == "observed-load").cloned();
+    assert_eq!(finding.map(|f| f["severity"].clone()), Some(Value::from("info")), "{report}");
+    assert_eq!(report["logs"]["automatic"], false);
+
+    let empty = tempfile::NamedTempFile::new().expect("a file");
+    let (code, error, _) = json_of(
+        &["check", "--format", "json", "--root", &root.display().to_string(), "--logs"],
+        &[empty.path().to_owned()],
+    );
+    assert_eq!(code, 2, "{error}");
+    assert!(error["error"]["message"].as_str().is_some_and(|m| m.starts_with("no delivery to amavisd in")), "{error}");
+}
