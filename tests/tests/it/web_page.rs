@@ -215,6 +215,9 @@ async fn open_view(client: &Client, server: &Server, view: &str) {
             visit(client, &format!("{}/#logs", server.address), "#paste-postfix-log", "logs view").await;
             let dir = workspace_root().join("tests/fixtures/lab-logs/postfix-exceeds-amavis");
             let read = |p: &str| std::fs::read_to_string(dir.join(p)).expect("reads the lab log");
+            // The lab's transport is told by its syslog name (its amavisd has a port of its own).
+            type_into(client, "logs-syslog-name", "postfix/smtp-amavis/smtp").await;
+            type_into(client, "logs-max-servers", "2").await;
             paste(client, "paste-postfix-log", &read("postfix.log")).await;
             paste(client, "paste-amavisd-log", &read("amavisd.log")).await;
         }
