@@ -17,3 +17,17 @@ pub(crate) mod text_field;
 
 #[cfg(test)]
 mod ssr_tests;
+
+/// A callback that sets one field of a state of pasted texts (`edit` writes the new text into a
+/// copy, which becomes the state).
+pub(crate) fn text_setter<T: Clone + 'static>(
+    state: &yew::UseStateHandle<T>,
+    edit: fn(&mut T, String),
+) -> yew::Callback<String> {
+    let state = state.clone();
+    yew::Callback::from(move |value: String| {
+        let mut next = (*state).clone();
+        edit(&mut next, value);
+        state.set(next);
+    })
+}

@@ -316,8 +316,7 @@ async fn explained(client: &Client, server: &Server) {
     );
 }
 
-/// The first-load transfer of the built site (every file, gzip -9) stays within the budget.
-/// Pastes text into a text area the way a person's paste does (value, then an input event).
+/// Sets a field or text area as a paste or typing does (its value, then an input event).
 pub(crate) async fn paste(client: &Client, id: &str, text: &str) {
     client
         .execute(

@@ -17,7 +17,7 @@ use amavis_tune_tests::{Run, workspace_root};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::web::{cli_plan, js, paste, settle, site, started_browser, visit};
 
@@ -216,8 +216,8 @@ async fn open_view(client: &Client, server: &Server, view: &str) {
             let dir = workspace_root().join("tests/fixtures/lab-logs/postfix-exceeds-amavis");
             let read = |p: &str| std::fs::read_to_string(dir.join(p)).expect("reads the lab log");
             // The lab's transport is told by its syslog name (its amavisd has a port of its own).
-            type_into(client, "logs-syslog-name", "postfix/smtp-amavis/smtp").await;
-            type_into(client, "logs-max-servers", "2").await;
+            paste(client, "logs-syslog-name", "postfix/smtp-amavis/smtp").await;
+            paste(client, "logs-max-servers", "2").await;
             paste(client, "paste-postfix-log", &read("postfix.log")).await;
             paste(client, "paste-amavisd-log", &read("amavisd.log")).await;
         }
@@ -335,17 +335,6 @@ pub(crate) async fn no_axe_violation_in_any_view() {
     assert!(found.is_empty(), "axe-core violations:\n{}", found.join("\n"));
 }
 
-/// Sets a field's value as typing does (an input event).
-async fn type_into(client: &Client, id: &str, value: &str) {
-    client
-        .execute(
-            "const el = document.getElementById(arguments[0]); el.value = arguments[1]; el.dispatchEvent(new Event('input', {bubbles: true}));",
-            vec![json!(id), json!(value)],
-        )
-        .await
-        .expect("types");
-}
-
 /// The logs view on each lab scenario's logs (real Postfix and amavisd) says what
 /// `amavis-tune logs` says on the same files with the same settings.
 pub(crate) async fn logs_view_agrees_with_cli_logs() {
@@ -391,11 +380,11 @@ pub(crate) async fn logs_view_agrees_with_cli_logs() {
         let cli: Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
 
         visit(client, &format!("{}/#logs", server.address), "#paste-postfix-log", "logs view").await;
-        type_into(client, "logs-max-servers", &max_servers).await;
-        type_into(client, "logs-postfix-limit", limit.as_deref().unwrap_or("")).await;
-        type_into(client, "logs-ram", "8G").await;
-        type_into(client, "logs-cpus", "4").await;
-        type_into(client, "logs-syslog-name", "postfix/smtp-amavis/smtp").await;
+        paste(client, "logs-max-servers", &max_servers).await;
+        paste(client, "logs-postfix-limit", limit.as_deref().unwrap_or("")).await;
+        paste(client, "logs-ram", "8G").await;
+        paste(client, "logs-cpus", "4").await;
+        paste(client, "logs-syslog-name", "postfix/smtp-amavis/smtp").await;
         paste(client, "paste-postfix-log", &std::fs::read_to_string(dir.join("postfix.log")).expect("reads")).await;
         paste(client, "paste-amavisd-log", &std::fs::read_to_string(dir.join("amavisd.log")).expect("reads")).await;
         settle(client).await;

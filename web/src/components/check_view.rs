@@ -22,14 +22,7 @@ struct Pasted {
 #[component]
 pub(crate) fn CheckView() -> Html {
     let pasted = use_state(|| Pasted { amavis_name: "50-user".to_owned(), ..Pasted::default() });
-    let setter = |edit: fn(&mut Pasted, String)| {
-        let pasted = pasted.clone();
-        Callback::from(move |value: String| {
-            let mut next = (*pasted).clone();
-            edit(&mut next, value);
-            pasted.set(next);
-        })
-    };
+    let setter = |edit: fn(&mut Pasted, String)| super::text_setter(&pasted, edit);
     let on_name = {
         let pasted = pasted.clone();
         Callback::from(move |event: InputEvent| {

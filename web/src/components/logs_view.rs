@@ -116,14 +116,7 @@ fn options(pasted: &Pasted, reference: Date) -> (LogOptions, Vec<(Field, String)
 #[component]
 pub(crate) fn LogsView() -> Html {
     let pasted = use_state(Pasted::default);
-    let setter = |edit: fn(&mut Pasted, String)| {
-        let pasted = pasted.clone();
-        Callback::from(move |value: String| {
-            let mut next = (*pasted).clone();
-            edit(&mut next, value);
-            pasted.set(next);
-        })
-    };
+    let setter = |edit: fn(&mut Pasted, String)| super::text_setter(&pasted, edit);
     // Classic syslog stamps carry no year: today's, rolled back past New Year as the CLI does.
     let reference = crate::browser::now_micros().map_or(Date { year: 1970, month: 1, day: 1 }, Date::of);
     let (options, errors) = options(&pasted, reference);
