@@ -150,6 +150,7 @@ fn main() {
         test!(async web_page::layout_at_each_size_and_scheme, needs Wasm32Target Chromium Chromedriver),
         test!(async web_page::no_axe_violation_in_any_view, needs Wasm32Target Chromium Chromedriver AxeCore),
         test!(async web_page::logs_view_agrees_with_cli_logs, needs Wasm32Target Chromium Chromedriver),
+        test!(async web_page::invalid_input_marks_the_result_stale, needs Wasm32Target Chromium Chromedriver),
         test!(async web::check_view_agrees_with_cli_check_and_apply, needs Wasm32Target Chromium Chromedriver),
         test!(async web::embedded_in_a_documentation_page, needs Wasm32Target Chromium Chromedriver),
         test!(async web::embedded_in_an_mkdocs_site, needs Wasm32Target Chromium Chromedriver Mkdocs),

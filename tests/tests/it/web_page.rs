@@ -408,3 +408,32 @@ fn js_free_today() -> String {
     let output = Command::new("date").args(["-u", "+%F"]).output().expect("date runs");
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
+
+/// While a field is invalid the result says it is not up to date, names the field and is marked
+/// stale; it uses the field's default (the CLI's plan for the page's default 8 GiB) until the
+/// field is corrected.
+pub(crate) async fn invalid_input_marks_the_result_stale() {
+    let site = site();
+    let browser = started_browser().await;
+    let server = serve(site);
+    let client = &browser.client;
+    visit(client, &format!("{}/?ram=4G&os=debian", server.address), "#result-n", "calculator").await;
+    let small = cli_plan(&["--ram", "4G", "--os", "debian"])["max_servers"].to_string();
+    let default = cli_plan(&["--ram", "8G", "--os", "debian"])["max_servers"].to_string();
+    let read = "return {n: document.getElementById('result-n').textContent, stale: document.getElementById('result').classList.contains('stale'), notice: document.getElementById('stale-notice')?.textContent ?? null};";
+    assert_eq!(js(client, read).await["n"], small.as_str());
+    paste(client, "field-ram", "4X").await;
+    settle(client).await;
+    let page = js(client, read).await;
+    assert_eq!(page["stale"], true, "{page}");
+    let notice = page["notice"].as_str().unwrap_or_default();
+    assert!(notice.starts_with("Not up to date: RAM is not valid"), "{page}");
+    assert_eq!(page["n"], default.as_str(), "{page}");
+    paste(client, "field-ram", "4G").await;
+    settle(client).await;
+    let page = js(client, read).await;
+    assert_eq!(
+        (page["stale"].clone(), page["notice"].clone(), page["n"].clone()),
+        (Value::from(false), Value::Null, Value::from(small))
+    );
+}
