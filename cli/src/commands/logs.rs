@@ -101,7 +101,7 @@ pub(crate) struct LogsRead {
 }
 
 /// Reads the logs `plan` or `check` is to read: `--logs FILE...`; `--logs` alone, the server's
-/// (under `root`), else the journal; without the flag, on the server (`automatic`), its log files
+/// (under `root`), else the journal (only for this machine, `root` being `/`); without the flag, on the server (`automatic`), its log files
 /// when it has some. `max_servers` and `postfix_limit` are the two numbers where known. `None`
 /// when no log is to be read. Logs given with `--logs` that hold no delivery to amavisd, or
 /// cannot be read, are an error; logs read by themselves are then only noted.
@@ -123,7 +123,19 @@ pub(crate) fn observe(
         return Ok(None);
     }
     let names = || files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>();
-    let read = read(&files, explicit.then_some((None, None)), None, |options| {
+    // The journal is this machine's: it stands in only for this machine's own log files.
+    let journal = (explicit && root == Path::new("/")).then_some((None, None));
+    if files.is_empty() && journal.is_none() {
+        return Err(anyhow::Error::new(Hinted {
+            message: format!(
+                "no mail log under {}: looked for {} and their rotations",
+                root.display(),
+                crate::host::logs::MAIL_LOGS.join(" and ")
+            ),
+            hint: "name the log files: --logs FILE...".to_owned(),
+        }));
+    }
+    let read = read(&files, journal, None, |options| {
         select(options, &args.select);
         options.max_servers = max_servers;
         options.postfix_limit = postfix_limit;

@@ -182,6 +182,12 @@ pub(crate) fn check_names_what_the_logs_show() {
     assert_eq!(finding.map(|f| f["severity"].clone()), Some(Value::from("info")), "{report}");
     assert_eq!(report["logs"]["automatic"], false);
 
+    // `--logs` alone on a tree reads the tree's logs, never this machine's journal.
+    let bare = workspace_root().join("tests/fixtures/trees/debian-match");
+    let (code, error, _) = json_of(&["check", "--format", "json", "--logs", "--root"], &[bare]);
+    assert_eq!(code, 2, "{error}");
+    assert!(error["error"]["message"].as_str().is_some_and(|m| m.starts_with("no mail log under ")), "{error}");
+
     let empty = tempfile::NamedTempFile::new().expect("a file");
     let (code, error, _) = json_of(
         &["check", "--format", "json", "--root", &root.display().to_string(), "--logs"],
