@@ -19,14 +19,19 @@ pub use components::check_module::CheckModule;
 /// The id of the element the calculator mounts into; without one it takes the body.
 pub const MOUNT_ID: &str = "amavis-tune";
 
+/// The attribute `index.html` marks its prerendered calculator with; the module removes it when
+/// it replaces that HTML with its own render, so `#amavis-tune:not([data-prerendered])` is live.
+pub const PRERENDERED: &str = "data-prerendered";
+
 /// The id of the element (inside the calculator) the check module mounts into.
 pub const CHECK_MOUNT_ID: &str = "amavis-tune-check";
 
 /// Starts the calculator in `#amavis-tune` (or the body when the page has none). Where the page
-/// holds the build's prerendered calculator (painted before any script ran), it is replaced by the
-/// first render, which for a no-query visit is the same page. It is not hydrated: Yew's hydration
-/// adds about 16 KB gzip to the module (README, "The web calculator"). What was typed into the
-/// prerendered form before this ran is carried over through the query, and the focus with it.
+/// holds the build's prerendered calculator (painted before any script ran, marked
+/// [`PRERENDERED`]), it is replaced by the first render, which for a no-query visit is the same
+/// page. It is not hydrated: Yew's hydration adds about 16 KB gzip to the module (README, "The web
+/// calculator"). What was typed into the prerendered form before this ran is carried over through
+/// the query, and the focus with it.
 pub fn mount() {
     let Some(element) = browser::element_by_id(MOUNT_ID) else {
         yew::Renderer::<App>::new().render();
@@ -42,6 +47,8 @@ pub fn mount() {
         }
         focused = browser::focused_id();
         element.set_inner_html("");
+        // What is in the element from now on is the module's own render.
+        let _ = element.remove_attribute(PRERENDERED);
     }
     yew::Renderer::<App>::with_root(element).render();
     if let Some(id) = focused {
