@@ -14,6 +14,10 @@ use serde_json::{Value, json};
 
 use crate::needs::find_program;
 
+/// The calculator's number once the module rendered it: `index.html`'s prerendered copy (the
+/// default plan, whatever the query) is marked `data-prerendered` until the module replaces it.
+pub const LIVE_RESULT: &str = "#amavis-tune:not([data-prerendered]) #result-n";
+
 /// A static file server on 127.0.0.1 that records every path requested.
 #[derive(Debug)]
 pub struct Server {

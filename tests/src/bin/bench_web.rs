@@ -9,15 +9,13 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use amavis_tune_tests::browser::{browser, serve};
+use amavis_tune_tests::browser::{LIVE_RESULT, browser, serve};
 use anyhow::{Context, bail};
 use fantoccini::Locator;
 use serde_json::json;
 
 const LOADS: usize = 20;
 const CHANGES: usize = 40;
-/// The calculator's number once the module rendered it (the prerendered copy is marked until then).
-const LIVE_RESULT: &str = "#amavis-tune:not([data-prerendered]) #result-n";
 
 /// gzip -9 of the files these request paths name (`/` is index.html).
 fn gzip_bytes(site: &Path, requests: &[String]) -> anyhow::Result<usize> {

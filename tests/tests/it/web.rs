@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use amavis_tune_tests::browser::{Browser, Server, browser, serve};
+use amavis_tune_tests::browser::{Browser, LIVE_RESULT, Server, browser, serve};
 use amavis_tune_tests::needs::Need;
 use amavis_tune_tests::workspace_root;
 use fantoccini::{Client, Locator};
@@ -54,10 +54,6 @@ pub(crate) async fn visit(client: &Client, url: &str, selector: &str, what: &str
         .await
         .unwrap_or_else(|e| panic!("{what}: {e}"));
 }
-
-/// The calculator's number once the module rendered it: `index.html`'s prerendered copy (the
-/// default plan, whatever the query) is marked `data-prerendered` until the module replaces it.
-pub(crate) const LIVE_RESULT: &str = "#amavis-tune:not([data-prerendered]) #result-n";
 
 async fn open(client: &Client, server: &Server, query: &str) {
     visit(client, &format!("{}/?{query}", server.address), LIVE_RESULT, "the calculator renders").await;

@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use amavis_tune_tests::browser::{Server, emulate, full_page_png, serve};
+use amavis_tune_tests::browser::{LIVE_RESULT, Server, emulate, full_page_png, serve};
 use amavis_tune_tests::needs::axe_core_script;
 use amavis_tune_tests::{Run, workspace_root};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
@@ -19,7 +19,7 @@ use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 use serde_json::Value;
 
-use crate::web::{LIVE_RESULT, cli_plan, js, paste, settle, site, started_browser, visit};
+use crate::web::{cli_plan, js, paste, settle, site, started_browser, visit};
 
 /// The calculator's first load, gzip -9, at most: 125.9 KB measured (README, "The web
 /// calculator"). The aim is 100,000 bytes; the calculator's WebAssembly is 112.3 KB of it.
