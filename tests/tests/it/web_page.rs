@@ -388,10 +388,14 @@ pub(crate) async fn logs_view_agrees_with_cli_logs() {
         paste(client, "paste-postfix-log", &std::fs::read_to_string(dir.join("postfix.log")).expect("reads")).await;
         paste(client, "paste-amavisd-log", &std::fs::read_to_string(dir.join("amavisd.log")).expect("reads")).await;
         settle(client).await;
-        let page = js(client, "const row = k => document.querySelector(`#logs-figures tr[data-key=${k}] td`)?.textContent; return {verdict: document.getElementById('logs-verdict').dataset.verdict, needed: document.getElementById('logs-needed')?.textContent, reason: document.getElementById('logs-reason').textContent, sent: row('sent'), deferred: row('deferred'), deferrals: row('deferrals'), bars: document.querySelectorAll('#logs-timeline rect.bar').length};").await;
+        let page = js(client, "const row = k => document.querySelector(`#logs-figures tr[data-key=${k}] td`)?.textContent; return {verdict: document.getElementById('logs-verdict').dataset.verdict, needed: document.getElementById('logs-needed')?.textContent, reason: document.getElementById('logs-reason').textContent, sent: row('sent'), deferred: row('deferred'), deferrals: row('deferrals'), bars: document.querySelectorAll('#logs-timeline rect.bar').length, text: document.getElementById('logs-result').textContent};").await;
         assert_eq!(page["verdict"], cli["verdict"], "{scenario}: {page}");
         assert_eq!(page["needed"], cli["needed"].to_string(), "{scenario}");
         assert_eq!(page["reason"], cli["reason"], "{scenario}");
+        // The reason holds the sizing sentence; the view says it once.
+        let sizing = cli["sizing_reason"].as_str().expect("sizing_reason");
+        let text = page["text"].as_str().expect("the view's text");
+        assert_eq!(text.matches(sizing).count(), 1, "{scenario}: the sizing sentence once: {text}");
         assert_eq!(page["sent"], cli["sent"].to_string(), "{scenario}");
         assert_eq!(page["deferred"], cli["deferred_messages"].to_string(), "{scenario}");
         let d = &cli["deferrals"];

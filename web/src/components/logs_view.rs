@@ -238,7 +238,6 @@ fn report_view(report: &LogReport) -> Html {
             <p class={classes!("status", verdict)} id="logs-verdict" data-verdict={verdict}>{ format!("Verdict: {verdict}") }</p>
             <p class="numbers"><span class="n" id="logs-needed">{ report.needed }</span><span>{ " children this traffic needs" }</span></p>
             <p class="reason" id="logs-reason">{ report.reason.clone() }</p>
-            <p class="note" id="logs-sizing">{ report.sizing_reason.clone() }</p>
             <Timeline report={report.clone()} />
             <table id="logs-figures">
                 <tbody>
