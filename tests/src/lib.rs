@@ -2,6 +2,7 @@
 
 pub mod browser;
 pub mod lab;
+pub mod lab_logs;
 pub mod needs;
 
 use std::ffi::OsStr;

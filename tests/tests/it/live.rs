@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use amavis_tune_tests::lab::scenario::scenarios;
 use amavis_tune_tests::lab::{Lab, Load, PostfixLimit, Results, Settings, one_amavisd_at_a_time};
+use amavis_tune_tests::lab_logs::{KeptLogs, SYSLOG_NAME};
 use amavis_tune_tests::{Outcome, Run, workspace_root};
 
 /// amavisd at 2 children and Postfix allowed 10 connections: the seed's mismatch.
@@ -229,12 +230,12 @@ pub(crate) fn logs_of_each_scenario() {
     let root = workspace_root().join("tests/fixtures/lab-logs");
     let scenarios = scenarios();
     for scenario in scenarios.iter().map(|s| s.name) {
-        let dir = root.join(scenario);
-        let read = |name: &str| {
-            std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{}/{name}: {e}", dir.display()))
-        };
-        let (postfix, amavisd) = (read("postfix.log"), read("amavisd.log"));
-        let settings: serde_json::Value = serde_json::from_str(&read("settings.json")).expect("settings.json is JSON");
+        let kept = KeptLogs::named(scenario);
+        assert_eq!(kept.scenario, scenario, "{}", kept.dir.display());
+        let read = |path: &Path| std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let [postfix_log, amavisd_log] = kept.files();
+        let (postfix, amavisd) = (read(&postfix_log), read(&amavisd_log));
+        let settings = &kept.settings;
         let results = &settings["results"];
         let number = |value: &serde_json::Value| value.as_u64().unwrap_or_else(|| panic!("{scenario}: {settings}"));
         let (injected, delivered, deferred) =
@@ -246,7 +247,8 @@ pub(crate) fn logs_of_each_scenario() {
         assert!(settings["settings"]["postfix_limit"].is_object(), "{scenario}: {settings}");
         assert!(number(&settings["load"]["messages"]) > 0, "{scenario}");
 
-        let to_amavis = |line: &&str| line.contains("postfix/smtp-amavis/smtp[");
+        let transport = format!("{SYSLOG_NAME}[");
+        let to_amavis = |line: &&str| line.contains(&transport);
         let sent = postfix.lines().filter(to_amavis).filter(|l| l.contains("status=sent")).count() as u64;
         let greeting = postfix
             .lines()

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use amavis_tune_tests::Run;
+use amavis_tune_tests::lab_logs::KeptLogs;
 use serde_json::Value;
 
 /// One line: (seconds after 07:00:00 UTC on 2 Dec 2026, program, pid, message).
@@ -389,35 +390,10 @@ pub(crate) fn text_report_and_chart() {
 /// Postfix and amavisd): each gives its scenario's verdict, and the counts the lab made itself
 /// (messages delivered at the sink, distinct deferred queue ids, greeting time-outs).
 pub(crate) fn lab_scenarios_give_their_verdicts() {
-    let root = amavis_tune_tests::workspace_root().join("tests/fixtures/lab-logs");
     let mut seen = Vec::new();
-    for entry in std::fs::read_dir(&root).expect("lists the lab's logs") {
-        let dir = entry.expect("an entry").path();
-        if !dir.is_dir() {
-            continue;
-        }
-        let settings: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("settings.json")).expect("reads settings.json"))
-                .expect("valid settings.json");
-        let scenario = settings["scenario"].as_str().expect("a scenario name").to_owned();
-        let limit = settings["settings"]["postfix_limit"].as_object().and_then(|l| l.values().next()).cloned();
-        let mut args = vec![
-            "logs".to_owned(),
-            "--format".to_owned(),
-            "json".to_owned(),
-            "--syslog-name".to_owned(),
-            "postfix/smtp-amavis/smtp".to_owned(),
-            "--log-date".to_owned(),
-            "2026-12-02".to_owned(),
-            "--max-servers".to_owned(),
-            settings["settings"]["max_servers"].to_string(),
-        ];
-        if let Some(limit) = limit {
-            args.extend(["--postfix-limit".to_owned(), limit.to_string()]);
-        }
-        args.push(dir.join("postfix.log").display().to_string());
-        args.push(dir.join("amavisd.log").display().to_string());
-        let outcome = Run::new(&args).run();
+    for kept in KeptLogs::all() {
+        let (scenario, settings) = (&kept.scenario, &kept.settings);
+        let outcome = Run::new(kept.logs_json_args("2026-12-02", &[])).run();
         assert_eq!(outcome.code, 0, "{scenario}: {}", outcome.stderr);
         let report: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
         let results = &settings["results"];
@@ -425,7 +401,7 @@ pub(crate) fn lab_scenarios_give_their_verdicts() {
         assert_eq!(report["sent"], results["delivered"], "{scenario}: deliveries to amavisd");
         assert_eq!(report["deferred_messages"], results["deferred"], "{scenario}: deferred messages");
         assert_eq!(report["deferrals"]["greeting-timeout"], results["greeting_timeouts"], "{scenario}");
-        seen.push(scenario);
+        seen.push(scenario.clone());
     }
     seen.sort();
     assert_eq!(

@@ -5,16 +5,12 @@
 
 use std::path::{Path, PathBuf};
 
+use amavis_tune_tests::lab_logs::{KeptLogs, SYSLOG_NAME};
 use amavis_tune_tests::{Run, copy_tree, workspace_root};
 use serde_json::Value;
 
-/// The lab's transport writes its deliveries under this syslog name (its amavisd listens on a
-/// port of its own, not 10024).
-const SYSLOG_NAME: &str = "postfix/smtp-amavis/smtp";
-
 fn lab(scenario: &str) -> [PathBuf; 2] {
-    let dir = workspace_root().join("tests/fixtures/lab-logs").join(scenario);
-    [dir.join("postfix.log"), dir.join("amavisd.log")]
+    KeptLogs::named(scenario).files()
 }
 
 fn json_of(args: &[&str], files: &[PathBuf]) -> (i32, Value, String) {

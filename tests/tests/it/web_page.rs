@@ -12,6 +12,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use amavis_tune_tests::browser::{LIVE_RESULT, Server, emulate, full_page_png, serve};
+use amavis_tune_tests::lab_logs::{KeptLogs, SYSLOG_NAME};
 use amavis_tune_tests::needs::axe_core_script;
 use amavis_tune_tests::{Run, workspace_root};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
@@ -213,13 +214,14 @@ async fn open_view(client: &Client, server: &Server, view: &str) {
         }
         _ => {
             visit(client, &format!("{}/#logs", server.address), "#paste-postfix-log", "logs view").await;
-            let dir = workspace_root().join("tests/fixtures/lab-logs/postfix-exceeds-amavis");
-            let read = |p: &str| std::fs::read_to_string(dir.join(p)).expect("reads the lab log");
+            let kept = KeptLogs::named("postfix-exceeds-amavis");
+            let read = |p: &Path| std::fs::read_to_string(p).expect("reads the lab log");
+            let [postfix_log, amavisd_log] = kept.files();
             // The lab's transport is told by its syslog name (its amavisd has a port of its own).
-            paste(client, "logs-syslog-name", "postfix/smtp-amavis/smtp").await;
-            paste(client, "logs-max-servers", "2").await;
-            paste(client, "paste-postfix-log", &read("postfix.log")).await;
-            paste(client, "paste-amavisd-log", &read("amavisd.log")).await;
+            paste(client, "logs-syslog-name", SYSLOG_NAME).await;
+            paste(client, "logs-max-servers", &kept.max_servers()).await;
+            paste(client, "paste-postfix-log", &read(&postfix_log)).await;
+            paste(client, "paste-amavisd-log", &read(&amavisd_log)).await;
         }
     }
     settle(client).await;
@@ -343,50 +345,24 @@ pub(crate) async fn logs_view_agrees_with_cli_logs() {
     let server = serve(site);
     let client = &browser.client;
     let today = js_free_today();
-    let root = workspace_root().join("tests/fixtures/lab-logs");
-    let mut scenarios: Vec<_> =
-        std::fs::read_dir(&root).expect("lists").flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
-    scenarios.sort();
+    let scenarios = KeptLogs::all();
     assert!(scenarios.len() >= 7, "the lab's scenarios");
-    for dir in scenarios {
-        let settings: Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("settings.json")).expect("reads")).expect("JSON");
-        let scenario = settings["scenario"].as_str().expect("scenario").to_owned();
-        let max_servers = settings["settings"]["max_servers"].to_string();
-        let limit =
-            settings["settings"]["postfix_limit"].as_object().and_then(|l| l.values().next()).map(Value::to_string);
-        let mut args = vec![
-            "logs".to_owned(),
-            "--format".to_owned(),
-            "json".to_owned(),
-            "--syslog-name".to_owned(),
-            "postfix/smtp-amavis/smtp".to_owned(),
-            "--log-date".to_owned(),
-            today.clone(),
-            "--max-servers".to_owned(),
-            max_servers.clone(),
-            "--ram".to_owned(),
-            "8G".to_owned(),
-            "--cpus".to_owned(),
-            "4".to_owned(),
-        ];
-        if let Some(limit) = &limit {
-            args.extend(["--postfix-limit".to_owned(), limit.clone()]);
-        }
-        args.push(dir.join("postfix.log").display().to_string());
-        args.push(dir.join("amavisd.log").display().to_string());
+    for kept in scenarios {
+        let scenario = &kept.scenario;
+        let args = kept.logs_json_args(&today, &["--ram", "8G", "--cpus", "4"]);
         let outcome = Run::new(&args).run();
         assert_eq!(outcome.code, 0, "{scenario}: {}", outcome.stderr);
         let cli: Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
 
         visit(client, &format!("{}/#logs", server.address), "#paste-postfix-log", "logs view").await;
-        paste(client, "logs-max-servers", &max_servers).await;
-        paste(client, "logs-postfix-limit", limit.as_deref().unwrap_or("")).await;
+        paste(client, "logs-max-servers", &kept.max_servers()).await;
+        paste(client, "logs-postfix-limit", kept.postfix_limit().as_deref().unwrap_or("")).await;
         paste(client, "logs-ram", "8G").await;
         paste(client, "logs-cpus", "4").await;
-        paste(client, "logs-syslog-name", "postfix/smtp-amavis/smtp").await;
-        paste(client, "paste-postfix-log", &std::fs::read_to_string(dir.join("postfix.log")).expect("reads")).await;
-        paste(client, "paste-amavisd-log", &std::fs::read_to_string(dir.join("amavisd.log")).expect("reads")).await;
+        paste(client, "logs-syslog-name", SYSLOG_NAME).await;
+        let [postfix_log, amavisd_log] = kept.files();
+        paste(client, "paste-postfix-log", &std::fs::read_to_string(postfix_log).expect("reads")).await;
+        paste(client, "paste-amavisd-log", &std::fs::read_to_string(amavisd_log).expect("reads")).await;
         settle(client).await;
         let page = js(client, "const row = k => document.querySelector(`#logs-figures tr[data-key=${k}] td`)?.textContent; return {verdict: document.getElementById('logs-verdict').dataset.verdict, needed: document.getElementById('logs-needed')?.textContent, reason: document.getElementById('logs-reason').textContent, sent: row('sent'), deferred: row('deferred'), deferrals: row('deferrals'), bars: document.querySelectorAll('#logs-timeline rect.bar').length, text: document.getElementById('logs-result').textContent};").await;
         assert_eq!(page["verdict"], cli["verdict"], "{scenario}: {page}");
