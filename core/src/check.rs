@@ -16,6 +16,7 @@ use crate::config::postfix_defaults::{DEFAULT_DESTINATION_CONCURRENCY_LIMIT, DEF
 
 mod findings;
 mod postfix_side;
+pub(crate) mod scheduler;
 
 pub use findings::{Finding, FindingCode};
 use postfix_side::postfix_side;
@@ -23,8 +24,7 @@ use postfix_side::postfix_side;
 /// amavisd's built-in `$max_servers` (Amavis/Conf.pm).
 pub const AMAVISD_DEFAULT_MAX_SERVERS: u32 = 2;
 
-/// Postfix's built-in `default_destination_recipient_limit`.
-pub const DEFAULT_DESTINATION_RECIPIENT_LIMIT: u32 = 50;
+pub use crate::config::postfix_defaults::DEFAULT_DESTINATION_RECIPIENT_LIMIT;
 
 /// A parsed file and the path it was read from (as the user should see it).
 #[derive(Debug, Clone)]
@@ -356,7 +356,10 @@ pub fn note_observed_load(report: &mut Report, load: &crate::plan::choose::Obser
     if load.verdict == Verdict::PostfixExceedsAmavis && report.status == Status::Match {
         message.push_str(" The files agree now: the logs may be from before a change, or amavisd runs with another number than its files say (a `-m N` on its command line, or a restart still to come).");
     }
-    message.push_str(&format!(" The traffic needs {} (amavis-tune plan --logs sizes by it).", load.needed_for_load));
+    match load.needed {
+        Some(needed) => message.push_str(&format!(" The traffic needs {needed} (amavis-tune plan --logs sizes by it).")),
+        None => message.push_str(" The logs give no number for the traffic (see amavis-tune logs)."),
+    }
     report.findings.push(Finding::new(FindingCode::ObservedLoad, severity, message, None));
 }
 

@@ -204,9 +204,11 @@ pub fn logs(input: &[u8]) -> Property {
     for busy in [r.busy, r.busy_amavisd] {
         ensure(busy.p99.zip(busy.peak).is_none_or(|(p99, peak)| p99 <= peak), || format!("logs: busy {busy:?}"))?;
     }
-    ensure(r.needed >= 2 && r.needed <= r.needed_for_load, || {
-        format!("logs: needed {} of {}", r.needed, r.needed_for_load)
-    })?;
+    ensure(
+        r.needed.is_some() == r.needed_for_load.is_some()
+            && r.needed.zip(r.needed_for_load).is_none_or(|(needed, for_load)| needed >= 2 && needed <= for_load.max(2)),
+        || format!("logs: needed {:?} of {:?}", r.needed, r.needed_for_load),
+    )?;
     ensure(r.deferred_messages <= r.deferrals.total(), || {
         "logs: more deferred messages than deferral lines".to_owned()
     })?;

@@ -62,9 +62,16 @@ pub use logs::line::{LineFormat, LogLine, parse_line};
 pub use logs::report::{
     Arrivals, BusyFigures, Deferrals, Hour, LineCounts, LogReport, Percentiles, Period, ScanSource, Waits,
 };
-pub use logs::sizing::{Sizing, SizingBound, TARGET_UTILISATION, children_for_load, size_for_load};
+pub use check::scheduler::scheduler_settings;
+pub use config::postfix_defaults::{DEFAULT_HELO_TIMEOUT_S, DEFAULT_INITIAL_DESTINATION_CONCURRENCY};
+pub use logs::replay::scheduler::{Feedback, SchedulerSettings};
+pub use logs::replay::{
+    CALIBRATION_TOLERANCE, CALIBRATION_TOLERANCE_S, Calibration, Confidence, Holder, MIN_DELIVERIES, Prediction,
+    ReplayReport, TARGET_P99_WAIT_S, agrees,
+};
+pub use logs::sizing::{Sizing, SizingBound, TARGET_UTILISATION, bound_load, children_for_load};
 pub use logs::time::{Date, Micros, format_time, parse_time};
-pub use logs::verdict::{CONNECT_WAIT_LIMIT_S, IDLE_BUSY_PEAK, QUEUE_WAIT_LIMIT_S, Verdict};
+pub use logs::verdict::{CONNECT_WAIT_LIMIT_S, IDLE_BUSY_PEAK, QUEUE_WAIT_LIMIT_S, RESTART_WINDOW_S, Verdict};
 pub use model::bounds::{
     CHILDREN_PER_CPU, DIMINISHING_RETURNS, LARGEST_PLAUSIBLE_RAM, SMALLEST_PLAUSIBLE_RAM, USEFUL_RANGE_TOP,
 };

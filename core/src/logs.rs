@@ -11,6 +11,7 @@ pub(crate) mod busy;
 pub(crate) mod distribution;
 pub(crate) mod event;
 pub(crate) mod line;
+pub(crate) mod replay;
 pub(crate) mod report;
 pub(crate) mod sizing;
 pub(crate) mod time;

@@ -83,6 +83,10 @@ pub struct Settings {
     /// and a message costs only the scanner's sleep.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub spamassassin: bool,
+    /// `smtp-amavis_initial_destination_concurrency` in main.cf; Postfix's default (5) when
+    /// `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_concurrency: Option<u32>,
 }
 
 impl Default for Settings {
@@ -96,6 +100,7 @@ impl Default for Settings {
             acl: AmavisAcl::Loopback,
             max_requests: 20,
             spamassassin: false,
+            initial_concurrency: None,
         }
     }
 }
@@ -155,6 +160,21 @@ pub struct Results {
 }
 
 impl Results {
+    /// The waits for a child that Postfix logged for each delivery to amavisd: `b + c` of its
+    /// `delays=a/b/c/d` (in the queue manager for a connection, then connecting and waiting for
+    /// amavisd's greeting), in seconds.
+    pub fn child_waits_s(&self) -> Vec<f64> {
+        self.postfix_log
+            .lines()
+            .filter(|line| line.contains(" postfix/smtp-amavis/smtp[") && line.contains("status=sent"))
+            .filter_map(|line| {
+                let delays = field(line, " delays=")?;
+                let parts: Vec<f64> = delays.split('/').filter_map(|d| d.parse().ok()).collect();
+                (parts.len() == 4).then(|| parts[1] + parts[2])
+            })
+            .collect()
+    }
+
     /// Offered messages per second, over the injection time.
     pub fn arrival_rate(&self) -> f64 {
         f64::from(self.injected) / self.injection_time.as_secs_f64().max(1e-3)
@@ -489,6 +509,66 @@ impl Lab {
         }
     }
 
+    /// Offers `bursts` bursts of `size` messages at once (`smtp-source -s SIZE -m SIZE`), one every
+    /// `every`, whatever the queue holds, then waits until the queue is empty or `drain_deadline`
+    /// has passed since the start; counts what happened from the sink and the logs. The same
+    /// bursts at the same moments, whatever the lab's settings: the load is the arrivals.
+    pub fn run_bursts(&self, bursts: u32, size: u32, every: Duration, drain_deadline: Duration) -> Results {
+        let postfix_offset = file_len(&self.postfix_log());
+        let amavisd_offset = file_len(&self.amavisd_log());
+        let sink_before = self.sink_count();
+        let started = Instant::now();
+        let errors = self.dir().join("log/smtp-source.err");
+        let mut sources: Vec<Child> = Vec::new();
+        for burst in 0..bursts {
+            let at = every * burst;
+            while started.elapsed() < at {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            let source = Command::new(Need::SmtpSource.path())
+                .args(["-s", &size.to_string(), "-m", &size.to_string()])
+                .args(["-M", "source.lab.example", "-f", SENDER, "-t", RECIPIENT])
+                .arg(format!("127.0.0.1:{}", self.ports.input))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::options().create(true).append(true).open(&errors).expect("opens smtp-source's error file"))
+                .spawn()
+                .expect("smtp-source starts");
+            sources.push(source);
+        }
+        for mut source in sources {
+            let status = source.wait().expect("waits for smtp-source");
+            assert!(status.success(), "smtp-source failed: {}", std::fs::read_to_string(&errors).unwrap_or_default());
+        }
+        let injection_time = started.elapsed();
+        let drained = loop {
+            if self.queued() == 0 {
+                break true;
+            }
+            if started.elapsed() > drain_deadline {
+                break false;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let wall_time = started.elapsed();
+        std::thread::sleep(Duration::from_millis(500));
+        let postfix_log = read_from(&self.postfix_log(), postfix_offset);
+        let amavisd_log = read_from(&self.amavisd_log(), amavisd_offset);
+        let counts = count(&postfix_log, self.ports.sink);
+        Results {
+            injected: counts.injected,
+            delivered: self.sink_count() - sink_before,
+            deferred: counts.deferred,
+            greeting_timeouts: counts.greeting_timeouts,
+            wall_time,
+            injection_time,
+            drained,
+            delivery_delays_s: counts.delays,
+            postfix_log,
+            amavisd_log,
+        }
+    }
+
     /// Messages in the instance's queue directories (`postqueue` cannot see a second instance).
     pub fn queued(&self) -> usize {
         ["maildrop", "incoming", "active", "deferred", "hold"]
@@ -580,6 +660,9 @@ maximal_backoff_time = 10s
         );
         if let PostfixLimit::DestinationConcurrencyLimit(limit) = self.settings.postfix_limit {
             let _ = writeln!(text, "smtp-amavis_destination_concurrency_limit = {limit}");
+        }
+        if let Some(initial) = self.settings.initial_concurrency {
+            let _ = writeln!(text, "smtp-amavis_initial_destination_concurrency = {initial}");
         }
         text
     }

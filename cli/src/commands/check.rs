@@ -14,13 +14,15 @@ pub(crate) fn run(args: CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
     // The server's own logs (under --root) are read by themselves when its own files are read.
     let files_named =
         args.config.master_cf.is_some() || args.config.main_cf.is_some() || !args.config.amavis_conf.is_empty();
-    let logs = crate::commands::logs::observe(
-        &args.logs,
-        &args.config.root,
-        !files_named,
-        report.amavis.max_servers,
-        report.postfix.effective,
-    )?;
+    let transport = report.postfix.service.clone();
+    let known = crate::commands::logs::Known {
+        max_servers: report.amavis.max_servers,
+        postfix_limit: report.postfix.effective,
+        scheduler: transport.as_deref().map(|t| amavis_tune_core::scheduler_settings(&config, t)),
+        transport,
+        inputs: None,
+    };
+    let logs = crate::commands::logs::observe(&args.logs, &args.config.root, !files_named, known)?;
     if let Some(load) = logs.as_ref().and_then(|l| l.load.as_ref()) {
         amavis_tune_core::note_observed_load(&mut report, load);
     }

@@ -100,6 +100,18 @@ pub(crate) struct LogsRead {
     pub(crate) load: Option<ObservedLoad>,
 }
 
+/// What `plan` or `check` knows of the server when it reads its logs: the two numbers, the
+/// amavisd transport and its scheduling settings (from the config), and the RAM and CPUs that
+/// bound the number (the plan's).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Known {
+    pub(crate) max_servers: Option<u32>,
+    pub(crate) postfix_limit: Option<u32>,
+    pub(crate) scheduler: Option<amavis_tune_core::SchedulerSettings>,
+    pub(crate) transport: Option<String>,
+    pub(crate) inputs: Option<Inputs>,
+}
+
 /// Reads the logs `plan` or `check` is to read: `--logs FILE...`; `--logs` alone, the server's
 /// (under `root`), else the journal (only for this machine, `root` being `/`); without the flag, on the server (`automatic`), its log files
 /// when it has some. `max_servers` and `postfix_limit` are the two numbers where known. `None`
@@ -109,8 +121,7 @@ pub(crate) fn observe(
     args: &LogUseArgs,
     root: &Path,
     automatic: bool,
-    max_servers: Option<u32>,
-    postfix_limit: Option<u32>,
+    known: Known,
 ) -> anyhow::Result<Option<LogsRead>> {
     let (files, explicit) = match &args.logs {
         _ if args.no_logs => return Ok(None),
@@ -137,8 +148,15 @@ pub(crate) fn observe(
     }
     let read = read(&files, journal, None, |options| {
         select(options, &args.select);
-        options.max_servers = max_servers;
-        options.postfix_limit = postfix_limit;
+        options.max_servers = known.max_servers;
+        options.postfix_limit = known.postfix_limit;
+        options.inputs = known.inputs;
+        if let Some(scheduler) = known.scheduler {
+            options.scheduler = scheduler;
+        }
+        if options.transport.is_none() {
+            options.transport = known.transport;
+        }
     });
     let not_used =
         |why: String, files: Vec<String>| LogsRead { files, automatic: true, not_used: Some(why), load: None };
@@ -156,9 +174,14 @@ pub(crate) fn observe(
     }
 }
 
-/// The RAM and CPUs that bound the number, as for `plan`: the flags, else this machine's (none
-/// when its RAM cannot be read: the load's number then stands unbounded).
+/// The RAM and CPUs that bound the number, as for `plan`: the flags; without them this machine's
+/// when the logs are this machine's own (read without naming files), and none for files named on
+/// the command line, which may come from another server (the number then stands unbounded, and
+/// the report says so).
 fn bounds(args: &LogsArgs) -> Option<Inputs> {
+    if !args.files.is_empty() && args.memory.ram.is_none() {
+        return None;
+    }
     let mut inputs = Inputs::try_from(&args.memory).ok()?;
     inputs.cpus = args.cpus.or_else(|| if args.memory.ram.is_none() { crate::host::machine::cpus() } else { None });
     Some(inputs)

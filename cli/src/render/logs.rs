@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use amavis_tune_core::{Hour, LogReport, ScanSource};
+use amavis_tune_core::{Confidence, Hour, LogReport, Prediction, ScanSource};
 
 /// Columns of the chart's bars.
 const CHART_WIDTH: usize = 40;
@@ -30,7 +30,7 @@ pub(crate) fn write(out: &mut dyn Write, r: &LogReport, files: &[String]) -> std
     let d = &r.deferrals;
     writeln!(
         out,
-        "Deliveries to amavisd: {} sent, {} bounced; {} messages deferred ({} lines: greeting-timeout {}, greeting-lost {}, refused {}, other {}).",
+        "Deliveries to amavisd: {} sent, {} bounced; {} messages deferred ({} lines: greeting-timeout {}, greeting-lost {}, refused {}, other {}, around amavisd's restarts {}).",
         r.sent,
         r.bounced,
         r.deferred_messages,
@@ -38,7 +38,8 @@ pub(crate) fn write(out: &mut dyn Write, r: &LogReport, files: &[String]) -> std
         d.greeting_timeout,
         d.greeting_lost,
         d.refused,
-        d.other
+        d.other,
+        d.restart
     )?;
     let ms = |v: Option<u64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v} ms"));
     let source = match r.scan_source {
@@ -72,22 +73,89 @@ pub(crate) fn write(out: &mut dyn Write, r: &LogReport, files: &[String]) -> std
     if r.abandoned_connections > 0 || r.denied_access > 0 {
         writeln!(
             out,
-            "amavisd: {} abandoned connections (session-counter gaps), {} DENIED ACCESS.",
+            "amavisd: {} connections that carried no mail (session-counter gaps: health checks, or clients that gave up), {} DENIED ACCESS.",
             r.abandoned_connections, r.denied_access
         )?;
     }
     writeln!(out)?;
     chart(out, &r.hours, r.needed)?;
     writeln!(out)?;
+    predictions(out, r)?;
+    writeln!(out)?;
     writeln!(out, "Verdict: {}", r.verdict.as_str())?;
-    writeln!(out, "Needed: {}", r.needed)?;
+    match r.needed {
+        Some(n) if r.confidence == Confidence::Enough => writeln!(out, "Needed: {n}")?,
+        Some(n) => writeln!(out, "Needed: about {n} (confidence: {})", confidence(r.confidence))?,
+        None => writeln!(out, "Needed: no number (confidence: {})", confidence(r.confidence))?,
+    }
     writeln!(out, "{}", r.reason)?;
+    Ok(())
+}
+
+fn confidence(confidence: Confidence) -> &'static str {
+    match confidence {
+        Confidence::Enough => "enough",
+        Confidence::NoDeliveries => "no deliveries to replay",
+        Confidence::TooFewDeliveries => "too few deliveries",
+        Confidence::ReplayDisagrees => "the replay does not explain the logged waits",
+    }
+}
+
+/// The curve behind the number: the replay's waits per number of children, up to a few past
+/// the larger of the number and the current limit.
+fn predictions(out: &mut dyn Write, r: &LogReport) -> std::io::Result<()> {
+    if r.predictions.is_empty() || r.replay.deliveries == 0 {
+        return Ok(());
+    }
+    let last = r.needed.unwrap_or(2).max(r.current_children.unwrap_or(0)).saturating_add(4);
+    let shown: Vec<&Prediction> = r.predictions.iter().filter(|p| p.children <= last).collect();
+    let top = shown.iter().filter_map(|p| p.wait_p99_s).fold(r.replay.target_p99_wait_s, f64::max);
+    writeln!(
+        out,
+        "Predicted wait for a child by number of children (the replay of {} deliveries; `#` to the p99 wait, `|` at the {:.0} s target, full width = {top:.1} s):",
+        r.replay.deliveries, r.replay.target_p99_wait_s
+    )?;
+    let column = |value: f64| ((value / top) * CHART_WIDTH as f64).round() as usize;
+    let mark = column(r.replay.target_p99_wait_s).min(CHART_WIDTH - 1);
+    let s = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}"));
+    writeln!(out, "  {:>4}  {:<w$}  {:>7} {:>7} {:>7}", "N", "", "p50 s", "p95 s", "p99 s", w = CHART_WIDTH)?;
+    for p in shown {
+        let filled = if p.overwhelmed { CHART_WIDTH } else { column(p.wait_p99_s.unwrap_or(0.0)).min(CHART_WIDTH) };
+        let bar: String = (0..CHART_WIDTH)
+            .map(|i| match (i < filled, i == mark) {
+                (_, true) => '|',
+                (true, false) => '#',
+                (false, false) => ' ',
+            })
+            .collect();
+        let mut note = String::new();
+        if p.overwhelmed {
+            note.push_str("  falls behind for good");
+        } else if p.over_greeting_timeout > 0 {
+            note.push_str(&format!("  {} over the greeting timeout", p.over_greeting_timeout));
+        }
+        if Some(p.children) == r.current_children {
+            note.push_str("  <- current");
+        }
+        if Some(p.children) == r.replay.needed {
+            note.push_str("  <- needed");
+        }
+        writeln!(
+            out,
+            "  {:>4}  {bar}  {:>7} {:>7} {:>7}{note}",
+            p.children,
+            s(p.wait_p50_s),
+            s(p.wait_p95_s),
+            s(p.wait_p99_s)
+        )?;
+    }
     Ok(())
 }
 
 /// One row per hour (per day past a week): `#` up to the busiest second's busy connections,
 /// `|` at N.
-fn chart(out: &mut dyn Write, hours: &[Hour], needed: u32) -> std::io::Result<()> {
+fn chart(out: &mut dyn Write, hours: &[Hour], needed: Option<u32>) -> std::io::Result<()> {
+    let needed = needed.unwrap_or(0);
     let per_day = hours.len() > MAX_HOUR_ROWS;
     let mut rows: Vec<(String, f64, u64)> = Vec::new();
     for hour in hours {

@@ -10,5 +10,15 @@ pub const DEFAULT_PROCESS_LIMIT: u32 = 100;
 /// whatever maxproc says (postconf(5), SCHEDULER_README).
 pub const DEFAULT_DESTINATION_CONCURRENCY_LIMIT: u32 = 20;
 
+/// `default_destination_recipient_limit`: with 1, a destination is a recipient, not a next hop.
+pub const DEFAULT_DESTINATION_RECIPIENT_LIMIT: u32 = 50;
+
+/// `initial_destination_concurrency`: the deliveries a destination starts with at once, before
+/// positive feedback widens its window (postconf(5), SCHEDULER_README).
+pub const DEFAULT_INITIAL_DESTINATION_CONCURRENCY: u32 = 5;
+
+/// `smtp_helo_timeout`, in seconds: how long the smtp client waits for the greeting.
+pub const DEFAULT_HELO_TIMEOUT_S: f64 = 300.0;
+
 /// clamd's `MaxThreads` default (clamd.conf(5)): files scanned at once.
 pub const CLAMD_DEFAULT_MAX_THREADS: u32 = 10;

@@ -12,10 +12,13 @@ use crate::logs::busy::Busy;
 use crate::logs::distribution::Distribution;
 use crate::logs::event::{self, AmavisKind, DeferralReason, Status};
 use crate::logs::line::{LineFormat, LogLine, parse_line};
+use crate::logs::replay::Replay;
+use crate::logs::replay::demand::Delivered;
+use crate::logs::replay::scheduler::SchedulerSettings;
 use crate::logs::report::{
     Arrivals, BusyFigures, Deferrals, Hour, LineCounts, LogReport, Percentiles, Period, ScanSource, Waits,
 };
-use crate::logs::sizing::size_for_load;
+use crate::logs::sizing::bound_load;
 use crate::logs::time::{Date, MICROS_PER_SECOND, Micros, format_time};
 use crate::logs::verdict::{Evidence, judge};
 
@@ -40,6 +43,11 @@ pub struct LogOptions {
     pub postfix_limit: Option<u32>,
     /// The server's RAM and CPUs, to bound the number as `plan` does.
     pub inputs: Option<Inputs>,
+    /// The transport's scheduling settings (Postfix's defaults unless the config says otherwise).
+    pub scheduler: SchedulerSettings,
+    /// The transport's master.cf name, for the main.cf lines the report suggests; learned from
+    /// its `syslog_name` (`postfix/smtp-amavis/smtp`) when not given.
+    pub transport: Option<String>,
 }
 
 /// amavisd's usual address: README.postfix's `[127.0.0.1]:10024`, and the same port on IPv6.
@@ -57,6 +65,16 @@ impl LogOptions {
             max_servers: None,
             postfix_limit: None,
             inputs: None,
+            scheduler: SchedulerSettings::default(),
+            transport: None,
+        }
+    }
+
+    /// The limit the server runs with now: the smaller of the two numbers, where known.
+    fn current_limit(&self) -> Option<u32> {
+        match (self.max_servers, self.postfix_limit) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 }
@@ -134,7 +152,18 @@ pub struct LogAnalysis {
     /// `syslog_name`, so that `postfix/error`'s lines for the same hop count too (at most
     /// [`MAX_LEARNED_HOPS`]).
     learned_hops: Vec<Vec<u8>>,
+    replay: Replay,
+    /// Recent refused and lost-greeting deferrals, to count as a restart's when amavisd's start
+    /// line follows them (at most [`MAX_RECENT_FAILURES`]).
+    recent_failures: std::collections::VecDeque<(Micros, DeferralReason)>,
+    restarts: u64,
+    /// The transport's name as its `syslog_name` shows it (`smtp-amavis` in
+    /// `postfix/smtp-amavis/smtp`).
+    learned_transport: Option<String>,
 }
+
+/// How many recent refused or lost connections are kept for a restart to claim.
+const MAX_RECENT_FAILURES: usize = 4096;
 
 /// How many next hops the transports named by `syslog_name` may teach the analysis (a
 /// transport has one or two: IPv4 and IPv6).
@@ -142,7 +171,12 @@ const MAX_LEARNED_HOPS: usize = 8;
 
 impl LogAnalysis {
     pub fn new(options: LogOptions) -> LogAnalysis {
+        let replay = Replay::new(options.scheduler, options.current_limit());
         LogAnalysis {
+            replay,
+            recent_failures: std::collections::VecDeque::new(),
+            restarts: 0,
+            learned_transport: None,
             options,
             lines: LineCounts::default(),
             formats: BTreeSet::new(),
@@ -275,6 +309,23 @@ impl LogAnalysis {
         }
         match delivery.status {
             Status::Sent => {
+                if self.learned_transport.is_none() {
+                    self.learned_transport = transport_of(program);
+                }
+                if let Some(delays) = delivery.delays {
+                    let new = self.replay.delivered(Delivered {
+                        time: line.time,
+                        queue_id: delivery.queue_id,
+                        queued_as: event::queued_as(delivery.reason),
+                        recipient: delivery.recipient,
+                        next_hop: hop_in(delivery.relay).unwrap_or(delivery.relay),
+                        delays,
+                    });
+                    if !new {
+                        // Another recipient's line of a delivery already counted.
+                        return true;
+                    }
+                }
                 self.sent += 1;
                 if let Some([_, b, c, d]) = delivery.delays {
                     let held = ((c + d) * MICROS_PER_SECOND as f64) as Micros;
@@ -290,11 +341,18 @@ impl LogAnalysis {
                 *self.hour_deliveries.entry(line.time.div_euclid(3600 * MICROS_PER_SECOND)).or_default() += 1;
             }
             Status::Deferred => {
-                match DeferralReason::of(delivery.reason) {
+                let reason = DeferralReason::of(delivery.reason);
+                match reason {
                     DeferralReason::GreetingTimeout => self.deferrals.greeting_timeout += 1,
                     DeferralReason::GreetingLost => self.deferrals.greeting_lost += 1,
                     DeferralReason::Refused => self.deferrals.refused += 1,
                     DeferralReason::Other => self.deferrals.other += 1,
+                }
+                if matches!(reason, DeferralReason::GreetingLost | DeferralReason::Refused) {
+                    if self.recent_failures.len() == MAX_RECENT_FAILURES {
+                        self.recent_failures.pop_front();
+                    }
+                    self.recent_failures.push_back((line.time, reason));
                 }
                 if let Some([_, b, c, _]) = delivery.delays
                     && delivery.relay != b"none"
@@ -350,13 +408,34 @@ impl LogAnalysis {
         if parsed.kind == AmavisKind::DeniedAccess {
             self.denied += 1;
         }
+        if parsed.task.is_none() && line.message.starts_with(b"starting. ") {
+            self.restarted(time);
+        }
         if let Some(ms) = elapsed {
+            self.replay.scanned(time, event::result_queue_ids(&line.message), ms);
             self.scan_ms.add(ms);
             let held = i64::try_from(ms).unwrap_or(i64::MAX / 2).min(i64::MAX / 2000) * 1000;
             self.busy_amavisd.add(time - held, time);
             self.arrivals_amavisd.add(time - held);
         }
         true
+    }
+
+    /// amavisd started at `time`: the refused and lost connections just before were its restart's.
+    fn restarted(&mut self, time: Micros) {
+        self.restarts += 1;
+        let since = time - crate::logs::verdict::RESTART_WINDOW_S * MICROS_PER_SECOND;
+        for (at, reason) in self.recent_failures.drain(..) {
+            if at < since {
+                continue;
+            }
+            match reason {
+                DeferralReason::GreetingLost => self.deferrals.greeting_lost -= 1,
+                DeferralReason::Refused => self.deferrals.refused -= 1,
+                DeferralReason::GreetingTimeout | DeferralReason::Other => continue,
+            }
+            self.deferrals.restart += 1;
+        }
     }
 
     /// The report on everything pushed.
@@ -388,11 +467,9 @@ impl LogAnalysis {
             queue_p95: percent_cs(&self.queue_wait_cs, 95),
             connect_p95: percent_cs(&self.connect_wait_cs, 95),
         };
-        let sizing = size_for_load(
-            arrivals_per_s.peak_minute.unwrap_or(0.0),
-            scan_ms.p90.unwrap_or(0) as f64 / 1000.0,
-            self.options.inputs.as_ref(),
-        );
+        let transport = self.options.transport.clone().or(self.learned_transport.clone());
+        let replay = self.replay.finish(transport.as_deref().unwrap_or("TRANSPORT"));
+        let sizing = bound_load(replay.needed, replay.describe(), self.options.inputs.as_ref());
         let evidence = Evidence {
             sent: self.sent,
             scanned: self.scan_ms.count(),
@@ -405,6 +482,7 @@ impl LogAnalysis {
             postfix_limit: self.options.postfix_limit,
             sizing: &sizing,
             abandoned: self.abandoned,
+            restarts: self.restarts,
             hosts: self.hosts.len(),
             host_filter: self.options.host.is_some(),
         };
@@ -439,6 +517,11 @@ impl LogAnalysis {
             needed_for_load: sizing.for_load,
             bound: sizing.bound,
             sizing_reason: sizing.reason,
+            predictions: replay.predictions.clone(),
+            current_children: replay.current_children,
+            calibration: replay.calibration,
+            confidence: replay.confidence,
+            replay,
             bounced: self.bounced,
             scanned: self.scan_ms.count(),
             scan_source,
@@ -462,6 +545,17 @@ fn hop_in(text: &[u8]) -> Option<&[u8]> {
     let open = memchr::memrchr(b'[', &text[..close])?;
     let digits = text[close + 2..].iter().take_while(|b| b.is_ascii_digit()).count();
     (digits > 0).then(|| &text[open..close + 2 + digits])
+}
+
+/// `smtp-amavis` from `postfix/smtp-amavis/smtp`: the middle of a three-part program name, which
+/// master.cf's `-o syslog_name=postfix/SERVICE` gives a transport.
+fn transport_of(program: &[u8]) -> Option<String> {
+    let mut parts = program.split(|&b| b == b'/');
+    let (Some(b"postfix"), Some(service), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return None;
+    };
+    let valid = !service.is_empty() && service.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    valid.then(|| String::from_utf8_lossy(service).into_owned())
 }
 
 fn hop_address(hop: &[u8]) -> Option<&[u8]> {

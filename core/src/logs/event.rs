@@ -7,6 +7,8 @@ use memchr::memmem;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery<'a> {
     pub queue_id: &'a [u8],
+    /// The address in `to=<...>`.
+    pub recipient: &'a [u8],
     /// `127.0.0.1[127.0.0.1]:10024`, or `none` (the `postfix/error` lines).
     pub relay: &'a [u8],
     /// `a/b/c/d` in seconds: before the queue manager, in it, connection set-up, transmission.
@@ -64,6 +66,7 @@ pub(crate) fn delivery(message: &[u8]) -> Option<Delivery<'_>> {
     if !rest.starts_with(b" to=") {
         return None;
     }
+    let recipient = rest[4..].strip_prefix(b"<").map_or(&[][..], |r| &r[..memchr::memchr(b'>', r).unwrap_or(0)]);
     let relay = field(rest, b", relay=")?;
     let delays = field(rest, b", delays=").and_then(parse_delays);
     let status_at = memmem::find(rest, b", status=")? + b", status=".len();
@@ -80,7 +83,7 @@ pub(crate) fn delivery(message: &[u8]) -> Option<Delivery<'_>> {
         (Some(open), Some(close)) if close > open => &after[open + 1..close],
         _ => &[],
     };
-    Some(Delivery { queue_id, relay, delays, status, reason })
+    Some(Delivery { queue_id, recipient, relay, delays, status, reason })
 }
 
 /// The value of `name` (`, relay=`) up to the next comma.
@@ -103,6 +106,25 @@ fn parse_delays(text: &[u8]) -> Option<[f64; 4]> {
         *slot = value;
     }
     parts.next().is_none().then_some(delays)
+}
+
+/// `X` of `queued as X` in a delivery's reply: the queue id the next hop gave the message (for
+/// amavisd, the message it passed back to Postfix).
+pub(crate) fn queued_as(reason: &[u8]) -> Option<&[u8]> {
+    let at = memmem::rfind(reason, b"queued as ")? + b"queued as ".len();
+    queue_id_at(&reason[at..])
+}
+
+/// The queue ids an amavisd result names: Postfix's (`Queue-ID: X`, when Postfix sends it with
+/// XFORWARD) and the message it passed back (`queued_as: X`).
+pub(crate) fn result_queue_ids(message: &[u8]) -> [Option<&[u8]>; 2] {
+    let after = |needle: &[u8]| memmem::find(message, needle).and_then(|at| queue_id_at(&message[at + needle.len()..]));
+    [after(b"Queue-ID: "), after(b"queued_as: ")]
+}
+
+fn queue_id_at(text: &[u8]) -> Option<&[u8]> {
+    let length = text.iter().take_while(|b| b.is_ascii_alphanumeric()).count();
+    (length > 0).then(|| &text[..length])
 }
 
 /// amavisd's task id: `(PID-SESSION)`, or `(PID-SESSION-MESSAGE)` on a reused session.

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::logs::line::LineFormat;
+use crate::logs::replay::{Calibration, Confidence, Prediction, ReplayReport};
 use crate::logs::sizing::SizingBound;
 use crate::logs::time::{MICROS_PER_SECOND, format_time};
 use crate::logs::verdict::Verdict;
@@ -21,10 +22,12 @@ pub struct LogReport {
     pub wait_s: Waits,
     pub arrivals_per_s: Arrivals,
     pub verdict: Verdict,
-    pub needed: u32,
+    /// The children this traffic needs, within the memory and CPU bounds; null without enough
+    /// evidence (`confidence` says what is missing).
+    pub needed: Option<u32>,
     pub reason: String,
-    /// Little's law before the memory and CPU bounds.
-    pub needed_for_load: u32,
+    /// The replay's number before the memory and CPU bounds.
+    pub needed_for_load: Option<u32>,
     pub bound: SizingBound,
     pub sizing_reason: String,
     pub bounced: u64,
@@ -40,6 +43,16 @@ pub struct LogReport {
     pub formats: Vec<LineFormat>,
     pub lines: LineCounts,
     pub hours: Vec<Hour>,
+    /// The replay's waits per number of children (README, "Reading the mail logs").
+    pub predictions: Vec<Prediction>,
+    /// The limit replayed as the server's current one, when known.
+    pub current_children: Option<u32>,
+    /// The replay at the current limit beside the waits the logs show.
+    pub calibration: Option<Calibration>,
+    pub confidence: Confidence,
+    /// The replay in full: deliveries, the scheduler settings it used, the target, what holds the
+    /// waits.
+    pub replay: ReplayReport,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -50,11 +63,14 @@ pub struct Deferrals {
     pub greeting_lost: u64,
     pub refused: u64,
     pub other: u64,
+    /// Refused or lost connections just before one of amavisd's start lines: a restart's effect,
+    /// counted here instead of as `refused` or `greeting-lost`.
+    pub restart: u64,
 }
 
 impl Deferrals {
     pub fn total(&self) -> u64 {
-        self.greeting_timeout + self.greeting_lost + self.refused + self.other
+        self.greeting_timeout + self.greeting_lost + self.refused + self.other + self.restart
     }
 }
 

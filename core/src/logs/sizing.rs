@@ -1,5 +1,5 @@
-//! The number of amavisd children a measured load needs (Little's law), bounded by memory and CPU
-//! the way `plan` bounds its recommendation.
+//! The number of amavisd children a measured load needs, bounded by memory and CPU the way `plan`
+//! bounds its recommendation; and Little's law, the mean the replay refines.
 
 use serde::Serialize;
 
@@ -30,62 +30,66 @@ pub fn children_for_load(arrivals_per_s: f64, service_s: f64) -> u32 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SizingBound {
-    /// The load itself (Little's law).
+    /// The load itself (the replay of the log's deliveries).
     Load,
     /// The most children that fit in RAM.
     Memory,
     /// 3 children per CPU.
     Cpu,
+    /// No RAM or CPUs were given for the server whose logs these are: the load's number stands
+    /// unbounded.
+    Unbounded,
 }
 
 /// The load's number, bounded.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Sizing {
-    /// The number to run: the load's, or a lower bound's, never below 2.
-    pub needed: u32,
-    /// What Little's law alone gives.
-    pub for_load: u32,
+    /// The number to run: the load's, or a lower bound's, never below 2; `None` without enough
+    /// evidence.
+    pub needed: Option<u32>,
+    /// What the replay alone gives.
+    pub for_load: Option<u32>,
     pub bound: SizingBound,
     pub reason: String,
 }
 
-/// Little's law for the peak minute, bounded by the RAM and CPUs in `inputs` (when given) as
-/// `plan` bounds its number: the memory model's safe maximum, and children per CPU.
-pub fn size_for_load(peak_per_s: f64, p90_scan_s: f64, inputs: Option<&Inputs>) -> Sizing {
-    let for_load = children_for_load(peak_per_s, p90_scan_s);
-    let busy = peak_per_s * p90_scan_s;
+/// The replay's number, bounded by the RAM and CPUs in `inputs` (when given) as `plan` bounds
+/// its number: the memory model's safe maximum, and children per CPU. `reason` says how the
+/// replay reached its number.
+pub fn bound_load(for_load: Option<u32>, mut reason: String, inputs: Option<&Inputs>) -> Sizing {
+    let Some(for_load) = for_load else {
+        return Sizing { needed: None, for_load: None, bound: SizingBound::Load, reason };
+    };
     let mut needed = for_load;
     let mut bound = SizingBound::Load;
-    let mut reason = format!(
-        "Little's law: {peak_per_s:.2} deliveries/s in the busiest minute x {p90_scan_s:.2} s (p90 scan time) = {busy:.2} children busy on average; at {:.0}% target utilisation that is {for_load}.",
-        TARGET_UTILISATION * 100.0
-    );
-    if let Some(inputs) = inputs {
-        let model = current_model();
-        let assumptions = inputs.overrides.assumptions_over(model.defaults);
-        let safe_max = assumptions.safe_max(inputs.ram, inputs.clamav.mode());
-        if u64::from(needed) > safe_max {
-            needed = u32::try_from(safe_max).unwrap_or(u32::MAX).max(MIN_CONCURRENCY);
-            bound = SizingBound::Memory;
+    let Some(inputs) = inputs else {
+        reason.push_str(" No RAM or CPU count was given for the server these logs come from (--ram, --cpus), so memory and CPU do not bound this number.");
+        return Sizing { needed: Some(needed), for_load: Some(for_load), bound: SizingBound::Unbounded, reason };
+    };
+    let model = current_model();
+    let assumptions = inputs.overrides.assumptions_over(model.defaults);
+    let safe_max = assumptions.safe_max(inputs.ram, inputs.clamav.mode());
+    if u64::from(needed) > safe_max {
+        needed = u32::try_from(safe_max).unwrap_or(u32::MAX).max(MIN_CONCURRENCY);
+        bound = SizingBound::Memory;
+        reason.push_str(&format!(
+            " Memory decides: only {safe_max} fit in {} MiB (the plan's memory model), so {needed}; more would swap; add RAM or shorten the scans.",
+            inputs.ram.0
+        ));
+    }
+    if let Some(cpus) = inputs.cpus {
+        let cpu_bound = cpus.get().saturating_mul(model.children_per_cpu);
+        if needed > cpu_bound {
+            needed = cpu_bound.max(MIN_CONCURRENCY);
+            bound = SizingBound::Cpu;
             reason.push_str(&format!(
-                " Memory allows only {safe_max} in {} MiB (the plan's memory model), so {needed}: more would swap; add RAM or shorten the scans.",
-                inputs.ram.0
+                " CPU decides: amavis README.performance advises at most {} children per CPU; {} CPU(s) give {needed}.",
+                model.children_per_cpu,
+                cpus.get()
             ));
         }
-        if let Some(cpus) = inputs.cpus {
-            let cpu_bound = cpus.get().saturating_mul(model.children_per_cpu);
-            if needed > cpu_bound {
-                needed = cpu_bound.max(MIN_CONCURRENCY);
-                bound = SizingBound::Cpu;
-                reason.push_str(&format!(
-                    " CPU: amavis README.performance advises at most {} children per CPU; {} CPU(s) give {needed}.",
-                    model.children_per_cpu,
-                    cpus.get()
-                ));
-            }
-        }
     }
-    Sizing { needed, for_load, bound, reason }
+    Sizing { needed: Some(needed), for_load: Some(for_load), bound, reason }
 }
 
 #[cfg(test)]

@@ -57,6 +57,11 @@ pub const CONNECT_WAIT_LIMIT_S: f64 = 1.0;
 /// were idle.
 pub const IDLE_BUSY_PEAK: f64 = 1.0;
 
+/// Refused or lost connections within this many seconds before one of amavisd's start lines are
+/// a restart's: amavisd was down (refused) or reset the connections waiting in its backlog as it
+/// stopped (lost greetings). Judgement: a restart of amavisd with SpamAssassin takes 10-60 s.
+pub const RESTART_WINDOW_S: i64 = 120;
+
 pub(crate) struct Evidence<'a> {
     pub(crate) sent: u64,
     pub(crate) scanned: u64,
@@ -69,6 +74,8 @@ pub(crate) struct Evidence<'a> {
     pub(crate) postfix_limit: Option<u32>,
     pub(crate) sizing: &'a Sizing,
     pub(crate) abandoned: u64,
+    /// amavisd's start lines (`starting. ...`) in the log.
+    pub(crate) restarts: u64,
     pub(crate) hosts: usize,
     pub(crate) host_filter: bool,
 }
@@ -80,6 +87,14 @@ pub(crate) fn judge(e: &Evidence<'_>) -> (Verdict, String) {
     let connect = e.wait_s.connect_p95.unwrap_or(0.0);
     let n = e.sizing.needed;
     let mut words: Vec<String> = Vec::new();
+    if d.restart > 0 {
+        words.push(format!(
+            "{} deliveries were refused or lost their connection within {} s before amavisd's {} start(s) in the log: amavisd was stopped or restarting (a restart resets the connections waiting for a child), which is a restart's effect, not a capacity problem; they are left out of the verdict.",
+            d.restart,
+            RESTART_WINDOW_S,
+            e.restarts
+        ));
+    }
     let verdict = if attempts == 0 && e.scanned == 0 {
         words.push("No delivery to amavisd and no amavisd result in the log.".to_owned());
         Verdict::NoData
@@ -104,8 +119,12 @@ pub(crate) fn judge(e: &Evidence<'_>) -> (Verdict, String) {
     } else if queue > QUEUE_WAIT_LIMIT_S {
         match (e.postfix_limit, e.max_servers) {
             (Some(limit), Some(max)) if limit < max => {
+                let to = n.filter(|&n| n > max).map_or_else(
+                    || format!("raise Postfix's limit to {max}"),
+                    |n| format!("raise both sides to {n}, the number the replay gives"),
+                );
                 words.push(format!(
-                    "Deliveries waited {queue:.2} s (delays b, 95th percentile) in Postfix's queue for a connection while Postfix's limit ({limit}) is below $max_servers ({max}): Postfix, not amavisd, caps; raise Postfix's limit to {max}."
+                    "Deliveries waited {queue:.2} s (delays b, 95th percentile) in Postfix's queue for a connection while Postfix's limit ({limit}) is below $max_servers ({max}): Postfix, not amavisd, caps; {to}."
                 ));
                 Verdict::PostfixBelowAmavis
             }
@@ -136,17 +155,23 @@ pub(crate) fn judge(e: &Evidence<'_>) -> (Verdict, String) {
     };
     if verdict != Verdict::NoData {
         words.push(e.sizing.reason.clone());
-        match (e.max_servers, e.sizing.bound) {
-            (Some(max), _) if max < n => words.push(format!("$max_servers is {max}: raise both sides to {n}.")),
-            (Some(max), SizingBound::Load) if max > n && verdict == Verdict::Idle => {
+        match (e.max_servers, e.sizing.bound, n) {
+            (Some(max), _, Some(n)) if max < n => words.push(format!("$max_servers is {max}: raise both sides to {n}.")),
+            (Some(max), SizingBound::Load | SizingBound::Unbounded, Some(n)) if max > n && verdict == Verdict::Idle => {
                 words.push(format!("$max_servers is {max}: {n} would do, and frees memory."))
             }
             _ => {}
         }
         if e.abandoned > 0 {
+            let waiting = verdict == Verdict::PostfixExceedsAmavis && connect > CONNECT_WAIT_LIMIT_S;
             words.push(format!(
-                "amavisd's session counters skipped {} sessions: connections the client abandoned before a child took them (a sign of connections waiting in the backlog).",
-                e.abandoned
+                "amavisd's session counters skipped {} sessions: connections that carried no mail, such as health checks (check_smtp, monit, Zabbix on amavisd's port) or clients that gave up while waiting; {}",
+                e.abandoned,
+                if waiting {
+                    "with connection set-up (delays c) waiting too, some of them are likely connections that gave up waiting for a child."
+                } else {
+                    "with no wait in connection set-up (delays c), they are not a sign of waiting."
+                }
             ));
         }
     }

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::inputs::Inputs;
 use crate::inputs::concurrency::{Concurrency, MIN_CONCURRENCY};
+use crate::logs::replay::Confidence;
 use crate::logs::report::LogReport;
 use crate::logs::verdict::Verdict;
 use crate::model::versions::Model;
@@ -13,11 +14,15 @@ use crate::model::versions::Model;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ObservedLoad {
     pub verdict: Verdict,
-    /// The children this traffic needs by Little's law, before memory and CPU bound it.
-    pub needed_for_load: u32,
+    /// The children the replay of this traffic needs, before memory and CPU bound it; null
+    /// without enough evidence.
+    pub needed_for_load: Option<u32>,
+    /// The logs' number within the bounds they were read with (the plan's own RAM and CPUs).
+    pub needed: Option<u32>,
+    pub confidence: Confidence,
     /// The analysis's words for the verdict.
     pub reason: String,
-    /// The analysis's words for the number: the rate and the scan time it comes from.
+    /// The analysis's words for the number: the replay it comes from.
     pub sizing_reason: String,
 }
 
@@ -26,29 +31,28 @@ impl ObservedLoad {
         ObservedLoad {
             verdict: report.verdict,
             needed_for_load: report.needed_for_load,
+            needed: report.needed,
+            confidence: report.confidence,
             reason: report.reason.clone(),
             sizing_reason: report.sizing_reason.clone(),
         }
     }
 
-    /// How the plan may use it. Where the traffic flowed freely (idle, right-sized, or capped by
-    /// Postfix's limit with children to spare), its number is the demand. Where it waited for
-    /// the pool (saturated, or Postfix opening more connections than amavisd has children), what
-    /// got through understates the demand: its number may raise the plan's, never lower it.
-    /// Where nothing got through (refused, denied), it says nothing about the demand.
+    /// How the plan may use it. The replay rebuilds the demand from when each delivery became
+    /// ready, whether it then waited or not, so its number is the demand wherever it gives one;
+    /// where it gives none (too few deliveries, or nothing got through), the logs say nothing
+    /// about the demand.
     fn use_of(&self) -> LoadUse {
-        match self.verdict {
-            Verdict::Idle | Verdict::RightSized | Verdict::PostfixBelowAmavis => LoadUse::Demand,
-            Verdict::Saturated | Verdict::PostfixExceedsAmavis => LoadUse::AtLeast,
-            Verdict::AmavisdUnreachable | Verdict::AmavisdRefuses | Verdict::NoData => LoadUse::None,
+        match self.needed_for_load {
+            Some(n) => LoadUse::Demand(n),
+            None => LoadUse::None,
         }
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum LoadUse {
-    Demand,
-    AtLeast,
+    Demand(u32),
     None,
 }
 
@@ -90,11 +94,9 @@ pub(crate) fn choose(
     let judged =
         smallest(bounds.iter().copied().chain([(u64::from(model.diminishing_returns), Decision::DiminishingReturns)]));
     let Some(load) = load else { return judged };
-    let observed = (u64::from(load.needed_for_load), Decision::ObservedLoad);
     match load.use_of() {
-        LoadUse::Demand => smallest(std::iter::once(observed).chain(bounds)),
-        LoadUse::AtLeast if observed.0 > u64::from(judged.0.get()) => smallest(std::iter::once(observed).chain(bounds)),
-        LoadUse::AtLeast | LoadUse::None => judged,
+        LoadUse::Demand(n) => smallest(std::iter::once((u64::from(n), Decision::ObservedLoad)).chain(bounds)),
+        LoadUse::None => judged,
     }
 }
 
@@ -118,21 +120,15 @@ pub(crate) fn reason(
     let mut reason = decision_reason(inputs, decided_by, n, safe_max, model, load);
     if let Some(load) = load.filter(|_| decided_by != Decision::ObservedLoad) {
         let said = match load.use_of() {
-            LoadUse::Demand => format!(
-                " The mail logs ({}) give {} for their traffic ({}).",
+            LoadUse::Demand(n) => format!(
+                " The mail logs ({}) give {n} for their traffic ({}).",
                 load.verdict.as_str(),
-                load.needed_for_load,
-                load.sizing_reason.trim_end_matches('.')
-            ),
-            LoadUse::AtLeast => format!(
-                " The mail logs ({}) show traffic that waited for amavisd, so their {} is a floor, not the demand ({}).",
-                load.verdict.as_str(),
-                load.needed_for_load,
                 load.sizing_reason.trim_end_matches('.')
             ),
             LoadUse::None => format!(
-                " The mail logs ({}) say nothing about the demand: nothing got through to amavisd.",
-                load.verdict.as_str()
+                " The mail logs ({}) give no number: {}",
+                load.verdict.as_str(),
+                load.sizing_reason
             ),
         };
         reason.push_str(&said);
@@ -150,7 +146,7 @@ fn decision_reason(
 ) -> String {
     match decided_by {
         Decision::ObservedLoad => format!(
-            "Observed load: the mail logs ({}) show the traffic this server handles; {} RAM would allow {safe_max}.",
+            "Observed load: the mail logs ({}) show the traffic this server handles. {} RAM would allow {safe_max}.",
             load.map_or("", |l| l.verdict.as_str()),
             load.map_or(String::new(), |l| l.sizing_reason.clone())
         ),

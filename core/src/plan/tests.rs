@@ -313,9 +313,11 @@ proptest! {
 fn load(verdict: crate::logs::verdict::Verdict, needed_for_load: u32) -> ObservedLoad {
     ObservedLoad {
         verdict,
-        needed_for_load,
+        needed_for_load: Some(needed_for_load),
+        needed: Some(needed_for_load),
+        confidence: crate::logs::replay::Confidence::Enough,
         reason: "the verdict's words.".to_owned(),
-        sizing_reason: format!("Little's law gives {needed_for_load}."),
+        sizing_reason: format!("The replay gives {needed_for_load}."),
     }
 }
 
@@ -338,21 +340,22 @@ fn observed_load_sizes_the_plan() {
     assert_eq!(observed(&eight, &load(Verdict::RightSized, 60)), (44, "memory".to_owned()));
     let four_cpus = with(inputs(8192), |i| i.cpus = Cpus::new(4).ok());
     assert_eq!(observed(&four_cpus, &load(Verdict::RightSized, 20)), (12, "cpu".to_owned()));
-    // Waiting traffic understates the demand: it raises the number, never lowers it.
-    assert_eq!(observed(&eight, &load(Verdict::Saturated, 3)), (10, "diminishing-returns".to_owned()));
+    // The replay rebuilds the demand of traffic that waited too: its number stands.
+    assert_eq!(observed(&eight, &load(Verdict::Saturated, 3)), (3, "observed-load".to_owned()));
     assert_eq!(observed(&eight, &load(Verdict::Saturated, 16)), (16, "observed-load".to_owned()));
-    assert_eq!(observed(&eight, &load(Verdict::PostfixExceedsAmavis, 2)), (10, "diminishing-returns".to_owned()));
-    // Nothing got through: the judgement stands, and the reason says why the logs did not count.
-    assert_eq!(observed(&eight, &load(Verdict::AmavisdUnreachable, 2)), (10, "diminishing-returns".to_owned()));
-    let plan = plan_observed(&eight, &Provenance::default(), &load(Verdict::AmavisdRefuses, 2));
-    assert!(plan.reason.contains("say nothing about the demand"), "{}", plan.reason);
+    // No number (too few deliveries, nothing got through): the judgement stands, and the reason
+    // says why the logs did not count.
+    let none = ObservedLoad { needed_for_load: None, needed: None, ..load(Verdict::AmavisdRefuses, 2) };
+    assert_eq!(observed(&eight, &none), (10, "diminishing-returns".to_owned()));
+    let plan = plan_observed(&eight, &Provenance::default(), &none);
+    assert!(plan.reason.contains("give no number"), "{}", plan.reason);
     // A number asked for wins.
     let asked = with(inputs(8192), |i| i.concurrency = n(7));
     assert_eq!(observed(&asked, &load(Verdict::Idle, 2)), (7, "requested".to_owned()));
     // The reason names the logs' figures; the JSON carries them.
     let plan = plan_observed(&eight, &Provenance::default(), &load(Verdict::Idle, 2));
     assert!(plan.reason.starts_with("Observed load: the mail logs (idle)"), "{}", plan.reason);
-    assert!(plan.reason.contains("Little's law gives 2."), "{}", plan.reason);
+    assert!(plan.reason.contains("The replay gives 2."), "{}", plan.reason);
     let json = serde_json::to_value(&plan).unwrap_or_default();
     assert_eq!(json["observed_load"]["verdict"], "idle");
     assert_eq!(json["observed_load"]["needed_for_load"], 2);

@@ -122,6 +122,7 @@ fn main() {
         test!(live::restore_brings_the_mismatch_back, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
         test!(live::spamassassin_children_cost_parent_rss_plus_private, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink SpamAssassin),
         test!(live::logs_of_each_scenario),
+        test!(live::replay_predicts_the_waits_at_other_numbers, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
         test!(logs::every_format),
         test!(logs::separate_files_rotations_and_stdin),
         test!(logs::hosts_and_period),

@@ -236,9 +236,14 @@ fn report_view(report: &LogReport) -> Html {
     html! {
         <>
             <p class={classes!("status", verdict)} id="logs-verdict" data-verdict={verdict}>{ format!("Verdict: {verdict}") }</p>
-            <p class="numbers"><span class="n" id="logs-needed">{ report.needed }</span><span>{ " children this traffic needs" }</span></p>
+            <p class="numbers">
+                <span class="n" id="logs-needed">{ report.needed.map_or_else(|| "no number".to_owned(), |n| n.to_string()) }</span>
+                <span>{ " children this traffic needs" }</span>
+                <span id="logs-confidence" data-confidence={confidence_code(report.confidence)}>{ format!(" (confidence: {})", confidence_code(report.confidence)) }</span>
+            </p>
             <p class="reason" id="logs-reason">{ report.reason.clone() }</p>
             <Timeline report={report.clone()} />
+            <Predictions report={report.clone()} />
             <table id="logs-figures">
                 <tbody>
                     { for rows.into_iter().map(|(key, label, value)| html! {
@@ -264,7 +269,7 @@ fn Timeline(props: &TimelineProps) -> Html {
     if hours.is_empty() {
         return html! {};
     }
-    let needed = f64::from(report.needed);
+    let needed = f64::from(report.needed.unwrap_or(0));
     let top = hours.iter().map(|h| h.busy_peak).fold(needed, f64::max).max(1.0);
     // A 1000 x 100 drawing: bars share the width, heights scale to the tallest.
     let width = 1000 / hours.len().max(1);
@@ -283,18 +288,68 @@ fn Timeline(props: &TimelineProps) -> Html {
         hours.len(),
         hours.first().map_or("", |h| h.start.as_str()),
         report.busy.peak.unwrap_or(0.0),
-        report.needed
+        report.needed.map_or_else(|| "no number".to_owned(), |n| n.to_string())
     );
     html! {
         <figure class="card timeline">
             <figcaption>
                 <span class="swatch bar" aria-hidden="true"></span>{ " busy connections (busiest second of each hour) " }
-                <span class="swatch needed" aria-hidden="true"></span>{ format!(" {} needed", report.needed) }
+                <span class="swatch needed" aria-hidden="true"></span>{ format!(" {} needed", report.needed.map_or_else(|| "no number".to_owned(), |n| n.to_string())) }
             </figcaption>
             <svg id="logs-timeline" viewBox="0 0 1000 100" preserveAspectRatio="none" role="img" aria-label={label}>
                 { for bars }
                 <line class="needed" x1="0" x2="1000" y1={needed_y.to_string()} y2={needed_y.to_string()} />
             </svg>
         </figure>
+    }
+}
+
+/// The confidence as the JSON spells it.
+fn confidence_code(confidence: amavis_tune_core::Confidence) -> &'static str {
+    match confidence {
+        amavis_tune_core::Confidence::Enough => "enough",
+        amavis_tune_core::Confidence::NoDeliveries => "no-deliveries",
+        amavis_tune_core::Confidence::TooFewDeliveries => "too-few-deliveries",
+        amavis_tune_core::Confidence::ReplayDisagrees => "replay-disagrees",
+    }
+}
+
+/// The curve behind the number: the replay's predicted waits per number of children, up to a
+/// few past the larger of the number and the current limit.
+#[component]
+fn Predictions(props: &TimelineProps) -> Html {
+    let report = &props.report;
+    if report.replay.deliveries == 0 {
+        return html! {};
+    }
+    let last = report.needed.unwrap_or(2).max(report.current_children.unwrap_or(0)).saturating_add(4);
+    let seconds = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}"));
+    let rows = report.predictions.iter().filter(|p| p.children <= last).map(|p| {
+        let mut note = Vec::new();
+        if p.overwhelmed {
+            note.push("falls behind for good");
+        }
+        if Some(p.children) == report.current_children {
+            note.push("current");
+        }
+        if Some(p.children) == report.needed {
+            note.push("needed");
+        }
+        html! {
+            <tr data-children={p.children.to_string()}>
+                <th scope="row">{ p.children }</th>
+                <td>{ seconds(p.wait_p50_s) }</td>
+                <td>{ seconds(p.wait_p95_s) }</td>
+                <td>{ seconds(p.wait_p99_s) }</td>
+                <td>{ note.join(", ") }</td>
+            </tr>
+        }
+    });
+    html! {
+        <table id="logs-predictions">
+            <caption>{ format!("Predicted wait for a child (seconds), the replay of {} deliveries; target: p99 within {:.0} s", report.replay.deliveries, report.replay.target_p99_wait_s) }</caption>
+            <thead><tr><th scope="col">{ "Children" }</th><th scope="col">{ "p50" }</th><th scope="col">{ "p95" }</th><th scope="col">{ "p99" }</th><th scope="col">{ "" }</th></tr></thead>
+            <tbody>{ for rows }</tbody>
+        </table>
     }
 }
