@@ -3,13 +3,15 @@
 
 use std::io::Write;
 
-use amavis_tune_core::{Inputs, LogAnalysis, LogOptions, LogReport, Micros, ObservedLoad, Verdict, parse_line};
+use amavis_tune_core::{
+    ClassicStamps, Inputs, LogAnalysis, LogOptions, LogReport, Micros, ObservedLoad, UtcOffset, Verdict, parse_line,
+};
 use anyhow::Context;
 use serde::Serialize;
 
 use std::path::{Path, PathBuf};
 
-use crate::args::{LogSelectArgs, LogUseArgs, LogsArgs, OutputFormat};
+use crate::args::{LogClockArgs, LogSelectArgs, LogUseArgs, LogsArgs, OutputFormat};
 use crate::exit_status::ExitStatus;
 use crate::host::logs::{Source, default_files, next_line, open};
 use crate::output::Hinted;
@@ -37,16 +39,24 @@ pub(crate) fn run(args: LogsArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
 /// The analysis of the logs `args` name (this server's when none), and their names.
 pub(crate) fn analyse(args: &LogsArgs) -> anyhow::Result<(LogReport, Vec<String>)> {
     let files = if args.files.is_empty() { default_files(Path::new("/")) } else { args.files.clone() };
-    let journal = if files.is_empty() { Some((args.since, args.until)) } else { None };
+    // The journal's times are UTC: the bounds as instants.
+    let utc = |bound: Option<amavis_tune_core::TimeBound>| bound.map(|b| b.utc(args.clock.utc_offset));
+    let journal = if files.is_empty() { Some((utc(args.since), utc(args.until))) } else { None };
     read(&files, journal, args.log_date, |options| {
         options.host.clone_from(&args.host);
         options.since = args.since;
         options.until = args.until;
+        clock(options, &args.clock);
         select(options, &args.select);
         options.max_servers = args.max_servers;
         options.postfix_limit = args.postfix_limit;
         options.inputs = bounds(args);
     })
+}
+
+/// Sets the clock of classic stamps: the server's offset from UTC, when given.
+pub(crate) fn clock(options: &mut LogOptions, clock: &LogClockArgs) {
+    options.utc_offset = clock.utc_offset;
 }
 
 /// Sets how deliveries to amavisd are told: its next hops, the transport's syslog names.
@@ -136,6 +146,7 @@ pub(crate) fn observe(
         }));
     }
     let read = read(&files, journal, None, |options| {
+        clock(options, &args.clock);
         select(options, &args.select);
         options.max_servers = max_servers;
         options.postfix_limit = postfix_limit;
@@ -167,17 +178,18 @@ fn bounds(args: &LogsArgs) -> Option<Inputs> {
 /// Feeds every line of every source to the analysis in time order (each source is in time order
 /// already: a k-way merge, one line of look-ahead per source).
 fn merge(sources: &mut [Source], analysis: &mut LogAnalysis) -> anyhow::Result<()> {
+    let utc_offset = analysis.stamps().utc_offset;
     if let [source] = sources {
         let mut line = Vec::new();
         while next_line(source.reader.as_mut(), &mut line).with_context(|| format!("cannot read {}", source.name))? {
-            analysis.push(parse_line(&line, source.reference));
+            analysis.push(parse_line(&line, stamps(source, utc_offset)));
         }
         return Ok(());
     }
     // The head line of each source and its time (None: not a log line, pushed at once).
     let mut heads: Vec<Option<(Vec<u8>, Micros)>> = Vec::with_capacity(sources.len());
     for source in sources.iter_mut() {
-        heads.push(advance(source, analysis)?);
+        heads.push(advance(source, utc_offset, analysis)?);
     }
     loop {
         let next = heads
@@ -187,18 +199,28 @@ fn merge(sources: &mut [Source], analysis: &mut LogAnalysis) -> anyhow::Result<(
             .min_by_key(|(_, t)| *t);
         let Some((index, _)) = next else { return Ok(()) };
         if let Some((line, _)) = heads[index].take() {
-            analysis.push(parse_line(&line, sources[index].reference));
+            analysis.push(parse_line(&line, stamps(&sources[index], utc_offset)));
         }
-        heads[index] = advance(&mut sources[index], analysis)?;
+        heads[index] = advance(&mut sources[index], utc_offset, analysis)?;
     }
+}
+
+/// How `source`'s classic stamps are read: its own reference date (for the year), the server's
+/// offset.
+fn stamps(source: &Source, utc_offset: Option<UtcOffset>) -> ClassicStamps {
+    ClassicStamps { reference: source.reference, utc_offset }
 }
 
 /// The next log line of `source` with its time; lines that are not log lines go to the analysis
 /// at once (to be counted).
-fn advance(source: &mut Source, analysis: &mut LogAnalysis) -> anyhow::Result<Option<(Vec<u8>, Micros)>> {
+fn advance(
+    source: &mut Source,
+    utc_offset: Option<UtcOffset>,
+    analysis: &mut LogAnalysis,
+) -> anyhow::Result<Option<(Vec<u8>, Micros)>> {
     let mut line = Vec::new();
     while next_line(source.reader.as_mut(), &mut line).with_context(|| format!("cannot read {}", source.name))? {
-        match parse_line(&line, source.reference) {
+        match parse_line(&line, stamps(source, utc_offset)) {
             Some((parsed, _)) => {
                 let time = parsed.time;
                 return Ok(Some((line, time)));

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use amavis_tune_core::{Hour, LogReport, ScanSource};
+use amavis_tune_core::{Clock, Hour, LogReport, ScanSource};
 
 /// Columns of the chart's bars.
 const CHART_WIDTH: usize = 40;
@@ -25,7 +25,7 @@ pub(crate) fn write(out: &mut dyn Write, r: &LogReport, files: &[String]) -> std
         l.outside_period
     )?;
     if let (Some(first), Some(last)) = (&r.period.first, &r.period.last) {
-        writeln!(out, "Period: {first} to {last}.")?;
+        writeln!(out, "Period: {first} to {last} ({}).", clock_note(r.period.clock))?;
     }
     let d = &r.deferrals;
     writeln!(
@@ -77,7 +77,7 @@ pub(crate) fn write(out: &mut dyn Write, r: &LogReport, files: &[String]) -> std
         )?;
     }
     writeln!(out)?;
-    chart(out, &r.hours, r.needed)?;
+    chart(out, &r.hours, r.needed, r.period.clock)?;
     writeln!(out)?;
     writeln!(out, "Verdict: {}", r.verdict.as_str())?;
     writeln!(out, "Needed: {}", r.needed)?;
@@ -87,7 +87,7 @@ pub(crate) fn write(out: &mut dyn Write, r: &LogReport, files: &[String]) -> std
 
 /// One row per hour (per day past a week): `#` up to the busiest second's busy connections,
 /// `|` at N.
-fn chart(out: &mut dyn Write, hours: &[Hour], needed: u32) -> std::io::Result<()> {
+fn chart(out: &mut dyn Write, hours: &[Hour], needed: u32, clock: Clock) -> std::io::Result<()> {
     let per_day = hours.len() > MAX_HOUR_ROWS;
     let mut rows: Vec<(String, f64, u64)> = Vec::new();
     for hour in hours {
@@ -109,8 +109,9 @@ fn chart(out: &mut dyn Write, hours: &[Hour], needed: u32) -> std::io::Result<()
     let mark = column(f64::from(needed)).min(CHART_WIDTH - 1);
     writeln!(
         out,
-        "Busy connections per {} (the busiest second; `|` marks N = {needed}, full width = {top:.1}):",
-        if per_day { "day" } else { "hour (UTC)" }
+        "Busy connections per {} ({}) (the busiest second; `|` marks N = {needed}, full width = {top:.1}):",
+        if per_day { "day" } else { "hour" },
+        clock_name(clock)
     )?;
     for (label, peak, deliveries) in rows {
         let filled = column(peak).min(CHART_WIDTH);
@@ -124,4 +125,26 @@ fn chart(out: &mut dyn Write, hours: &[Hour], needed: u32) -> std::io::Result<()
         writeln!(out, "  {label}  {bar} {peak:>5.1}  ({deliveries} deliveries)")?;
     }
     Ok(())
+}
+
+/// The clock the times are on, as the chart's heading names it.
+fn clock_name(clock: Clock) -> &'static str {
+    match clock {
+        Clock::Utc => "UTC",
+        Clock::ServerLocal => "the server's local time",
+        Clock::Mixed => "mixed clocks",
+    }
+}
+
+/// The clock the period is on, and what to do when it is not UTC.
+fn clock_note(clock: Clock) -> &'static str {
+    match clock {
+        Clock::Utc => "UTC",
+        Clock::ServerLocal => {
+            "the server's local time, as its classic syslog stamps give it; --utc-offset ±HH:MM converts it to UTC"
+        }
+        Clock::Mixed => {
+            "mixed clocks: classic syslog stamps on the server's local time, the others in UTC; give the server's offset with --utc-offset ±HH:MM to read them together"
+        }
+    }
 }
