@@ -4,7 +4,8 @@
 use std::io::Write;
 
 use amavis_tune_core::{
-    ClassicStamps, Inputs, LogAnalysis, LogOptions, LogReport, Micros, ObservedLoad, UtcOffset, Verdict, parse_line,
+    ClassicStamps, Inputs, LineCounts, LogAnalysis, LogOptions, LogReport, Micros, ObservedLoad, UtcOffset, Verdict,
+    parse_line,
 };
 use anyhow::Context;
 use serde::Serialize;
@@ -26,6 +27,9 @@ struct Output<'a> {
 
 pub(crate) fn run(args: LogsArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
     let (report, files) = analyse(&args)?;
+    if let Some(error) = no_log_line(&report.lines, &files) {
+        return Err(error);
+    }
     if report.verdict == Verdict::NoData {
         return Err(no_data(&args.select, &files));
     }
@@ -154,6 +158,13 @@ pub(crate) fn observe(
     let not_used =
         |why: String, files: Vec<String>| LogsRead { files, automatic: true, not_used: Some(why), load: None };
     match read {
+        Ok((report, files)) if none_parsed(&report.lines) => match no_log_line(&report.lines, &files) {
+            Some(error) if explicit => Err(error),
+            _ => Ok(Some(not_used(
+                format!("none of their {} lines is a log line in a known format", report.lines.total),
+                files,
+            ))),
+        },
         Ok((report, files)) if report.verdict != Verdict::NoData => Ok(Some(LogsRead {
             files,
             automatic: !explicit,
@@ -250,4 +261,26 @@ pub(crate) fn no_data(select: &LogSelectArgs, files: &[String]) -> anyhow::Error
         ),
         hint: "is a content_filter set in main.cf (no filter, no deliveries to amavisd)? Does amavisd listen elsewhere (give --next-hop [ADDR]:PORT, or --syslog-name of the transport)? Is amavisd's $log_level below 0, or does it log to its own file ($LOGFILE)? Is this the right file and host (Debian 12 logs to the journal only; --host, --since and --until narrow what is read)?".to_owned(),
     })
+}
+
+/// Whether lines were read and none was a log line in any known format (an empty log is only one
+/// with no delivery to amavisd).
+fn none_parsed(lines: &LineCounts) -> bool {
+    lines.total > 0 && lines.unparsed == lines.total
+}
+
+/// The error for logs in which no line is a log line in a known format (`None` when some are):
+/// how many lines were read, from where, and what the formats are.
+pub(crate) fn no_log_line(lines: &LineCounts, files: &[String]) -> Option<anyhow::Error> {
+    if !none_parsed(lines) {
+        return None;
+    }
+    let read = if lines.total == 1 { "1 line".to_owned() } else { format!("{} lines", lines.total) };
+    Some(anyhow::Error::new(Hinted {
+        message: format!(
+            "read {read} from {}, and none parsed as a log line in any known format",
+            files.join(", ")
+        ),
+        hint: "is it a mail log? amavis-tune reads classic syslog (`Dec  2 07:22:40 host postfix/smtp[123]: ...`, as syslog, Postfix's maillog_file and amavisd's $LOGFILE write it), RFC 3339 stamps (rsyslog), and `journalctl -o short-iso` or `-o json`; other journalctl formats are not read, and a compressed rotation is read only when its name ends in .gz".to_owned(),
+    }))
 }
