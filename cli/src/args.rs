@@ -315,13 +315,18 @@ pub(crate) struct LogsArgs {
     #[arg(value_name = "FILE")]
     pub(crate) files: Vec<PathBuf>,
 
-    /// Only lines at or after this time: 2026-12-02, "2026-12-02 07:00" (UTC), or RFC 3339.
+    /// Only lines at or after this time: 2026-12-02, "2026-12-02 07:00" (the server's local time,
+    /// as classic syslog stamps are; UTC against stamps with an offset when --utc-offset is not
+    /// given), or RFC 3339 with an offset.
     #[arg(long, value_name = "TIME", value_parser = parse_log_time)]
-    pub(crate) since: Option<amavis_tune_core::Micros>,
+    pub(crate) since: Option<amavis_tune_core::TimeBound>,
 
     /// Only lines before this time (the same forms as --since).
     #[arg(long, value_name = "TIME", value_parser = parse_log_time)]
-    pub(crate) until: Option<amavis_tune_core::Micros>,
+    pub(crate) until: Option<amavis_tune_core::TimeBound>,
+
+    #[command(flatten)]
+    pub(crate) clock: LogClockArgs,
 
     /// Only lines of this host (the name after the time stamp), for a log several servers write.
     #[arg(long, value_name = "NAME")]
@@ -368,6 +373,17 @@ pub(crate) struct LogSelectArgs {
     pub(crate) syslog_name: Vec<String>,
 }
 
+/// The clock of the mail logs (shared by `logs`, `plan --logs` and `check --logs`).
+#[derive(Debug, Args)]
+pub(crate) struct LogClockArgs {
+    /// The server's offset from UTC, e.g. +01:00 or -05:00: classic syslog stamps
+    /// (`Dec  2 07:43:05`) are its local time and carry none. With it they are converted to UTC;
+    /// without it the times shown are the server's local time. Stamps with an offset (RFC 3339,
+    /// short-iso) and the journal's are UTC either way.
+    #[arg(long, value_name = "±HH:MM", value_parser = parse_utc_offset, allow_hyphen_values = true)]
+    pub(crate) utc_offset: Option<amavis_tune_core::UtcOffset>,
+}
+
 /// The mail logs `plan` and `check` read for the load they show.
 #[derive(Debug, Args)]
 pub(crate) struct LogUseArgs {
@@ -383,13 +399,22 @@ pub(crate) struct LogUseArgs {
 
     #[command(flatten)]
     pub(crate) select: LogSelectArgs,
+
+    #[command(flatten)]
+    pub(crate) clock: LogClockArgs,
 }
 
-fn parse_log_time(text: &str) -> Result<amavis_tune_core::Micros, String> {
-    amavis_tune_core::parse_time(text).ok_or_else(|| {
+fn parse_log_time(text: &str) -> Result<amavis_tune_core::TimeBound, String> {
+    amavis_tune_core::parse_bound(text).ok_or_else(|| {
         format!(
-            "invalid time `{text}`: use 2026-12-02, \"2026-12-02 07:00\" (UTC) or RFC 3339 (2026-12-02T07:00:00+01:00)"
+            "invalid time `{text}`: use 2026-12-02, \"2026-12-02 07:00\" (the server's local time) or RFC 3339 (2026-12-02T07:00:00+01:00)"
         )
+    })
+}
+
+fn parse_utc_offset(text: &str) -> Result<amavis_tune_core::UtcOffset, String> {
+    amavis_tune_core::UtcOffset::parse(text).ok_or_else(|| {
+        format!("invalid UTC offset `{text}`: use ±HH:MM between -12:00 and +14:00, e.g. +01:00 or -05:00")
     })
 }
 

@@ -3,13 +3,16 @@
 
 use std::io::Write;
 
-use amavis_tune_core::{Inputs, LogAnalysis, LogOptions, LogReport, Micros, ObservedLoad, Verdict, parse_line};
+use amavis_tune_core::{
+    ClassicStamps, Inputs, LineCounts, LogAnalysis, LogOptions, LogReport, Micros, ObservedLoad, UtcOffset, Verdict,
+    parse_line,
+};
 use anyhow::Context;
 use serde::Serialize;
 
 use std::path::{Path, PathBuf};
 
-use crate::args::{LogSelectArgs, LogUseArgs, LogsArgs, OutputFormat};
+use crate::args::{LogClockArgs, LogSelectArgs, LogUseArgs, LogsArgs, OutputFormat};
 use crate::exit_status::ExitStatus;
 use crate::host::logs::{Source, default_files, next_line, open};
 use crate::output::Hinted;
@@ -24,6 +27,9 @@ struct Output<'a> {
 
 pub(crate) fn run(args: LogsArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
     let (report, files) = analyse(&args)?;
+    if let Some(error) = no_log_line(&report.lines, &files) {
+        return Err(error);
+    }
     if report.verdict == Verdict::NoData {
         return Err(no_data(&args.select, &files));
     }
@@ -37,16 +43,24 @@ pub(crate) fn run(args: LogsArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
 /// The analysis of the logs `args` name (this server's when none), and their names.
 pub(crate) fn analyse(args: &LogsArgs) -> anyhow::Result<(LogReport, Vec<String>)> {
     let files = if args.files.is_empty() { default_files(Path::new("/")) } else { args.files.clone() };
-    let journal = if files.is_empty() { Some((args.since, args.until)) } else { None };
+    // The journal's times are UTC: the bounds as instants.
+    let utc = |bound: Option<amavis_tune_core::TimeBound>| bound.map(|b| b.utc(args.clock.utc_offset));
+    let journal = if files.is_empty() { Some((utc(args.since), utc(args.until))) } else { None };
     read(&files, journal, args.log_date, |options| {
         options.host.clone_from(&args.host);
         options.since = args.since;
         options.until = args.until;
+        clock(options, &args.clock);
         select(options, &args.select);
         options.max_servers = args.max_servers;
         options.postfix_limit = args.postfix_limit;
         options.inputs = bounds(args);
     })
+}
+
+/// Sets the clock of classic stamps: the server's offset from UTC, when given.
+pub(crate) fn clock(options: &mut LogOptions, clock: &LogClockArgs) {
+    options.utc_offset = clock.utc_offset;
 }
 
 /// Sets how deliveries to amavisd are told: its next hops, the transport's syslog names.
@@ -147,6 +161,7 @@ pub(crate) fn observe(
         }));
     }
     let read = read(&files, journal, None, |options| {
+        clock(options, &args.clock);
         select(options, &args.select);
         options.max_servers = known.max_servers;
         options.postfix_limit = known.postfix_limit;
@@ -161,6 +176,13 @@ pub(crate) fn observe(
     let not_used =
         |why: String, files: Vec<String>| LogsRead { files, automatic: true, not_used: Some(why), load: None };
     match read {
+        Ok((report, files)) if none_parsed(&report.lines) => match no_log_line(&report.lines, &files) {
+            Some(error) if explicit => Err(error),
+            _ => Ok(Some(not_used(
+                format!("none of their {} lines is a log line in a known format", report.lines.total),
+                files,
+            ))),
+        },
         Ok((report, files)) if report.verdict != Verdict::NoData => Ok(Some(LogsRead {
             files,
             automatic: !explicit,
@@ -190,17 +212,18 @@ fn bounds(args: &LogsArgs) -> Option<Inputs> {
 /// Feeds every line of every source to the analysis in time order (each source is in time order
 /// already: a k-way merge, one line of look-ahead per source).
 fn merge(sources: &mut [Source], analysis: &mut LogAnalysis) -> anyhow::Result<()> {
+    let utc_offset = analysis.stamps().utc_offset;
     if let [source] = sources {
         let mut line = Vec::new();
         while next_line(source.reader.as_mut(), &mut line).with_context(|| format!("cannot read {}", source.name))? {
-            analysis.push(parse_line(&line, source.reference));
+            analysis.push(parse_line(&line, stamps(source, utc_offset)));
         }
         return Ok(());
     }
     // The head line of each source and its time (None: not a log line, pushed at once).
     let mut heads: Vec<Option<(Vec<u8>, Micros)>> = Vec::with_capacity(sources.len());
     for source in sources.iter_mut() {
-        heads.push(advance(source, analysis)?);
+        heads.push(advance(source, utc_offset, analysis)?);
     }
     loop {
         let next = heads
@@ -210,18 +233,28 @@ fn merge(sources: &mut [Source], analysis: &mut LogAnalysis) -> anyhow::Result<(
             .min_by_key(|(_, t)| *t);
         let Some((index, _)) = next else { return Ok(()) };
         if let Some((line, _)) = heads[index].take() {
-            analysis.push(parse_line(&line, sources[index].reference));
+            analysis.push(parse_line(&line, stamps(&sources[index], utc_offset)));
         }
-        heads[index] = advance(&mut sources[index], analysis)?;
+        heads[index] = advance(&mut sources[index], utc_offset, analysis)?;
     }
+}
+
+/// How `source`'s classic stamps are read: its own reference date (for the year), the server's
+/// offset.
+fn stamps(source: &Source, utc_offset: Option<UtcOffset>) -> ClassicStamps {
+    ClassicStamps { reference: source.reference, utc_offset }
 }
 
 /// The next log line of `source` with its time; lines that are not log lines go to the analysis
 /// at once (to be counted).
-fn advance(source: &mut Source, analysis: &mut LogAnalysis) -> anyhow::Result<Option<(Vec<u8>, Micros)>> {
+fn advance(
+    source: &mut Source,
+    utc_offset: Option<UtcOffset>,
+    analysis: &mut LogAnalysis,
+) -> anyhow::Result<Option<(Vec<u8>, Micros)>> {
     let mut line = Vec::new();
     while next_line(source.reader.as_mut(), &mut line).with_context(|| format!("cannot read {}", source.name))? {
-        match parse_line(&line, source.reference) {
+        match parse_line(&line, stamps(source, utc_offset)) {
             Some((parsed, _)) => {
                 let time = parsed.time;
                 return Ok(Some((line, time)));
@@ -251,4 +284,26 @@ pub(crate) fn no_data(select: &LogSelectArgs, files: &[String]) -> anyhow::Error
         ),
         hint: "is a content_filter set in main.cf (no filter, no deliveries to amavisd)? Does amavisd listen elsewhere (give --next-hop [ADDR]:PORT, or --syslog-name of the transport)? Is amavisd's $log_level below 0, or does it log to its own file ($LOGFILE)? Is this the right file and host (Debian 12 logs to the journal only; --host, --since and --until narrow what is read)?".to_owned(),
     })
+}
+
+/// Whether lines were read and none was a log line in any known format (an empty log is only one
+/// with no delivery to amavisd).
+fn none_parsed(lines: &LineCounts) -> bool {
+    lines.total > 0 && lines.unparsed == lines.total
+}
+
+/// The error for logs in which no line is a log line in a known format (`None` when some are):
+/// how many lines were read, from where, and what the formats are.
+pub(crate) fn no_log_line(lines: &LineCounts, files: &[String]) -> Option<anyhow::Error> {
+    if !none_parsed(lines) {
+        return None;
+    }
+    let read = if lines.total == 1 { "1 line".to_owned() } else { format!("{} lines", lines.total) };
+    Some(anyhow::Error::new(Hinted {
+        message: format!(
+            "read {read} from {}, and none parsed as a log line in any known format",
+            files.join(", ")
+        ),
+        hint: "is it a mail log? amavis-tune reads classic syslog (`Dec  2 07:22:40 host postfix/smtp[123]: ...`, as syslog, Postfix's maillog_file and amavisd's $LOGFILE write it), RFC 3339 stamps (rsyslog), and `journalctl -o short-iso` or `-o json`; other journalctl formats are not read, and a compressed rotation is read only when its name ends in .gz".to_owned(),
+    }))
 }

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use amavis_tune_core::{Confidence, Hour, LogReport, Prediction, ScanSource};
+use amavis_tune_core::{Clock, Confidence, Hour, LogReport, Prediction, ScanSource};
 
 /// Columns of the chart's bars.
 const CHART_WIDTH: usize = 40;
@@ -25,7 +25,7 @@ pub(crate) fn write(out: &mut dyn Write, r: &LogReport, files: &[String]) -> std
         l.outside_period
     )?;
     if let (Some(first), Some(last)) = (&r.period.first, &r.period.last) {
-        writeln!(out, "Period: {first} to {last}.")?;
+        writeln!(out, "Period: {first} to {last} ({}).", clock_note(r.period.clock))?;
     }
     let d = &r.deferrals;
     writeln!(
@@ -78,7 +78,7 @@ pub(crate) fn write(out: &mut dyn Write, r: &LogReport, files: &[String]) -> std
         )?;
     }
     writeln!(out)?;
-    chart(out, &r.hours, r.needed)?;
+    chart(out, &r.hours, r.needed, r.period.clock)?;
     writeln!(out)?;
     predictions(out, r)?;
     writeln!(out)?;
@@ -154,7 +154,7 @@ fn predictions(out: &mut dyn Write, r: &LogReport) -> std::io::Result<()> {
 
 /// One row per hour (per day past a week): `#` up to the busiest second's busy connections,
 /// `|` at N.
-fn chart(out: &mut dyn Write, hours: &[Hour], needed: Option<u32>) -> std::io::Result<()> {
+fn chart(out: &mut dyn Write, hours: &[Hour], needed: Option<u32>, clock: Clock) -> std::io::Result<()> {
     let needed = needed.unwrap_or(0);
     let per_day = hours.len() > MAX_HOUR_ROWS;
     let mut rows: Vec<(String, f64, u64)> = Vec::new();
@@ -177,8 +177,9 @@ fn chart(out: &mut dyn Write, hours: &[Hour], needed: Option<u32>) -> std::io::R
     let mark = column(f64::from(needed)).min(CHART_WIDTH - 1);
     writeln!(
         out,
-        "Busy connections per {} (the busiest second; `|` marks N = {needed}, full width = {top:.1}):",
-        if per_day { "day" } else { "hour (UTC)" }
+        "Busy connections per {} ({}) (the busiest second; `|` marks N = {needed}, full width = {top:.1}):",
+        if per_day { "day" } else { "hour" },
+        clock_name(clock)
     )?;
     for (label, peak, deliveries) in rows {
         let filled = column(peak).min(CHART_WIDTH);
@@ -192,4 +193,26 @@ fn chart(out: &mut dyn Write, hours: &[Hour], needed: Option<u32>) -> std::io::R
         writeln!(out, "  {label}  {bar} {peak:>5.1}  ({deliveries} deliveries)")?;
     }
     Ok(())
+}
+
+/// The clock the times are on, as the chart's heading names it.
+fn clock_name(clock: Clock) -> &'static str {
+    match clock {
+        Clock::Utc => "UTC",
+        Clock::ServerLocal => "the server's local time",
+        Clock::Mixed => "mixed clocks",
+    }
+}
+
+/// The clock the period is on, and what to do when it is not UTC.
+fn clock_note(clock: Clock) -> &'static str {
+    match clock {
+        Clock::Utc => "UTC",
+        Clock::ServerLocal => {
+            "the server's local time, as its classic syslog stamps give it; --utc-offset ±HH:MM converts it to UTC"
+        }
+        Clock::Mixed => {
+            "mixed clocks: classic syslog stamps on the server's local time, the others in UTC; give the server's offset with --utc-offset ±HH:MM to read them together"
+        }
+    }
 }

@@ -19,7 +19,7 @@ use crate::logs::report::{
     Arrivals, BusyFigures, Deferrals, Hour, LineCounts, LogReport, Percentiles, Period, ScanSource, Waits,
 };
 use crate::logs::sizing::bound_load;
-use crate::logs::time::{Date, MICROS_PER_SECOND, Micros, format_time};
+use crate::logs::time::{ClassicStamps, Clock, Date, MICROS_PER_SECOND, Micros, TimeBound, UtcOffset};
 use crate::logs::verdict::{Evidence, judge};
 
 /// What the analysis needs to know besides the lines.
@@ -29,10 +29,13 @@ pub struct LogOptions {
     pub reference: Date,
     /// Only lines from this host (case-insensitive); all hosts when `None`.
     pub host: Option<String>,
-    /// Only lines at or after this time.
-    pub since: Option<Micros>,
+    /// The server's offset from UTC: classic stamps are converted to UTC by it. Unknown, they
+    /// stay on the server's clock.
+    pub utc_offset: Option<UtcOffset>,
+    /// Only lines at or after this time (on each line's clock: [`TimeBound::on`]).
+    pub since: Option<TimeBound>,
     /// Only lines before this time.
-    pub until: Option<Micros>,
+    pub until: Option<TimeBound>,
     /// amavisd's address as Postfix's `relay=` shows it: `[127.0.0.1]:10024`.
     pub next_hops: Vec<String>,
     /// Program names of the transport (its `syslog_name`), e.g. `postfix/smtp-amavis/smtp`: their
@@ -54,10 +57,16 @@ pub struct LogOptions {
 pub const DEFAULT_NEXT_HOPS: [&str; 2] = ["[127.0.0.1]:10024", "[::1]:10024"];
 
 impl LogOptions {
+    /// What classic stamps leave out: the year's reference date and the server's offset.
+    pub fn stamps(&self) -> ClassicStamps {
+        ClassicStamps { reference: self.reference, utc_offset: self.utc_offset }
+    }
+
     pub fn new(reference: Date) -> LogOptions {
         LogOptions {
             reference,
             host: None,
+            utc_offset: None,
             since: None,
             until: None,
             next_hops: DEFAULT_NEXT_HOPS.iter().map(|hop| (*hop).to_owned()).collect(),
@@ -208,9 +217,14 @@ impl LogAnalysis {
         self.options.reference
     }
 
+    /// What classic stamps leave out, as the options supply it.
+    pub fn stamps(&self) -> ClassicStamps {
+        self.options.stamps()
+    }
+
     /// One line, without its line end.
     pub fn push_line(&mut self, line: &[u8]) {
-        let parsed = parse_line(line, self.options.reference);
+        let parsed = parse_line(line, self.options.stamps());
         self.push(parsed);
     }
 
@@ -227,8 +241,9 @@ impl LogAnalysis {
             self.lines.other_hosts += 1;
             return;
         }
-        if self.options.since.is_some_and(|since| line.time < since)
-            || self.options.until.is_some_and(|until| line.time >= until)
+        let (clock, offset) = (format.clock(self.options.utc_offset), self.options.utc_offset);
+        if self.options.since.is_some_and(|since| line.time < since.on(clock, offset))
+            || self.options.until.is_some_and(|until| line.time >= until.on(clock, offset))
         {
             self.lines.outside_period += 1;
             return;
@@ -487,12 +502,14 @@ impl LogAnalysis {
             host_filter: self.options.host.is_some(),
         };
         let (verdict, reason) = judge(&evidence);
+        let utc_offset = self.options.utc_offset;
+        let clock = self.formats.iter().map(|format| format.clock(utc_offset)).reduce(Clock::and).unwrap_or(Clock::Utc);
         let mut hours: BTreeMap<i64, Hour> = BTreeMap::new();
         for (hour, peak) in &busy_main.hours {
-            hours.entry(*hour).or_insert_with(|| Hour::at(*hour)).busy_peak = *peak;
+            hours.entry(*hour).or_insert_with(|| Hour::at(*hour, clock)).busy_peak = *peak;
         }
         for (hour, count) in &self.hour_deliveries {
-            hours.entry(*hour).or_insert_with(|| Hour::at(*hour)).deliveries = *count;
+            hours.entry(*hour).or_insert_with(|| Hour::at(*hour, clock)).deliveries = *count;
         }
         // Quiet hours between busy ones belong on the timeline too (up to a year and a bit of
         // them: a timeline spanning centuries, from a broken clock, keeps only its busy hours).
@@ -500,7 +517,7 @@ impl LogAnalysis {
             && last.0 - first.0 <= MAX_FILLED_HOURS
         {
             for hour in *first.0..*last.0 {
-                hours.entry(hour).or_insert_with(|| Hour::at(hour));
+                hours.entry(hour).or_insert_with(|| Hour::at(hour, clock));
             }
         }
         LogReport {
@@ -528,7 +545,11 @@ impl LogAnalysis {
             busy_amavisd: BusyFigures { peak: busy_amavisd.peak, p99: busy_amavisd.p99 },
             abandoned_connections: self.abandoned,
             denied_access: self.denied,
-            period: Period { first: self.first.map(format_time), last: self.last.map(format_time) },
+            period: Period {
+                first: self.first.map(|t| clock.format(t)),
+                last: self.last.map(|t| clock.format(t)),
+                clock,
+            },
             hosts: self.hosts.into_iter().collect(),
             formats: self.formats.into_iter().collect(),
             lines: self.lines,
@@ -582,10 +603,10 @@ pub fn analyze(text: &[u8], options: LogOptions) -> LogReport {
 /// merged by time as `amavis-tune logs` merges files: each text is in time order already, so the
 /// earliest head line goes next. Lines that are not log lines are counted where they stand.
 pub fn analyze_texts(texts: &[&[u8]], options: LogOptions) -> LogReport {
-    let reference = options.reference;
+    let stamps = options.stamps();
     let mut analysis = LogAnalysis::new(options);
     let mut sources: Vec<_> = texts.iter().map(|text| text.split(|&b| b == b'\n').filter(|l| !l.is_empty())).collect();
-    let mut heads: Vec<_> = sources.iter_mut().map(|lines| next_log_line(lines, reference, &mut analysis)).collect();
+    let mut heads: Vec<_> = sources.iter_mut().map(|lines| next_log_line(lines, stamps, &mut analysis)).collect();
     while let Some(index) = heads
         .iter()
         .enumerate()
@@ -594,7 +615,7 @@ pub fn analyze_texts(texts: &[&[u8]], options: LogOptions) -> LogReport {
         .map(|(i, _)| i)
     {
         analysis.push(heads[index].take());
-        heads[index] = next_log_line(&mut sources[index], reference, &mut analysis);
+        heads[index] = next_log_line(&mut sources[index], stamps, &mut analysis);
     }
     analysis.finish()
 }
@@ -603,11 +624,11 @@ pub fn analyze_texts(texts: &[&[u8]], options: LogOptions) -> LogReport {
 /// analysis at once (to be counted).
 fn next_log_line<'a>(
     lines: &mut impl Iterator<Item = &'a [u8]>,
-    reference: Date,
+    stamps: ClassicStamps,
     analysis: &mut LogAnalysis,
 ) -> Option<(LogLine<'a>, LineFormat)> {
     for line in lines {
-        match parse_line(line, reference) {
+        match parse_line(line, stamps) {
             Some(parsed) => return Some(parsed),
             None => analysis.push(None),
         }

@@ -2,11 +2,13 @@
 
 use std::borrow::Cow;
 
-use crate::logs::time::{Date, MICROS_PER_SECOND, Micros, parse_classic, parse_iso};
+use crate::logs::time::{ClassicStamps, Clock, MICROS_PER_SECOND, Micros, UtcOffset, parse_classic, parse_iso};
 
 /// A line split into the fields every syslog-like format has.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogLine<'a> {
+    /// On the clock [`LineFormat::clock`] names: UTC, or the server's for a classic stamp read
+    /// without its offset.
     pub time: Micros,
     pub host: Cow<'a, [u8]>,
     /// `postfix/smtp-amavis/smtp`, `amavis`; a path (`/usr/sbin/amavisd`, as amavisd's own
@@ -29,9 +31,20 @@ pub enum LineFormat {
     JournalJson,
 }
 
+impl LineFormat {
+    /// The clock a line's time is on, `utc_offset` being the server's when it is known.
+    pub fn clock(self, utc_offset: Option<UtcOffset>) -> Clock {
+        match (self, utc_offset) {
+            (LineFormat::Classic, None) => Clock::ServerLocal,
+            _ => Clock::Utc,
+        }
+    }
+}
+
 /// Splits `line` (without its line end). `None` for anything that is not a log line in one of
-/// the formats: such lines are counted and skipped, never an error.
-pub fn parse_line(line: &[u8], reference: Date) -> Option<(LogLine<'_>, LineFormat)> {
+/// the formats: such lines are counted and skipped, never an error. `stamps` supplies what a
+/// classic stamp leaves out.
+pub fn parse_line(line: &[u8], stamps: ClassicStamps) -> Option<(LogLine<'_>, LineFormat)> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     match line.first()? {
         b'{' => journal_json(line).map(|l| (l, LineFormat::JournalJson)),
@@ -40,7 +53,7 @@ pub fn parse_line(line: &[u8], reference: Date) -> Option<(LogLine<'_>, LineForm
             header(line, at, time).map(|l| (l, LineFormat::Iso))
         }
         _ => {
-            let (time, at) = parse_classic(line, reference)?;
+            let (time, at) = parse_classic(line, stamps)?;
             header(line, at, time).map(|l| (l, LineFormat::Classic))
         }
     }

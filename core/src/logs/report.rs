@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::logs::line::LineFormat;
 use crate::logs::replay::{Calibration, Confidence, Prediction, ReplayReport};
 use crate::logs::sizing::SizingBound;
-use crate::logs::time::{MICROS_PER_SECOND, format_time};
+use crate::logs::time::{Clock, MICROS_PER_SECOND};
 use crate::logs::verdict::Verdict;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -116,10 +116,12 @@ pub enum ScanSource {
     None,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Period {
     pub first: Option<String>,
     pub last: Option<String>,
+    /// The clock of every time in the report (`first`, `last`, the hours' `start`).
+    pub clock: Clock,
 }
 
 /// What happened to the lines read.
@@ -139,7 +141,7 @@ pub struct LineCounts {
 /// One hour of the timeline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Hour {
-    /// `2026-12-02T07:00:00Z`.
+    /// `2026-12-02T07:00:00Z`; without the `Z` on the server's clock ([`Period::clock`]).
     pub start: String,
     pub deliveries: u64,
     /// The busiest second's busy connections.
@@ -147,7 +149,7 @@ pub struct Hour {
 }
 
 impl Hour {
-    pub(crate) fn at(hour: i64) -> Hour {
-        Hour { start: format_time(hour * 3600 * MICROS_PER_SECOND), deliveries: 0, busy_peak: 0.0 }
+    pub(crate) fn at(hour: i64, clock: Clock) -> Hour {
+        Hour { start: clock.format(hour * 3600 * MICROS_PER_SECOND), deliveries: 0, busy_peak: 0.0 }
     }
 }

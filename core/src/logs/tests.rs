@@ -4,17 +4,24 @@
 use crate::logs::analysis::{LogOptions, analyze, analyze_texts};
 use crate::logs::line::parse_line;
 use crate::logs::report::LogReport;
-use crate::logs::time::{Date, format_time, parse_time};
+use crate::logs::time::{ClassicStamps, Clock, Date, UtcOffset, format_time, parse_bound, parse_time};
 use crate::logs::verdict::Verdict;
 
 const DEC_2: Date = Date { year: 2026, month: 12, day: 2 };
 
+/// Classic stamps of a log last written on `reference`, from a server whose offset is not known.
+const fn local(reference: Date) -> ClassicStamps {
+    ClassicStamps { reference, utc_offset: None }
+}
+
+/// The line's format, its time as the report prints it (`Z` only in UTC), host, program, pid and
+/// message.
 #[track_caller]
-fn check_line(reference: Date, line: &str, expect: &str) {
-    let actual = match parse_line(line.as_bytes(), reference) {
+fn check_line(stamps: ClassicStamps, line: &str, expect: &str) {
+    let actual = match parse_line(line.as_bytes(), stamps) {
         Some((l, format)) => format!(
             "{format:?} {} {} {} {:?} {}",
-            format_time(l.time),
+            format.clock(stamps.utc_offset).format(l.time),
             String::from_utf8_lossy(&l.host),
             String::from_utf8_lossy(&l.program),
             l.pid,
@@ -27,17 +34,18 @@ fn check_line(reference: Date, line: &str, expect: &str) {
 
 #[test]
 fn every_format() {
-    let c = |line, expect| check_line(DEC_2, line, expect);
-    // syslog and amavisd's $LOGFILE space-pad the day; Postfix's maillog_file zero-pads it.
+    let c = |line, expect| check_line(local(DEC_2), line, expect);
+    // syslog and amavisd's $LOGFILE space-pad the day; Postfix's maillog_file zero-pads it. Their
+    // stamps are the server's local time: printed as written, without a `Z`.
     c(
         "Dec  2 07:22:40 mx postfix/qmgr[12]: 4A1: removed",
-        "Classic 2026-12-02T07:22:40Z mx postfix/qmgr Some(12) 4A1: removed",
+        "Classic 2026-12-02T07:22:40 mx postfix/qmgr Some(12) 4A1: removed",
     );
-    c("Dec 02 07:22:40 mx postfix/smtp[13]: x", "Classic 2026-12-02T07:22:40Z mx postfix/smtp Some(13) x");
-    c("Nov 30 23:59:59.250 mx amavis[7]: (00007-01) y", "Classic 2026-11-30T23:59:59Z mx amavis Some(7) (00007-01) y");
+    c("Dec 02 07:22:40 mx postfix/smtp[13]: x", "Classic 2026-12-02T07:22:40 mx postfix/smtp Some(13) x");
+    c("Nov 30 23:59:59.250 mx amavis[7]: (00007-01) y", "Classic 2026-11-30T23:59:59 mx amavis Some(7) (00007-01) y");
     c(
         "Dec  2 07:43:05 mx.example /usr/sbin/amavisd[4242]: (04242-01) Passed CLEAN",
-        "Classic 2026-12-02T07:43:05Z mx.example amavisd Some(4242) (04242-01) Passed CLEAN",
+        "Classic 2026-12-02T07:43:05 mx.example amavisd Some(4242) (04242-01) Passed CLEAN",
     );
     // rsyslog's RFC 3339 (microseconds and offset) and journalctl's short-iso (+hhmm).
     c(
@@ -75,11 +83,97 @@ fn every_format() {
 
 #[test]
 fn a_classic_year_rolls_over_new_year() {
-    let jan_1 = Date { year: 2027, month: 1, day: 1 };
-    check_line(jan_1, "Dec 31 23:59:59 mx p: a", "Classic 2026-12-31T23:59:59Z mx p None a");
-    check_line(jan_1, "Jan  1 00:00:01 mx p: b", "Classic 2027-01-01T00:00:01Z mx p None b");
+    let jan_1 = local(Date { year: 2027, month: 1, day: 1 });
+    check_line(jan_1, "Dec 31 23:59:59 mx p: a", "Classic 2026-12-31T23:59:59 mx p None a");
+    check_line(jan_1, "Jan  1 00:00:01 mx p: b", "Classic 2027-01-01T00:00:01 mx p None b");
     // A day after the reference is still this year (a clock or time zone a little ahead).
-    check_line(jan_1, "Jan  2 00:00:01 mx p: c", "Classic 2027-01-02T00:00:01Z mx p None c");
+    check_line(jan_1, "Jan  2 00:00:01 mx p: c", "Classic 2027-01-02T00:00:01 mx p None c");
+}
+
+/// The day of a classic stamp: syslog's padding (`Dec  2`), Postfix's zero (`Dec 02`), or neither
+/// (`May 3`, as tools that collapse spaces write it).
+#[test]
+fn a_classic_day_with_one_space() {
+    let c = |line, expect| check_line(local(DEC_2), line, expect);
+    c("May 3 10:31:22 host postfix/smtp[123]: x", "Classic 2026-05-03T10:31:22 host postfix/smtp Some(123) x");
+    c("Dec 2 07:22:40 mx p: x", "Classic 2026-12-02T07:22:40 mx p None x");
+    c("Dec 2 07:22:40.5 mx p: x", "Classic 2026-12-02T07:22:40 mx p None x");
+    c("Nov 30 23:59:59 mx p: x", "Classic 2026-11-30T23:59:59 mx p None x");
+    c("Dec  2 07:22:40 mx p: x", "Classic 2026-12-02T07:22:40 mx p None x");
+    for garbage in [
+        "Dec  12 07:22:40 mx p: x",
+        "Dec 123 07:22:40 mx p: x",
+        "Dec   2 07:22:40 mx p: x",
+        "Dec 2  07:22:40 mx p: x",
+        "Dec 0 07:22:40 mx p: x",
+        "Dec  0 07:22:40 mx p: x",
+        "Dec 2 7:22:40 mx p: x",
+        "Dec 2",
+        "Dec ",
+    ] {
+        c(garbage, "none");
+    }
+}
+
+/// With the server's offset (`--utc-offset`), classic stamps are converted to UTC and printed with
+/// a `Z`; stamps that carry their own offset keep it.
+#[test]
+fn classic_stamps_with_the_servers_offset() {
+    let at = |offset: &str| ClassicStamps { reference: DEC_2, utc_offset: UtcOffset::parse(offset) };
+    let c = |offset, line, expect| check_line(at(offset), line, expect);
+    c("+01:00", "Dec  2 07:43:05 mx p: x", "Classic 2026-12-02T06:43:05Z mx p None x");
+    c("-05:00", "Dec 02 07:43:15 mx p: x", "Classic 2026-12-02T12:43:15Z mx p None x");
+    c("+05:30", "May 3 10:31:22 mx p: x", "Classic 2026-05-03T05:01:22Z mx p None x");
+    c("+00:00", "Dec  2 07:43:05 mx p: x", "Classic 2026-12-02T07:43:05Z mx p None x");
+    // Past midnight on the server is the day before in UTC, east of Greenwich.
+    c("+01:00", "Dec  2 00:30:00 mx p: x", "Classic 2026-12-01T23:30:00Z mx p None x");
+    // The year is the server's: New Year's half past midnight at +02:00 is the year before in UTC.
+    let jan_1 =
+        ClassicStamps { reference: Date { year: 2027, month: 1, day: 1 }, utc_offset: UtcOffset::parse("+02:00") };
+    check_line(jan_1, "Jan  1 00:30:00 mx p: x", "Classic 2026-12-31T22:30:00Z mx p None x");
+    c("-05:00", "2023-03-14T00:08:35.940347+01:00 gw p: q", "Iso 2023-03-13T23:08:35Z gw p None q");
+    c(
+        "-05:00",
+        r#"{"__REALTIME_TIMESTAMP":"1796200000000000","_HOSTNAME":"mx","SYSLOG_IDENTIFIER":"p","MESSAGE":"m"}"#,
+        "JournalJson 2026-12-02T08:26:40Z mx p None m",
+    );
+}
+
+#[track_caller]
+fn check_offset(text: &str, expect: Option<&str>) {
+    assert_eq!(UtcOffset::parse(text).map(|o| o.to_string()).as_deref(), expect, "{text}");
+}
+
+#[test]
+fn utc_offsets() {
+    check_offset("+01:00", Some("+01:00"));
+    check_offset("-05:30", Some("-05:30"));
+    check_offset("+0100", Some("+01:00"));
+    check_offset("+01", Some("+01:00"));
+    check_offset("+05:45", Some("+05:45"));
+    check_offset("Z", Some("+00:00"));
+    check_offset("-00:00", Some("+00:00"));
+    check_offset(" +14:00 ", Some("+14:00"));
+    check_offset("-12:00", Some("-12:00"));
+    check_offset("+14:01", None);
+    check_offset("-12:30", None);
+    check_offset("01:00", None);
+    check_offset("+1:00", None);
+    check_offset("+01:60", None);
+    check_offset("+01:0", None);
+    check_offset("+01:00:00", None);
+    check_offset("UTC", None);
+    check_offset("", None);
+}
+
+#[test]
+fn times_print_with_a_z_only_in_utc() {
+    let dec_2_07_22_40 = parse_time("2026-12-02T07:22:40Z").unwrap();
+    assert_eq!(Clock::Utc.format(dec_2_07_22_40), "2026-12-02T07:22:40Z");
+    assert_eq!(Clock::ServerLocal.format(dec_2_07_22_40), "2026-12-02T07:22:40");
+    assert_eq!(Clock::Mixed.format(dec_2_07_22_40), "2026-12-02T07:22:40");
+    assert_eq!(Clock::Utc.and(Clock::Utc), Clock::Utc);
+    assert_eq!(Clock::ServerLocal.and(Clock::Utc), Clock::Mixed);
 }
 
 #[test]
@@ -88,6 +182,33 @@ fn since_and_until() {
     assert_eq!(parse_time("2026-12-02 07:30").map(format_time).as_deref(), Some("2026-12-02T07:30:00Z"));
     assert_eq!(parse_time("2026-12-02T07:30:00+01:00").map(format_time).as_deref(), Some("2026-12-02T06:30:00Z"));
     assert_eq!(parse_time("yesterday"), None);
+}
+
+/// A `--since`/`--until` time on the clock of the lines it is compared with: `clock`, with the
+/// server's offset `offset` ("" when not given).
+#[track_caller]
+fn check_bound(text: &str, clock: Clock, offset: &str, expect: &str) {
+    let actual = parse_bound(text)
+        .map_or_else(|| "none".to_owned(), |bound| clock.format(bound.on(clock, UtcOffset::parse(offset))));
+    assert_eq!(actual, expect, "{text} on {clock:?} at {offset:?}");
+}
+
+#[test]
+fn bounds_on_each_clock() {
+    // Without an offset, a time is the server's local time, as its classic stamps are.
+    check_bound("2026-12-02 07:00", Clock::ServerLocal, "", "2026-12-02T07:00:00");
+    check_bound("2026-12-02 07:00", Clock::Utc, "+01:00", "2026-12-02T06:00:00Z");
+    check_bound("2026-12-02", Clock::Utc, "-05:00", "2026-12-02T05:00:00Z");
+    // The server's offset unknown, it can only be taken as UTC against stamps in UTC.
+    check_bound("2026-12-02 07:00", Clock::Utc, "", "2026-12-02T07:00:00Z");
+    // With its own offset, a time is an instant in UTC ...
+    check_bound("2026-12-02T07:00:00+02:00", Clock::Utc, "+01:00", "2026-12-02T05:00:00Z");
+    check_bound("2026-12-02T07:00:00Z", Clock::Utc, "", "2026-12-02T07:00:00Z");
+    // ... and, against the server's clock when its offset is unknown, the time as written.
+    check_bound("2026-12-02T07:00:00+02:00", Clock::ServerLocal, "", "2026-12-02T07:00:00");
+    check_bound("2026-12-02T07:00:15Z", Clock::ServerLocal, "", "2026-12-02T07:00:15");
+    check_bound("yesterday", Clock::Utc, "", "none");
+    check_bound("2026-12-02 7:00", Clock::Utc, "", "none");
 }
 
 /// One line as each format writes it: (seconds after 07:00:00 on 2 Dec 2026 UTC, program, pid,
@@ -201,26 +322,31 @@ fn separate_logs_merge_by_time() {
     let (postfix_lines, amavisd_lines): (Vec<Line>, Vec<Line>) = MIXED.iter().copied().partition(|l| l.1 != "amavis");
     let postfix = classic(&postfix_lines, true) + "not a log line\n";
     let amavisd = iso(&amavisd_lines);
-    let merged = analyze_texts(&[postfix.as_bytes(), amavisd.as_bytes()], LogOptions::new(DEC_2));
-    let whole = report(&(classic(MIXED, false) + "not a log line\n"));
+    // The classic stamps line up with the RFC 3339 ones when the server runs in UTC, and is said to.
+    let in_utc = || LogOptions { utc_offset: UtcOffset::parse("+00:00"), ..LogOptions::new(DEC_2) };
+    let merged = analyze_texts(&[postfix.as_bytes(), amavisd.as_bytes()], in_utc());
+    let whole = analyze((classic(MIXED, false) + "not a log line\n").as_bytes(), in_utc());
     assert_eq!(LogReport { formats: whole.formats.clone(), ..merged.clone() }, whole);
     assert_eq!(merged.sent, 2);
     assert_eq!(merged.scanned, 2);
     // Not merged (amavisd's lines all after Postfix's), the scans no longer meet their deliveries.
-    let appended = report(&(classic(&postfix_lines, true) + &classic(&amavisd_lines, true)));
+    let appended = analyze((classic(&postfix_lines, true) + &classic(&amavisd_lines, true)).as_bytes(), in_utc());
     assert_ne!(LogReport { formats: whole.formats.clone(), ..appended }, whole);
 }
 
 #[test]
 fn the_same_figures_from_every_format() {
+    // The first line used says 07:00:10: on the server's clock in a classic stamp, 08:00:10+01:00
+    // (07:00:10 in UTC) in rsyslog's, in UTC in short-iso's and the journal's.
     let texts = [
-        classic(MIXED, false) + "this is not a log line\n",
-        classic(MIXED, true) + "this is not a log line\n",
-        iso(MIXED) + "this is not a log line\n",
-        short_iso(MIXED) + "this is not a log line\n",
-        journal(MIXED) + "this is not a log line\n",
+        (classic(MIXED, false), "2026-12-02T07:00:10", Clock::ServerLocal),
+        (classic(MIXED, true), "2026-12-02T07:00:10", Clock::ServerLocal),
+        (iso(MIXED), "2026-12-02T07:00:10Z", Clock::Utc),
+        (short_iso(MIXED), "2026-12-02T07:00:10Z", Clock::Utc),
+        (journal(MIXED), "2026-12-02T07:00:10Z", Clock::Utc),
     ];
-    for text in &texts {
+    for (text, first, clock) in &texts {
+        let text = &(text.clone() + "this is not a log line\n");
         let r = report(text);
         // AAA1 and AAA2; the remote delivery BBB1 is not to amavisd.
         assert_eq!(r.sent, 2, "{text}");
@@ -251,8 +377,59 @@ fn the_same_figures_from_every_format() {
             (r.lines.total, r.lines.used, r.lines.other, r.lines.unparsed, r.lines.other_hosts),
             (12, 9, 2, 1, 0)
         );
-        assert_eq!(r.period.first.as_deref(), Some("2026-12-02T07:00:10Z"));
+        assert_eq!((r.period.first.as_deref(), r.period.clock), (Some(*first), *clock));
+        assert_eq!(r.hours[0].start, first.replace("07:00:10", "07:00:00"));
     }
+}
+
+/// The period and hours on the clock the stamps give: classic stamps on the server's clock, or in
+/// UTC with its offset; both kinds read together without the offset are `mixed`.
+#[test]
+fn the_period_on_the_stamps_clock() {
+    let check = |text: &str, offset: &str, expect: (&str, &str, Clock)| {
+        let r = analyze(text.as_bytes(), LogOptions { utc_offset: UtcOffset::parse(offset), ..LogOptions::new(DEC_2) });
+        let first_hour = r.hours.first().map(|h| h.start.clone()).unwrap_or_default();
+        assert_eq!(
+            (r.period.first.unwrap_or_default(), first_hour, r.period.clock),
+            (expect.0.to_owned(), expect.1.to_owned(), expect.2)
+        );
+    };
+    // The first line used says Dec 2 07:00:10 (the server's time); at +01:00 that is 06:00:10 UTC.
+    check(&classic(MIXED, false), "", ("2026-12-02T07:00:10", "2026-12-02T07:00:00", Clock::ServerLocal));
+    check(&classic(MIXED, false), "+01:00", ("2026-12-02T06:00:10Z", "2026-12-02T06:00:00Z", Clock::Utc));
+    check(&classic(MIXED, false), "-03:30", ("2026-12-02T10:30:10Z", "2026-12-02T10:00:00Z", Clock::Utc));
+    // rsyslog's 08:00:10+01:00 is 07:00:10 UTC whatever the server's offset is said to be.
+    check(&iso(MIXED), "-05:00", ("2026-12-02T07:00:10Z", "2026-12-02T07:00:00Z", Clock::Utc));
+    let (postfix_lines, amavisd_lines): (Vec<Line>, Vec<Line>) = MIXED.iter().copied().partition(|l| l.1 != "amavis");
+    let both = classic(&postfix_lines, false) + &iso(&amavisd_lines);
+    check(&both, "", ("2026-12-02T07:00:10", "2026-12-02T07:00:00", Clock::Mixed));
+    check(&both, "+00:00", ("2026-12-02T07:00:10Z", "2026-12-02T07:00:00Z", Clock::Utc));
+}
+
+/// `--since` and `--until` on the clock of the stamps: a time without an offset is the server's,
+/// as classic stamps are.
+#[test]
+fn the_period_cut_on_the_stamps_clock() {
+    // Deliveries the server logged at 07:00:01 and 08:00:02 (its own clock).
+    let text = "Dec  2 07:00:01 mx postfix/smtp[1]: Q: to=<a@x>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)\n\
+                Dec  2 08:00:02 mx postfix/smtp[1]: Q: to=<a@x>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)\n";
+    let check = |offset: &str, since: &str, until: &str, expect: (u64, Option<&str>)| {
+        let options = LogOptions {
+            utc_offset: UtcOffset::parse(offset),
+            since: parse_bound(since),
+            until: parse_bound(until),
+            ..LogOptions::new(DEC_2)
+        };
+        let r = analyze(text.as_bytes(), options);
+        assert_eq!((r.sent, r.period.first.as_deref()), expect, "{offset} {since}..{until}");
+    };
+    check("", "2026-12-02 08:00", "", (1, Some("2026-12-02T08:00:02")));
+    check("", "", "2026-12-02 08:00", (1, Some("2026-12-02T07:00:01")));
+    check("+01:00", "2026-12-02 08:00", "", (1, Some("2026-12-02T07:00:02Z")));
+    check("+01:00", "2026-12-02T07:00:00Z", "", (1, Some("2026-12-02T07:00:02Z")));
+    check("+01:00", "2026-12-02T06:00:00Z", "", (2, Some("2026-12-02T06:00:01Z")));
+    check("", "2026-12-02T08:00:00+01:00", "", (1, Some("2026-12-02T08:00:02")));
+    check("", "2026-12-03", "", (0, None));
 }
 
 #[track_caller]
@@ -360,7 +537,7 @@ fn host_filter_and_period() {
     assert!(all.reason.contains("--host"), "{}", all.reason);
     let mut o = LogOptions::new(DEC_2);
     o.host = Some("b".into());
-    o.until = parse_time("2026-12-02T08:00:00Z");
+    o.until = parse_bound("2026-12-02T08:00:00Z");
     let b = analyze(text.as_bytes(), o);
     assert_eq!((b.sent, b.lines.other_hosts, b.lines.outside_period), (1, 1, 1));
 }

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use amavis_tune_tests::Run;
 use amavis_tune_tests::lab_logs::KeptLogs;
+use amavis_tune_tests::{Run, copy_tree, workspace_root};
 use serde_json::Value;
 
 /// One line: (seconds after 07:00:00 UTC on 2 Dec 2026, program, pid, message).
@@ -92,6 +92,11 @@ fn classic(lines: &[Line], zero_pad: bool, amavis_path: bool) -> String {
         text.push_str(&format!("Dec {day} {} mx.example.org {program}[{pid}]: {message}\n", hms(*s)));
     }
     text
+}
+
+/// syslog's stamps with the padding collapsed (`Dec 2 07:00:08`), as some tools write them.
+fn one_space(lines: &[Line]) -> String {
+    classic(lines, false, false).replace("Dec  2 ", "Dec 2 ")
 }
 
 /// rsyslog's RFC 3339, at +01:00 (08:00 there is 07:00 UTC).
@@ -183,6 +188,7 @@ pub(crate) fn every_format() {
     let dir = tempfile::tempdir().expect("tempdir");
     let logs = [
         ("syslog", classic(MORNING, false, false)),
+        ("syslog with a one-space day", one_space(MORNING)),
         ("maillog_file and $LOGFILE", classic(MORNING, true, true)),
         ("rfc3339", rfc3339(MORNING)),
         ("short-iso", short_iso(MORNING)),
@@ -374,7 +380,9 @@ pub(crate) fn text_report_and_chart() {
         "Scan time (amavisd's elapsed time per message): p50 1400 ms, p90 2400 ms, p99 2400 ms.",
         "amavisd: 2 abandoned connections",
         // The scale is the busiest second, 4.0, over 40 columns: N = 2 at column 20.
-        "Busy connections per hour (UTC) (the busiest second; `|` marks N = 2, full width = 4.0):",
+        // Classic stamps: the server's clock, as the lines say it.
+        "Period: 2026-12-02T07:00:10 to 2026-12-02T09:00:05 (the server's local time,",
+        "Busy connections per hour (the server's local time) (the busiest second; `|` marks N = 2, full width = 4.0):",
         // 07:00: a peak of 1.0, 10 columns of #; 09:00 fills all 40, `|` taking the 21st.
         "  2026-12-02 07:00  ##########          |                      1.0  (2 deliveries)",
         "  2026-12-02 08:00                      |                      0.0  (0 deliveries)",
@@ -417,4 +425,162 @@ pub(crate) fn lab_scenarios_give_their_verdicts() {
         ],
         "a lab scenario for every verdict but no-data"
     );
+}
+
+/// Some tools collapse syslog's padding: `Dec 2 07:00:08` reads as `Dec  2 07:00:08` does.
+pub(crate) fn a_one_space_day() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = one_space(MORNING);
+    assert!(text.starts_with("Dec 2 07:00:08 mx.example.org postfix/qmgr[90]: "), "{text}");
+    let path = write(dir.path(), "mail.log", &text);
+    let report = json_of(&[], &[&path]);
+    assert_morning(&report, "one-space day");
+    assert_eq!((report["lines"]["total"].clone(), report["lines"]["unparsed"].clone()), (14.into(), 0.into()));
+    // The first line used is amavisd's at 07:00:10, the last amavisd's at 07:00:40.
+    assert_eq!(report["period"]["first"], "2026-12-02T07:00:10");
+    assert_eq!(report["period"]["last"], "2026-12-02T07:00:40");
+    // `May 3`, the example of a collapsed stamp: a delivery on 3 May at 10:31:22.
+    let may = write(
+        dir.path(),
+        "may.log",
+        "May 3 10:31:22 host postfix/smtp[123]: Q1: to=<a@x.example>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n",
+    );
+    let report = json_of(&[], &[&may]);
+    assert_eq!(report["sent"], 1, "{report:#}");
+    assert_eq!(report["period"]["first"], "2026-05-03T10:31:22");
+}
+
+/// Classic stamps are the server's local time: shown as the lines write them, without a `Z`, and
+/// said to be the server's; with the server's offset (`--utc-offset`), in UTC. Stamps that carry
+/// an offset are UTC either way. `--since` without an offset is on the server's clock too.
+pub(crate) fn classic_stamps_and_the_servers_offset() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let classic_log = write(dir.path(), "mail.log", &classic(MORNING, false, false));
+    let period = |args: &[&str], path: &Path| {
+        let report = json_of(args, &[path]);
+        let hour = report["hours"][0]["start"].clone();
+        (report["period"]["first"].clone(), report["period"]["last"].clone(), report["period"]["clock"].clone(), hour)
+    };
+    let expect =
+        |first: &str, last: &str, clock: &str, hour: &str| (first.into(), last.into(), clock.into(), hour.into());
+    // The lines used run from `Dec  2 07:00:10` to `Dec  2 07:00:40`, on the server's clock.
+    assert_eq!(
+        period(&[], &classic_log),
+        expect("2026-12-02T07:00:10", "2026-12-02T07:00:40", "server-local", "2026-12-02T07:00:00")
+    );
+    // At +01:00, 07:00:10 there is 06:00:10 UTC; at -05:00, 12:00:10 UTC.
+    assert_eq!(
+        period(&["--utc-offset", "+01:00"], &classic_log),
+        expect("2026-12-02T06:00:10Z", "2026-12-02T06:00:40Z", "utc", "2026-12-02T06:00:00Z")
+    );
+    assert_eq!(
+        period(&["--utc-offset", "-05:00"], &classic_log),
+        expect("2026-12-02T12:00:10Z", "2026-12-02T12:00:40Z", "utc", "2026-12-02T12:00:00Z")
+    );
+    // rsyslog's `2026-12-02T08:00:10.123456+01:00` is 07:00:10 UTC, whatever --utc-offset says.
+    let rfc3339_log = write(dir.path(), "rfc3339.log", &rfc3339(MORNING));
+    for args in [&[][..], &["--utc-offset", "-05:00"]] {
+        assert_eq!(
+            period(args, &rfc3339_log),
+            expect("2026-12-02T07:00:10Z", "2026-12-02T07:00:40Z", "utc", "2026-12-02T07:00:00Z"),
+            "{args:?}"
+        );
+    }
+    // Postfix's maillog_file at +01:00 and amavisd's rsyslog log (RFC 3339) read together: only
+    // with the offset do they share a clock.
+    let (amavis, postfix): (Vec<Line>, Vec<Line>) = MORNING.iter().partition(|(_, program, _, _)| *program == "amavis");
+    let postfix_log =
+        write(dir.path(), "postfix.log", &classic(&postfix, true, false).replace("Dec 02 07:", "Dec 02 08:"));
+    let amavis_log = write(dir.path(), "amavis.log", &rfc3339(&amavis));
+    let together = json_of(&[], &[&postfix_log, &amavis_log]);
+    assert_eq!(together["period"]["clock"], "mixed", "{together:#}");
+    let together = json_of(&["--utc-offset", "+01:00"], &[&postfix_log, &amavis_log]);
+    assert_eq!(together["period"]["clock"], "utc");
+    assert_morning(&together, "maillog_file at +01:00 and RFC 3339");
+
+    // The text says whose clock it is.
+    let text = |args: &[&str]| {
+        let outcome = Run::new(["logs"].iter().chain(FIXED.iter()).chain(args.iter())).run_with_arg(&classic_log);
+        assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+        outcome.stdout
+    };
+    let local = text(&[]);
+    assert!(local.contains("Period: 2026-12-02T07:00:10 to 2026-12-02T07:00:40 (the server's local time"), "{local}");
+    assert!(local.contains("Busy connections per hour (the server's local time) ("), "{local}");
+    assert!(local.contains("  2026-12-02 07:00  "), "{local}");
+    assert!(!local.contains("(UTC)") && !local.contains(":10Z"), "{local}");
+    let utc = text(&["--utc-offset", "+01:00"]);
+    assert!(utc.contains("Period: 2026-12-02T06:00:10Z to 2026-12-02T06:00:40Z (UTC)."), "{utc}");
+    assert!(utc.contains("Busy connections per hour (UTC) ("), "{utc}");
+    assert!(utc.contains("  2026-12-02 06:00  "), "{utc}");
+
+    // --since without an offset is the server's time, as its stamps are: from 07:00:15 on, 4F1A
+    // (07:00:10) and its 1400 ms are out and 4F3C (07:00:20) stays, with or without the offset,
+    // and the same as 06:00:15 UTC at +01:00.
+    let cut = |args: &[&str]| {
+        let report = json_of(args, &[&classic_log]);
+        (report["sent"].clone(), report["scan_ms"]["p50"].clone())
+    };
+    let one_left = (1.into(), 2400.into());
+    assert_eq!(cut(&["--since", "2026-12-02 07:00:15"]), one_left);
+    assert_eq!(cut(&["--since", "2026-12-02 07:00:15", "--utc-offset", "+01:00"]), one_left);
+    assert_eq!(cut(&["--since", "2026-12-02T06:00:15Z", "--utc-offset", "+01:00"]), one_left);
+    assert_eq!(cut(&["--since", "2026-12-02T07:00:15+01:00", "--utc-offset", "+01:00"]), one_left);
+
+    // The offset is checked; `=` or a space before a negative one both work.
+    let bad = |value: &str| {
+        let outcome = Run::new(["logs", "--utc-offset", value]).run_with_arg(&classic_log);
+        assert_eq!(outcome.code, 2, "{value}: {}", outcome.stderr);
+        assert!(outcome.stderr.contains(&format!("invalid UTC offset `{value}`: use ±HH:MM")), "{}", outcome.stderr);
+    };
+    bad("+15:00");
+    bad("01:00");
+    bad("CET");
+    let equals = Run::new(["logs", "--format", "json", "--utc-offset=-05:00"].iter().chain(FIXED.iter()))
+        .run_with_arg(&classic_log);
+    assert_eq!(equals.code, 0, "{}", equals.stderr);
+}
+
+/// A file in which no line is a log line: exit 2, saying how many lines were read from which file
+/// and that none parsed; `plan --logs` and `check --logs` say the same, and a server's own log read
+/// by itself is noted as not used.
+pub(crate) fn garbage_lines_are_no_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let garbage = write(
+        dir.path(),
+        "garbage.log",
+        "hello\nthis is not a log line\n07:22:40 mx postfix/smtp[1]: no date\n\u{0}\u{1}\u{2}\n",
+    );
+    let message = format!("read 4 lines from {}, and none parsed as a log line in any known format", garbage.display());
+    let outcome = Run::new(["logs"].iter().chain(FIXED.iter())).run_with_arg(&garbage);
+    assert_eq!(outcome.code, 2, "{}", outcome.stderr);
+    assert!(outcome.stdout.is_empty(), "{}", outcome.stdout);
+    let mut stderr = outcome.stderr.lines();
+    assert_eq!(stderr.next(), Some(format!("error: {message}").as_str()), "{}", outcome.stderr);
+    assert!(stderr.next().is_some_and(|hint| hint.starts_with("hint: is it a mail log?")), "{}", outcome.stderr);
+
+    let json = Run::new(["logs", "--format", "json"].iter().chain(FIXED.iter())).run_with_arg(&garbage);
+    assert_eq!(json.code, 2);
+    let error: Value = serde_json::from_str(&json.stdout).expect("an error object");
+    assert_eq!(error["error"]["message"], message.as_str());
+
+    let plan = Run::new(["plan", "--ram", "8G", "--logs"]).run_with_arg(&garbage);
+    assert_eq!(plan.code, 2, "{}", plan.stderr);
+    assert!(plan.stderr.starts_with(&format!("error: {message}")), "{}", plan.stderr);
+    let root = dir.path().join("tree");
+    copy_tree(&workspace_root().join("tests/fixtures/trees/debian-match"), &root);
+    let check = Run::new(["check", "--root", &root.display().to_string(), "--logs"]).run_with_arg(&garbage);
+    assert_eq!(check.code, 2, "{}", check.stderr);
+    assert!(check.stderr.starts_with(&format!("error: {message}")), "{}", check.stderr);
+
+    // The server's own log, read without --logs: noted, and the usual plan.
+    let sysroot = dir.path().join("sysroot");
+    copy_tree(&workspace_root().join("tests/fixtures/sysroot/no-limit"), &sysroot);
+    std::fs::create_dir_all(sysroot.join("var/log")).expect("creates var/log");
+    std::fs::copy(&garbage, sysroot.join("var/log/mail.log")).expect("copies");
+    let outcome = Run::new(["plan", "--os", "debian", "--format", "json", "--sysroot"]).run_with_arg(&sysroot);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let plan: Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
+    assert_eq!(plan["sources"]["logs"]["not_used"], "none of their 4 lines is a log line in a known format", "{plan}");
+    assert_ne!(plan["decided_by"], "observed-load");
 }
