@@ -357,7 +357,9 @@ pub fn note_observed_load(report: &mut Report, load: &crate::plan::choose::Obser
         message.push_str(" The files agree now: the logs may be from before a change, or amavisd runs with another number than its files say (a `-m N` on its command line, or a restart still to come).");
     }
     match load.needed {
-        Some(needed) => message.push_str(&format!(" The traffic needs {needed} (amavis-tune plan --logs sizes by it).")),
+        Some(needed) => {
+            message.push_str(&format!(" The traffic needs {needed} (amavis-tune plan --logs sizes by it)."))
+        }
         None => message.push_str(" The logs give no number for the traffic (see amavis-tune logs)."),
     }
     report.findings.push(Finding::new(FindingCode::ObservedLoad, severity, message, None));

@@ -206,7 +206,9 @@ pub fn logs(input: &[u8]) -> Property {
     }
     ensure(
         r.needed.is_some() == r.needed_for_load.is_some()
-            && r.needed.zip(r.needed_for_load).is_none_or(|(needed, for_load)| needed >= 2 && needed <= for_load.max(2)),
+            && r.needed
+                .zip(r.needed_for_load)
+                .is_none_or(|(needed, for_load)| needed >= 2 && needed <= for_load.max(2)),
         || format!("logs: needed {:?} of {:?}", r.needed, r.needed_for_load),
     )?;
     ensure(r.deferred_messages <= r.deferrals.total(), || {

@@ -18,6 +18,7 @@ mod logs;
 mod model;
 mod plan;
 
+pub use check::scheduler::scheduler_settings;
 pub use check::{
     AMAVISD_DEFAULT_FORWARD_METHOD, AMAVISD_DEFAULT_MAX_SERVERS, AMAVISD_DEFAULT_PORT, AmavisSide, Cap, ConfigSet,
     DEFAULT_DESTINATION_RECIPIENT_LIMIT, Feed, Finding, FindingCode, IncludedFrom, Location, PostfixSide, ProxyService,
@@ -33,6 +34,7 @@ pub use config::master_cf::{
 pub use config::postfix_defaults::{
     CLAMD_DEFAULT_MAX_THREADS, DEFAULT_DESTINATION_CONCURRENCY_LIMIT, DEFAULT_PROCESS_LIMIT,
 };
+pub use config::postfix_defaults::{DEFAULT_HELO_TIMEOUT_S, DEFAULT_INITIAL_DESTINATION_CONCURRENCY};
 pub use config::run_parts::{is_run_parts_name, run_parts_order};
 pub use edit::apply::{ApplyOptions, Changes, FileChange, Refusal, apply, method_in_force};
 pub use edit::backup::{backup_glob, backup_matches, backup_name, backup_of};
@@ -59,15 +61,13 @@ pub use inputs::{ClamAv, HeadroomPercent, Inputs, MAX_HEADROOM_PERCENT, Override
 pub use logs::analysis::{DEFAULT_NEXT_HOPS, LogAnalysis, LogOptions, analyze, analyze_texts};
 pub use logs::event::{DeferralReason, Delivery, Status as DeliveryStatus};
 pub use logs::line::{LineFormat, LogLine, parse_line};
-pub use logs::report::{
-    Arrivals, BusyFigures, Deferrals, Hour, LineCounts, LogReport, Percentiles, Period, ScanSource, Waits,
-};
-pub use check::scheduler::scheduler_settings;
-pub use config::postfix_defaults::{DEFAULT_HELO_TIMEOUT_S, DEFAULT_INITIAL_DESTINATION_CONCURRENCY};
 pub use logs::replay::scheduler::{Feedback, SchedulerSettings};
 pub use logs::replay::{
     CALIBRATION_TOLERANCE, CALIBRATION_TOLERANCE_S, Calibration, Confidence, Holder, MIN_DELIVERIES, Prediction,
     ReplayReport, TARGET_P99_WAIT_S, agrees,
+};
+pub use logs::report::{
+    Arrivals, BusyFigures, Deferrals, Hour, LineCounts, LogReport, Percentiles, Period, ScanSource, Waits,
 };
 pub use logs::sizing::{Sizing, SizingBound, TARGET_UTILISATION, bound_load, children_for_load};
 pub use logs::time::{ClassicStamps, Clock, Date, Micros, TimeBound, UtcOffset, format_time, parse_bound, parse_time};

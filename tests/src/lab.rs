@@ -531,7 +531,13 @@ impl Lab {
                 .arg(format!("127.0.0.1:{}", self.ports.input))
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
-                .stderr(std::fs::File::options().create(true).append(true).open(&errors).expect("opens smtp-source's error file"))
+                .stderr(
+                    std::fs::File::options()
+                        .create(true)
+                        .append(true)
+                        .open(&errors)
+                        .expect("opens smtp-source's error file"),
+                )
                 .spawn()
                 .expect("smtp-source starts");
             sources.push(source);

@@ -28,13 +28,12 @@ pub(crate) fn run(args: PlanArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
     let on_server =
         args.from_url.is_none() && input.memory.ram.is_none() && input.preset.is_none() && input.concurrency.is_none();
     if args.from_url.is_none() {
-        sources.logs =
-            crate::commands::logs::observe(
-                &args.logs,
-                &input.memory.sysroot.sysroot,
-                on_server,
-                crate::commands::logs::Known { inputs: Some(inputs.clone()), ..Default::default() },
-            )?;
+        sources.logs = crate::commands::logs::observe(
+            &args.logs,
+            &input.memory.sysroot.sysroot,
+            on_server,
+            crate::commands::logs::Known { inputs: Some(inputs.clone()), ..Default::default() },
+        )?;
     }
     let provenance = Provenance { base_url: args.base_url.clone(), date: Some(crate::host::clock::today()?) };
     let plan = match sources.logs.as_ref().and_then(|logs| logs.load.as_ref()) {

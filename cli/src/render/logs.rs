@@ -155,7 +155,6 @@ fn predictions(out: &mut dyn Write, r: &LogReport) -> std::io::Result<()> {
 /// One row per hour (per day past a week): `#` up to the busiest second's busy connections,
 /// `|` at N.
 fn chart(out: &mut dyn Write, hours: &[Hour], needed: Option<u32>, clock: Clock) -> std::io::Result<()> {
-    let needed = needed.unwrap_or(0);
     let per_day = hours.len() > MAX_HOUR_ROWS;
     let mut rows: Vec<(String, f64, u64)> = Vec::new();
     for hour in hours {
@@ -172,19 +171,20 @@ fn chart(out: &mut dyn Write, hours: &[Hour], needed: Option<u32>, clock: Clock)
             _ => rows.push((label, hour.busy_peak, hour.deliveries)),
         }
     }
-    let top = rows.iter().map(|(_, peak, _)| *peak).fold(f64::from(needed), f64::max).max(1.0);
+    let top = rows.iter().map(|(_, peak, _)| *peak).fold(f64::from(needed.unwrap_or(0)), f64::max).max(1.0);
     let column = |value: f64| ((value / top) * CHART_WIDTH as f64).round() as usize;
-    let mark = column(f64::from(needed)).min(CHART_WIDTH - 1);
+    let mark = needed.map(|n| column(f64::from(n)).min(CHART_WIDTH - 1));
+    let marks = needed.map_or_else(|| "no N to mark".to_owned(), |n| format!("`|` marks N = {n}"));
     writeln!(
         out,
-        "Busy connections per {} ({}) (the busiest second; `|` marks N = {needed}, full width = {top:.1}):",
+        "Busy connections per {} ({}) (the busiest second; {marks}, full width = {top:.1}):",
         if per_day { "day" } else { "hour" },
         clock_name(clock)
     )?;
     for (label, peak, deliveries) in rows {
         let filled = column(peak).min(CHART_WIDTH);
         let bar: String = (0..CHART_WIDTH)
-            .map(|i| match (i < filled, i == mark) {
+            .map(|i| match (i < filled, Some(i) == mark) {
                 (_, true) => '|',
                 (true, false) => '#',
                 (false, false) => ' ',

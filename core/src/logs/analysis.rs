@@ -572,10 +572,12 @@ fn hop_in(text: &[u8]) -> Option<&[u8]> {
 /// master.cf's `-o syslog_name=postfix/SERVICE` gives a transport.
 fn transport_of(program: &[u8]) -> Option<String> {
     let mut parts = program.split(|&b| b == b'/');
-    let (Some(b"postfix"), Some(service), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(b"postfix"), Some(service), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return None;
     };
-    let valid = !service.is_empty() && service.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    let valid =
+        !service.is_empty() && service.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     valid.then(|| String::from_utf8_lossy(service).into_owned())
 }
 

@@ -445,7 +445,9 @@ fn verdict_of(lines: &[Line], options: impl FnOnce(&mut LogOptions)) -> (Verdict
 fn sent(b: &str) -> String {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    format!("Q{id}: to=<a@x>, relay=127.0.0.1[127.0.0.1]:10024, delay=2, delays=0/{b}/0/1, dsn=2.0.0, status=sent (250 ok)")
+    format!(
+        "Q{id}: to=<a@x>, relay=127.0.0.1[127.0.0.1]:10024, delay=2, delays=0/{b}/0/1, dsn=2.0.0, status=sent (250 ok)"
+    )
 }
 
 #[test]

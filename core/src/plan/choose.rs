@@ -125,11 +125,9 @@ pub(crate) fn reason(
                 load.verdict.as_str(),
                 load.sizing_reason.trim_end_matches('.')
             ),
-            LoadUse::None => format!(
-                " The mail logs ({}) give no number: {}",
-                load.verdict.as_str(),
-                load.sizing_reason
-            ),
+            LoadUse::None => {
+                format!(" The mail logs ({}) give no number: {}", load.verdict.as_str(), load.sizing_reason)
+            }
         };
         reason.push_str(&said);
     }

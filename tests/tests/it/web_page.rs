@@ -366,7 +366,18 @@ pub(crate) async fn logs_view_agrees_with_cli_logs() {
         settle(client).await;
         let page = js(client, "const row = k => document.querySelector(`#logs-figures tr[data-key=${k}] td`)?.textContent; return {verdict: document.getElementById('logs-verdict').dataset.verdict, needed: document.getElementById('logs-needed')?.textContent, reason: document.getElementById('logs-reason').textContent, sent: row('sent'), deferred: row('deferred'), deferrals: row('deferrals'), bars: document.querySelectorAll('#logs-timeline rect.bar').length, text: document.getElementById('logs-result').textContent};").await;
         assert_eq!(page["verdict"], cli["verdict"], "{scenario}: {page}");
-        assert_eq!(page["needed"], cli["needed"].to_string(), "{scenario}");
+        let needed = cli["needed"].as_u64().map_or_else(|| "no number".to_owned(), |n| n.to_string());
+        assert_eq!(page["needed"], needed, "{scenario}");
+        // The curve behind the number: a row per replayed number up to a few past it.
+        let rows = js(client, "return Array.from(document.querySelectorAll('#logs-predictions tbody tr')).map(r => [Number(r.dataset.children), r.cells[3].textContent]);").await;
+        for row in rows.as_array().into_iter().flatten() {
+            let n = row[0].as_u64().expect("children");
+            let cli_p99 = cli["predictions"]
+                .as_array()
+                .and_then(|list| list.iter().find(|p| p["children"] == n))
+                .map(|p| p["wait_p99_s"].as_f64().map_or_else(|| "-".to_owned(), |w| format!("{w:.2}")));
+            assert_eq!(row[1].as_str(), cli_p99.as_deref(), "{scenario}: the replay at {n}");
+        }
         assert_eq!(page["reason"], cli["reason"], "{scenario}");
         // The reason holds the sizing sentence; the view says it once.
         let sizing = cli["sizing_reason"].as_str().expect("sizing_reason");
@@ -375,8 +386,10 @@ pub(crate) async fn logs_view_agrees_with_cli_logs() {
         assert_eq!(page["sent"], cli["sent"].to_string(), "{scenario}");
         assert_eq!(page["deferred"], cli["deferred_messages"].to_string(), "{scenario}");
         let d = &cli["deferrals"];
-        let total: u64 =
-            ["greeting-timeout", "greeting-lost", "refused", "other"].iter().filter_map(|k| d[k].as_u64()).sum();
+        let total: u64 = ["greeting-timeout", "greeting-lost", "refused", "other", "restart"]
+            .iter()
+            .filter_map(|k| d[k].as_u64())
+            .sum();
         assert!(page["deferrals"].as_str().is_some_and(|t| t.starts_with(&format!("{total} ("))), "{scenario}: {page}");
         let hours = cli["hours"].as_array().map_or(0, Vec::len);
         assert_eq!(page["bars"], hours, "{scenario}: one bar per hour of the CLI's chart");

@@ -88,12 +88,8 @@ impl Demand {
         let micros = |seconds: f64| (seconds * MICROS_PER_SECOND as f64).round() as Micros;
         let ready = line.time - micros(b + c + d);
         let destination = if per_recipient { key(line.recipient) } else { key(line.next_hop) };
-        let pending = Pending {
-            ready,
-            transmission: micros(d),
-            keys: [Some(id), line.queued_as.map(key)],
-            destination,
-        };
+        let pending =
+            Pending { ready, transmission: micros(d), keys: [Some(id), line.queued_as.map(key)], destination };
         self.sequence += 1;
         self.pending.insert((ready, self.sequence), pending);
         self.advance(line.time, out);
@@ -101,7 +97,13 @@ impl Demand {
     }
 
     /// amavisd's result for a message: its elapsed ms, under the queue ids it names.
-    pub(crate) fn scanned(&mut self, time: Micros, queue_ids: [Option<&[u8]>; 2], elapsed_ms: u64, out: &mut impl FnMut(Job)) {
+    pub(crate) fn scanned(
+        &mut self,
+        time: Micros,
+        queue_ids: [Option<&[u8]>; 2],
+        elapsed_ms: u64,
+        out: &mut impl FnMut(Job),
+    ) {
         for id in queue_ids.into_iter().flatten() {
             self.scans.insert(key(id), (elapsed_ms, time));
         }

@@ -36,7 +36,9 @@ impl Feedback {
             return Some(Feedback::PerConcurrency);
         }
         let value = match text.split_once('/') {
-            Some((numerator, denominator)) => numerator.trim().parse::<f64>().ok()? / denominator.trim().parse::<f64>().ok()?,
+            Some((numerator, denominator)) => {
+                numerator.trim().parse::<f64>().ok()? / denominator.trim().parse::<f64>().ok()?
+            }
             None => text.parse::<f64>().ok()?,
         };
         (value.is_finite() && value >= 0.0).then_some(Feedback::Fixed(value))
