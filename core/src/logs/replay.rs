@@ -446,7 +446,7 @@ mod tests {
         let holder = report.holder.expect("a holder");
         assert_eq!(holder.line, "smtp-amavis_initial_destination_concurrency = 16");
         assert_eq!(holder.children, 16);
-        assert!(TARGET_P99_WAIT_S < 2.0);
+        assert!(report.predictions.iter().all(|p| p.wait_p99_s.is_some_and(|w| w > TARGET_P99_WAIT_S)));
     }
 
     #[test]

@@ -114,7 +114,7 @@ impl Demand {
         self.latest = self.latest.max(time);
         self.release(self.latest - REORDER_MICROS, out);
         self.pushes += 1;
-        if self.pushes % 4096 == 0 {
+        if self.pushes.is_multiple_of(4096) {
             let horizon = self.latest - 2 * REORDER_MICROS;
             self.scans.retain(|_, (_, at)| *at >= horizon);
         }
