@@ -157,13 +157,19 @@ impl ConfigSet {
     /// number or list of numbers.
     pub fn amavis_ports(&self) -> (Option<Vec<u16>>, Option<Location>) {
         let mut found = (Some(vec![AMAVISD_DEFAULT_PORT]), None);
+        let mut listen: Option<(Option<Vec<u16>>, Option<Location>)> = None;
         for index in self.amavis_file_order() {
             let file = &self.amavis[index];
             if let Some(last) = file.doc.socket_ports.last() {
                 found = (last.ports.clone(), Some(Location { path: file.path.clone(), line: last.line }));
             }
+            if let Some(last) = file.doc.listen_sockets.last() {
+                listen = Some((last.ports.clone(), Some(Location { path: file.path.clone(), line: last.line })));
+            }
         }
-        found
+        // amavisd 2.11+: a non-empty @listen_sockets replaces $inet_socket_port and
+        // $unix_socketname (RELEASE_NOTES 2.11.0).
+        listen.filter(|(ports, _)| ports.as_ref().is_none_or(|p| !p.is_empty())).unwrap_or(found)
     }
 
     /// The unix socket amavisd listens on (`$unix_socketname`), when a plain string sets it.

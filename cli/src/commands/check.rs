@@ -21,6 +21,13 @@ pub(crate) fn run(args: CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
         scheduler: transport.as_deref().map(|t| amavis_tune_core::scheduler_settings(&config, t)),
         transport,
         inputs: None,
+        next_hops: config
+            .amavis_ports()
+            .0
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|port| [format!("[127.0.0.1]:{port}"), format!("[::1]:{port}")])
+            .collect(),
     };
     let logs = crate::commands::logs::observe(&args.logs, &args.config.root, !files_named, known)?;
     if let Some(load) = logs.as_ref().and_then(|l| l.load.as_ref()) {

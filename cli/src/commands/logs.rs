@@ -124,6 +124,9 @@ pub(crate) struct Known {
     pub(crate) scheduler: Option<amavis_tune_core::SchedulerSettings>,
     pub(crate) transport: Option<String>,
     pub(crate) inputs: Option<Inputs>,
+    /// amavisd's addresses from its config (every port it listens on), counted beside the
+    /// defaults unless `--next-hop` names the hops.
+    pub(crate) next_hops: Vec<String>,
 }
 
 /// Reads the logs `plan` or `check` is to read: `--logs FILE...`; `--logs` alone, the server's
@@ -171,6 +174,13 @@ pub(crate) fn observe(
         }
         if options.transport.is_none() {
             options.transport = known.transport;
+        }
+        if args.select.next_hop.is_empty() {
+            for hop in known.next_hops {
+                if !options.next_hops.contains(&hop) {
+                    options.next_hops.push(hop);
+                }
+            }
         }
     });
     let not_used =

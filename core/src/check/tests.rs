@@ -107,6 +107,23 @@ fn transports() {
         &config(master, MAIN, &[("a", "$max_servers = 40;\n$inet_socket_port = [10024, 10026, 9998];\n")]),
         "match amavis=40@a:1 postfix=40(destination-concurrency-limit) [several-destinations@1 destination-limit-caps@-]",
     );
+    // amavisd 2.11+'s @listen_sockets (Zimbra's form: a unix socket under a variable and
+    // quoted ports) replaces $inet_socket_port: the filter to 10026 is amavisd's.
+    check_config(
+        &config(
+            master,
+            MAIN,
+            &[(
+                "a",
+                "$max_servers = 40;\n$inet_socket_port = 10024;\n@listen_sockets=(\"$MYHOME/amavisd.sock\", '10024','10026','10032');\n",
+            )],
+        ),
+        "match amavis=40@a:1 postfix=40(destination-concurrency-limit) [several-destinations@1 destination-limit-caps@-]",
+    );
+    check_config(
+        &config(master, MAIN, &[("a", "$max_servers = 40;\n@listen_sockets = qw(127.0.0.1:10024 [::1]:10026);\n")]),
+        "match amavis=40@a:1 postfix=40(destination-concurrency-limit) [several-destinations@1 destination-limit-caps@-]",
+    );
     // amavisd listening on 10024 only: the filter to 10026 leads elsewhere and is not counted.
     check_config(
         &config(master, MAIN, &[("a", "$max_servers = 20;")]),

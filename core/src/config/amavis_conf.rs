@@ -62,6 +62,9 @@ pub struct AmavisConf {
     pub includes: Vec<Include>,
     /// Assignments to `$inet_socket_port`, in file order.
     pub socket_ports: Vec<PortAssignment>,
+    /// Assignments to `@listen_sockets` (amavisd 2.11+, which takes precedence over
+    /// `$inet_socket_port`), in file order: their TCP ports.
+    pub listen_sockets: Vec<PortAssignment>,
     /// Assignments to `$unix_socketname`, in file order.
     pub socket_names: Vec<SocketAssignment>,
     /// Assignments to `$forward_method` (`path` holds the value), in file order.
@@ -83,6 +86,7 @@ impl AmavisConf {
             final_true: final_true(&scanner.tokens, text),
             includes: statements::includes(&scanner.tokens, text),
             socket_ports: statements::socket_ports(&scanner.tokens, text),
+            listen_sockets: statements::listen_sockets(&scanner.tokens, text),
             socket_names: statements::socket_names(&scanner.tokens, text),
             forward_methods: statements::forward_methods(&scanner.tokens, text),
         }

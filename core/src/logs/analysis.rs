@@ -166,6 +166,8 @@ pub struct LogAnalysis {
     /// line follows them (at most [`MAX_RECENT_FAILURES`]).
     recent_failures: std::collections::VecDeque<(Micros, DeferralReason)>,
     restarts: u64,
+    /// Hops off loopback whose replies were amavisd's, not counted: how many deliveries each.
+    uncounted_hops: BTreeMap<String, u64>,
     /// The transport's name as its `syslog_name` shows it (`smtp-amavis` in
     /// `postfix/smtp-amavis/smtp`).
     learned_transport: Option<String>,
@@ -185,6 +187,7 @@ impl LogAnalysis {
             replay,
             recent_failures: std::collections::VecDeque::new(),
             restarts: 0,
+            uncounted_hops: BTreeMap::new(),
             learned_transport: None,
             options,
             lines: LineCounts::default(),
@@ -312,6 +315,29 @@ impl LogAnalysis {
         })
     }
 
+    /// A delivery whose reply is amavisd's (`250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): ...`,
+    /// amavisd passing on its re-injection's answer) went to amavisd, on whatever port. On a
+    /// loopback address its hop is learned and counted; elsewhere (it could be another
+    /// server's amavisd answering through its own proxy) it is only noted, for `--next-hop`.
+    fn amavis_reply(&mut self, delivery: &event::Delivery<'_>) -> bool {
+        if delivery.status != Status::Sent || !delivery.reason.starts_with(b"250 2.0.0 from MTA(") {
+            return false;
+        }
+        let Some(hop) = hop_in(delivery.relay) else { return false };
+        let loopback = hop.starts_with(b"[127.") || hop.starts_with(b"[::1]");
+        if loopback && self.learned_hops.len() < MAX_LEARNED_HOPS {
+            self.learned_hops.push(hop.to_vec());
+            return true;
+        }
+        let hop = String::from_utf8_lossy(hop).into_owned();
+        if let Some(count) = self.uncounted_hops.get_mut(&hop) {
+            *count += 1;
+        } else if self.uncounted_hops.len() < MAX_LEARNED_HOPS {
+            self.uncounted_hops.insert(hop, 1);
+        }
+        false
+    }
+
     fn postfix_line(&mut self, line: &LogLine<'_>) -> bool {
         let program: &[u8] = &line.program;
         let agent = program.rsplit(|&b| b == b'/').next().unwrap_or_default();
@@ -319,7 +345,7 @@ impl LogAnalysis {
             return false;
         }
         let Some(delivery) = event::delivery(&line.message) else { return false };
-        if !self.is_amavis_hop(program, delivery.relay, delivery.reason) {
+        if !self.is_amavis_hop(program, delivery.relay, delivery.reason) && !self.amavis_reply(&delivery) {
             return false;
         }
         match delivery.status {
@@ -497,6 +523,7 @@ impl LogAnalysis {
             postfix_limit: self.options.postfix_limit,
             sizing: &sizing,
             abandoned: self.abandoned,
+            uncounted_hops: &self.uncounted_hops,
             restarts: self.restarts,
             hosts: self.hosts.len(),
             host_filter: self.options.host.is_some(),

@@ -76,6 +76,8 @@ pub(crate) struct Evidence<'a> {
     pub(crate) abandoned: u64,
     /// amavisd's start lines (`starting. ...`) in the log.
     pub(crate) restarts: u64,
+    /// Next hops off loopback whose replies were amavisd's, with their deliveries (not counted).
+    pub(crate) uncounted_hops: &'a std::collections::BTreeMap<String, u64>,
     pub(crate) hosts: usize,
     pub(crate) host_filter: bool,
 }
@@ -176,6 +178,11 @@ pub(crate) fn judge(e: &Evidence<'_>) -> (Verdict, String) {
                 }
             ));
         }
+    }
+    for (hop, count) in e.uncounted_hops {
+        words.push(format!(
+            "{count} deliveries to {hop} got amavisd's reply (`250 2.0.0 from MTA(...)`) but are not counted, as {hop} is not on loopback (it may be another server's amavisd); if it is this server's amavisd, give --next-hop {hop}."
+        ));
     }
     if e.hosts > 1 && !e.host_filter {
         words.push(format!("The log holds lines of {} hosts, read together; choose one with --host.", e.hosts));

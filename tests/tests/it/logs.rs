@@ -597,3 +597,134 @@ pub(crate) fn garbage_lines_are_no_log() {
     assert_eq!(plan["sources"]["logs"]["not_used"], "none of their 4 lines is a log line in a known format", "{plan}");
     assert_ne!(plan["decided_by"], "observed-load");
 }
+
+/// `Dec  2 HH:MM:SS` for a second of the day from 07:00:00.
+fn stamp(second: u32) -> String {
+    let at = 7 * 3600 + second;
+    format!("Dec  2 {:02}:{:02}:{:02}", at / 3600, at / 60 % 60, at % 60)
+}
+
+/// A 1 s delivery to amavisd logged at `second`, with a queue id of its own.
+fn delivered(second: u32, id: u32, port: u16, address: &str) -> String {
+    format!(
+        "{} mx postfix/smtp[{id}]: Q{id}: to=<u{id}@x.example>, relay={address}[{address}]:{port}, delay=1, delays=0/0.01/0/1, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as R{id})\n",
+        stamp(second)
+    )
+}
+
+/// A monitoring probe (EHLO/QUIT on amavisd's port) leaves gaps in amavisd's session counters
+/// on an idle server: reported as connections that carried no mail, not as waiting.
+pub(crate) fn probe_gaps_on_an_idle_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = String::new();
+    for i in 0..12u32 {
+        text.push_str(&delivered(i * 10 + 1, i, 10024, "127.0.0.1"));
+        // Child 500's session counter jumps by 3 each time: two probes between messages.
+        text.push_str(&format!(
+            "{} mx amavis[500]: (00500-{:02}) Passed CLEAN {{RelayedInbound}}, [127.0.0.1] <a@x> -> <b@y>, Queue-ID: Q{i}, mail_id: m{i}, Hits: -, size: 400, queued_as: R{i}, 1000 ms\n",
+            stamp(i * 10 + 1),
+            i * 3 + 1
+        ));
+    }
+    let path = write(dir.path(), "probes.log", &text);
+    let report = json_of(&[], &[&path]);
+    assert_eq!(report["abandoned_connections"], 22, "{report:#}");
+    assert_eq!(report["verdict"], "idle", "{report:#}");
+    let reason = report["reason"].as_str().expect("reason");
+    assert!(reason.contains("connections that carried no mail"), "{reason}");
+    assert!(reason.contains("not a sign of waiting"), "{reason}");
+    // Every delivery's service time is amavisd's own, joined by Queue-ID.
+    assert_eq!(report["replay"]["with_amavisd_time"], 12, "{report:#}");
+}
+
+/// amavisd restarted: the connections refused while it was down and the greetings lost as it
+/// stopped, just before its `starting.` line, are the restart's, not a verdict.
+pub(crate) fn a_restart_window_is_not_a_verdict() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = String::new();
+    for i in 0..12u32 {
+        text.push_str(&delivered(i * 10 + 1, i, 10024, "127.0.0.1"));
+    }
+    text.push_str(&format!("{} mx postfix/smtp[90]: Q90: to=<a@x.example>, relay=127.0.0.1[127.0.0.1]:10024, delay=3, delays=0/0/3/0, dsn=4.4.2, status=deferred (lost connection with 127.0.0.1[127.0.0.1] while receiving the initial server greeting)\n", stamp(130)));
+    for i in 91..96u32 {
+        text.push_str(&format!("{} mx postfix/smtp[{i}]: Q{i}: to=<a@x.example>, relay=none, delay=1, delays=1/0/0/0, dsn=4.4.1, status=deferred (connect to 127.0.0.1[127.0.0.1]:10024: Connection refused)\n", stamp(131 + i - 91)));
+    }
+    text.push_str(&format!(
+        "{} mx amavis[600]: starting. /usr/sbin/amavisd at mx.example.org amavis-2.13.0 (20230106), Unicode aware\n",
+        stamp(150)
+    ));
+    for i in 12..24u32 {
+        text.push_str(&delivered(i * 10 + 60, i, 10024, "127.0.0.1"));
+    }
+    let path = write(dir.path(), "restart.log", &text);
+    let report = json_of(&[], &[&path]);
+    assert_eq!(
+        report["deferrals"],
+        serde_json::json!({"greeting-timeout": 0, "greeting-lost": 0, "refused": 0, "other": 0, "restart": 6}),
+        "{report:#}"
+    );
+    assert_eq!(report["verdict"], "idle", "{report:#}");
+    assert!(report["reason"].as_str().is_some_and(|r| r.contains("a restart's effect")), "{report:#}");
+    // Without the start line the same refusals are a verdict of their own.
+    let without = text.lines().filter(|l| !l.contains("starting.")).collect::<Vec<_>>().join("\n") + "\n";
+    let path = write(dir.path(), "no-restart.log", &without);
+    let report = json_of(&[], &[&path]);
+    assert_eq!(report["deferrals"]["restart"], 0, "{report:#}");
+    assert_eq!(report["verdict"], "amavisd-unreachable", "{report:#}");
+}
+
+/// amavisd listening on three ports (as Zimbra's does through `@listen_sockets`): deliveries to
+/// each are amavisd's by its reply, on loopback; the same reply from a hop elsewhere is named,
+/// with the flag that counts it.
+pub(crate) fn every_amavisd_port_counts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = String::new();
+    for i in 0..12u32 {
+        let port = [10024, 10026, 10032][i as usize % 3];
+        text.push_str(&delivered(i * 10 + 1, i, port, "127.0.0.1"));
+    }
+    text.push_str(&delivered(200, 99, 10024, "192.0.2.8"));
+    let path = write(dir.path(), "ports.log", &text);
+    let report = json_of(&[], &[&path]);
+    assert_eq!(report["sent"], 12, "{report:#}");
+    let reason = report["reason"].as_str().expect("reason");
+    assert!(reason.contains("1 deliveries to [192.0.2.8]:10024 got amavisd's reply"), "{reason}");
+    assert!(reason.contains("--next-hop [192.0.2.8]:10024"), "{reason}");
+    // Named, it counts too (beside the loopback hops amavisd's replies show).
+    let counted = json_of(&["--next-hop", "[192.0.2.8]:10024"], &[&path]);
+    assert_eq!(counted["sent"], 13, "{counted:#}");
+}
+
+/// Logs named on the command line may be another server's: the number is bounded by `--ram` and
+/// `--cpus` only, and without them the report says it is unbounded.
+pub(crate) fn named_logs_are_bounded_by_the_flags_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Twelve 2 s deliveries ready at once, three times: with Postfix's start-up window of 5 no
+    // number brings the waits within the target (5 start, the other 7 once those are done), and
+    // past 7 more children stop helping.
+    let mut text = String::new();
+    for i in 0..36u32 {
+        text.push_str(&format!(
+            "{} mx postfix/smtp[{i}]: Q{i}: to=<u{i}@x.example>, relay=127.0.0.1[127.0.0.1]:10024, delay=2, delays=0/0/0/2, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n",
+            stamp((i / 12) * 30 + 2)
+        ));
+    }
+    let path = write(dir.path(), "burst.log", &text);
+    let run = |flags: &[&str]| -> Value {
+        let outcome = Run::new(["logs", "--format", "json", "--log-date", "2026-12-02"].iter().chain(flags.iter()))
+            .arg(&path)
+            .run();
+        assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+        serde_json::from_str(&outcome.stdout).expect("JSON")
+    };
+    let unbounded = run(&[]);
+    assert_eq!(unbounded["bound"], "unbounded", "{unbounded:#}");
+    assert_eq!(
+        (unbounded["needed"].clone(), unbounded["needed_for_load"].clone()),
+        (7.into(), 7.into()),
+        "{unbounded:#}"
+    );
+    assert!(unbounded["sizing_reason"].as_str().is_some_and(|r| r.contains("No RAM or CPU count was given")));
+    let one_cpu = run(&["--ram", "8G", "--cpus", "1"]);
+    assert_eq!((one_cpu["needed"].clone(), one_cpu["bound"].clone()), (3.into(), "cpu".into()), "{one_cpu:#}");
+}

@@ -171,6 +171,66 @@ pub(super) fn socket_ports(tokens: &[Token], text: &[u8]) -> Vec<PortAssignment>
         .collect()
 }
 
+/// Assignments to `@listen_sockets` (amavisd 2.11 and later): the TCP ports among its
+/// elements (`'127.0.0.1:10024'`, `'[::1]:10026'`, `'10032'`); a unix socket (a path) has none.
+/// `ports` is `None` when an element is not a plain string (a variable, an expression), so the
+/// ports cannot be told statically.
+pub(super) fn listen_sockets(tokens: &[Token], text: &[u8]) -> Vec<PortAssignment> {
+    assigned(tokens, text, b"@listen_sockets")
+        .into_iter()
+        .map(|(line, value)| {
+            let mut ports = Some(Vec::new());
+            let inner = match value {
+                [open, inner @ .., close]
+                    if &text[open.range.clone()] == b"(" && &text[close.range.clone()] == b")" =>
+                {
+                    inner
+                }
+                other => other,
+            };
+            for token in inner {
+                let word = &text[token.range.clone()];
+                match token.kind {
+                    Kind::Punct if word == b"," => {}
+                    Kind::Literal => {
+                        let elements: Vec<String> = match word.strip_prefix(b"qw") {
+                            Some(rest) if rest.len() >= 2 => String::from_utf8_lossy(&rest[1..rest.len() - 1])
+                                .split_whitespace()
+                                .map(str::to_owned)
+                                .collect(),
+                            _ => match plain_string(word) {
+                                Some(element) => vec![element],
+                                // An interpolated string: a path under a variable is a unix
+                                // socket; anything else cannot be told.
+                                None if word.contains(&b'/') => Vec::new(),
+                                None => {
+                                    ports = None;
+                                    break;
+                                }
+                            },
+                        };
+                        for element in elements {
+                            if element.starts_with('/') {
+                                continue;
+                            }
+                            let port = element.rsplit(':').next().unwrap_or(&element);
+                            match (ports.as_mut(), port.parse::<u16>()) {
+                                (Some(list), Ok(port)) => list.push(port),
+                                _ => ports = None,
+                            }
+                        }
+                    }
+                    _ => {
+                        ports = None;
+                        break;
+                    }
+                }
+            }
+            PortAssignment { line, ports }
+        })
+        .collect()
+}
+
 pub(super) fn socket_names(tokens: &[Token], text: &[u8]) -> Vec<SocketAssignment> {
     string_assignments(tokens, text, b"$unix_socketname")
 }
