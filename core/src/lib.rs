@@ -71,6 +71,7 @@ pub use logs::report::{
 };
 pub use logs::sizing::{Sizing, SizingBound, TARGET_UTILISATION, bound_load, children_for_load};
 pub use logs::time::{ClassicStamps, Clock, Date, Micros, TimeBound, UtcOffset, format_time, parse_bound, parse_time};
+pub use logs::timeline::{Bucket, MAX_BUCKETS, TimelineReport};
 pub use logs::verdict::{CONNECT_WAIT_LIMIT_S, IDLE_BUSY_PEAK, QUEUE_WAIT_LIMIT_S, RESTART_WINDOW_S, Verdict};
 pub use model::bounds::{
     CHILDREN_PER_CPU, DIMINISHING_RETURNS, LARGEST_PLAUSIBLE_RAM, SMALLEST_PLAUSIBLE_RAM, USEFUL_RANGE_TOP,

@@ -15,6 +15,7 @@ pub(crate) mod replay;
 pub(crate) mod report;
 pub(crate) mod sizing;
 pub(crate) mod time;
+pub(crate) mod timeline;
 pub(crate) mod verdict;
 
 #[cfg(test)]

@@ -3,13 +3,10 @@
 
 use std::io::Write;
 
-use amavis_tune_core::{Clock, Confidence, Hour, LogReport, Prediction, ScanSource};
+use amavis_tune_core::{Clock, Confidence, LogReport, Prediction, ScanSource, TimelineReport};
 
 /// Columns of the chart's bars.
 const CHART_WIDTH: usize = 40;
-
-/// More hours than this (a week) are charted per day.
-const MAX_HOUR_ROWS: usize = 168;
 
 pub(crate) fn write(out: &mut dyn Write, r: &LogReport, files: &[String]) -> std::io::Result<()> {
     let l = &r.lines;
@@ -78,7 +75,7 @@ pub(crate) fn write(out: &mut dyn Write, r: &LogReport, files: &[String]) -> std
         )?;
     }
     writeln!(out)?;
-    chart(out, &r.hours, r.needed, r.period.clock)?;
+    chart(out, &r.timeline, r.needed, r.period.clock)?;
     writeln!(out)?;
     predictions(out, r)?;
     writeln!(out)?;
@@ -152,45 +149,50 @@ fn predictions(out: &mut dyn Write, r: &LogReport) -> std::io::Result<()> {
     Ok(())
 }
 
-/// One row per hour (per day past a week): `#` up to the busiest second's busy connections,
-/// `|` at N.
-fn chart(out: &mut dyn Write, hours: &[Hour], needed: Option<u32>, clock: Clock) -> std::io::Result<()> {
-    let per_day = hours.len() > MAX_HOUR_ROWS;
-    let mut rows: Vec<(String, f64, u64)> = Vec::new();
-    for hour in hours {
-        let label = if per_day {
-            hour.start[..10].to_owned()
-        } else {
-            format!("{} {}", &hour.start[..10], &hour.start[11..16])
-        };
-        match rows.last_mut() {
-            Some((last, peak, deliveries)) if *last == label => {
-                *peak = peak.max(hour.busy_peak);
-                *deliveries += hour.deliveries;
-            }
-            _ => rows.push((label, hour.busy_peak, hour.deliveries)),
-        }
-    }
-    let top = rows.iter().map(|(_, peak, _)| *peak).fold(f64::from(needed.unwrap_or(0)), f64::max).max(1.0);
+/// One row per bucket of the timeline (its size follows the log's span): `#` up to the busiest
+/// second's connections in service, `.` on to the replay's demand where it was higher (deliveries
+/// that waited), `|` at N.
+fn chart(out: &mut dyn Write, timeline: &TimelineReport, needed: Option<u32>, clock: Clock) -> std::io::Result<()> {
+    let buckets = &timeline.buckets;
+    let top =
+        buckets.iter().map(|b| b.busy_peak.max(b.demand_peak)).fold(f64::from(needed.unwrap_or(0)), f64::max).max(1.0);
     let column = |value: f64| ((value / top) * CHART_WIDTH as f64).round() as usize;
     let mark = needed.map(|n| column(f64::from(n)).min(CHART_WIDTH - 1));
     let marks = needed.map_or_else(|| "no N to mark".to_owned(), |n| format!("`|` marks N = {n}"));
     writeln!(
         out,
-        "Busy connections per {} ({}) (the busiest second; {marks}, full width = {top:.1}):",
-        if per_day { "day" } else { "hour" },
+        "Connections busy per {} ({}): `#` served, `.` the replay's demand beyond it (the busiest second of each); {marks}, full width = {top:.1}:",
+        timeline.bucket_name(),
         clock_name(clock)
     )?;
-    for (label, peak, deliveries) in rows {
-        let filled = column(peak).min(CHART_WIDTH);
+    for bucket in buckets {
+        let label = if timeline.bucket_s < 60 {
+            bucket.start[11..19].to_owned()
+        } else if timeline.bucket_s < 86_400 {
+            format!("{} {}", &bucket.start[..10], &bucket.start[11..16])
+        } else {
+            bucket.start[..10].to_owned()
+        };
+        let served = column(bucket.busy_peak).min(CHART_WIDTH);
+        let asked = column(bucket.demand_peak).min(CHART_WIDTH);
         let bar: String = (0..CHART_WIDTH)
-            .map(|i| match (i < filled, Some(i) == mark) {
-                (_, true) => '|',
-                (true, false) => '#',
-                (false, false) => ' ',
+            .map(|i| {
+                if Some(i) == mark {
+                    '|'
+                } else if i < served {
+                    '#'
+                } else if i < asked {
+                    '.'
+                } else {
+                    ' '
+                }
             })
             .collect();
-        writeln!(out, "  {label}  {bar} {peak:>5.1}  ({deliveries} deliveries)")?;
+        writeln!(
+            out,
+            "  {label}  {bar} {:>5.1} {:>5.1}  ({} deliveries)",
+            bucket.busy_peak, bucket.demand_peak, bucket.deliveries
+        )?;
     }
     Ok(())
 }

@@ -20,6 +20,7 @@ use crate::logs::report::{
 };
 use crate::logs::sizing::bound_load;
 use crate::logs::time::{ClassicStamps, Clock, Date, MICROS_PER_SECOND, Micros, TimeBound, UtcOffset};
+use crate::logs::timeline::{Series, Timeline};
 use crate::logs::verdict::{Evidence, judge};
 
 /// What the analysis needs to know besides the lines.
@@ -153,6 +154,8 @@ pub struct LogAnalysis {
     arrivals_postfix: Minutes,
     arrivals_amavisd: Minutes,
     hour_deliveries: BTreeMap<i64, u64>,
+    /// Deliveries at the timeline's resolutions.
+    timeline: Timeline,
     children: HashMap<u32, Child>,
     abandoned: u64,
     denied: u64,
@@ -208,6 +211,7 @@ impl LogAnalysis {
             arrivals_postfix: Minutes::default(),
             arrivals_amavisd: Minutes::default(),
             hour_deliveries: BTreeMap::new(),
+            timeline: Timeline::default(),
             children: HashMap::new(),
             abandoned: 0,
             denied: 0,
@@ -380,6 +384,7 @@ impl LogAnalysis {
                     self.arrivals_postfix.add(line.time);
                 }
                 *self.hour_deliveries.entry(line.time.div_euclid(3600 * MICROS_PER_SECOND)).or_default() += 1;
+                self.timeline.add(Series::Deliveries, line.time, 1.0);
             }
             Status::Deferred => {
                 let reason = DeferralReason::of(delivery.reason);
@@ -509,7 +514,7 @@ impl LogAnalysis {
             connect_p95: percent_cs(&self.connect_wait_cs, 95),
         };
         let transport = self.options.transport.clone().or(self.learned_transport.clone());
-        let replay = self.replay.finish(transport.as_deref().unwrap_or("TRANSPORT"));
+        let (replay, demand_timeline) = self.replay.finish(transport.as_deref().unwrap_or("TRANSPORT"));
         let sizing = bound_load(replay.needed, replay.describe(), self.options.inputs.as_ref());
         let evidence = Evidence {
             sent: self.sent,
@@ -581,6 +586,12 @@ impl LogAnalysis {
             formats: self.formats.into_iter().collect(),
             lines: self.lines,
             hours: hours.into_values().collect(),
+            timeline: {
+                let mut timeline = self.timeline;
+                timeline.merge(&busy_main.timeline);
+                timeline.merge(&demand_timeline);
+                timeline.finish(clock)
+            },
         }
     }
 }

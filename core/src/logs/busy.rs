@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use crate::logs::distribution::Distribution;
 use crate::logs::time::{MICROS_PER_SECOND, Micros};
+use crate::logs::timeline::{Series, Timeline};
 
 /// How far behind the newest second an interval may still end and be counted (and the longest
 /// interval counted whole).
@@ -25,9 +26,17 @@ pub(crate) struct Busy {
     levels: Distribution,
     /// Per hour (seconds since the epoch / 3600): the busiest second's level (tenths).
     hours: BTreeMap<i64, u64>,
+    /// The busy seconds at the timeline's resolutions, as this series (`Busy` or `Demand`).
+    timeline: Timeline,
+    demand: bool,
 }
 
 impl Busy {
+    /// Busy levels of the replay's demand rather than of what was served.
+    pub(crate) fn demand() -> Busy {
+        Busy { demand: true, ..Busy::default() }
+    }
+
     /// Adds one connection busy from `from` to `to`.
     pub(crate) fn add(&mut self, from: Micros, to: Micros) {
         if to <= from {
@@ -75,6 +84,10 @@ impl Busy {
             let hour = self.start.div_euclid(3600);
             let peak = self.hours.entry(hour).or_default();
             *peak = (*peak).max(tenths);
+            if tenths > 0 {
+                let series = if self.demand { Series::Demand } else { Series::Busy };
+                self.timeline.add(series, self.start * MICROS_PER_SECOND, tenths as f64 / SCALE);
+            }
             self.start += 1;
         }
     }
@@ -89,14 +102,17 @@ impl Busy {
             peak: tenths(self.levels.max()),
             p99: tenths(self.levels.percentile(99)),
             hours: self.hours.into_iter().map(|(hour, peak)| (hour, peak as f64 / SCALE)).collect(),
+            timeline: self.timeline,
         }
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub(crate) struct BusySummary {
     pub(crate) peak: Option<f64>,
     pub(crate) p99: Option<f64>,
     /// (hour since the epoch, the busiest second's level).
     pub(crate) hours: Vec<(i64, f64)>,
+    /// The busy seconds at the timeline's resolutions.
+    pub(crate) timeline: Timeline,
 }

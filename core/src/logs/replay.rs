@@ -149,6 +149,22 @@ pub struct ReplayReport {
     pub confidence: Confidence,
 }
 
+/// Where a delivery, released in order of readiness, goes: every pool, and the demand's timeline.
+struct Feed<'a> {
+    pools: &'a mut Vec<Pool>,
+    lifted: &'a mut Vec<Pool>,
+    demand: &'a mut crate::logs::busy::Busy,
+}
+
+impl Feed<'_> {
+    fn push(&mut self, job: Job) {
+        self.demand.add(job.ready, job.ready + job.service);
+        for pool in self.pools.iter_mut().chain(self.lifted.iter_mut()) {
+            pool.push(job);
+        }
+    }
+}
+
 /// The running replay: the demand and one pool per number of children.
 #[derive(Debug, Clone)]
 pub(crate) struct Replay {
@@ -159,6 +175,8 @@ pub(crate) struct Replay {
     /// The same numbers with the initial concurrency raised to the number itself.
     lifted: Vec<Pool>,
     observed_wait_ms: Distribution,
+    /// The demand in service over time, had each delivery started when it became ready.
+    demand_busy: crate::logs::busy::Busy,
 }
 
 impl Replay {
@@ -177,6 +195,7 @@ impl Replay {
             pools,
             lifted,
             observed_wait_ms: Distribution::default(),
+            demand_busy: crate::logs::busy::Busy::demand(),
         }
     }
 
@@ -185,13 +204,8 @@ impl Replay {
     pub(crate) fn delivered(&mut self, line: Delivered<'_>) -> bool {
         let [_, b, c, _] = line.delays;
         let per_recipient = self.settings.recipient_limit == 1;
-        let (pools, lifted) = (&mut self.pools, &mut self.lifted);
-        let mut feed = |job: Job| {
-            for pool in pools.iter_mut().chain(lifted.iter_mut()) {
-                pool.push(job);
-            }
-        };
-        let new = self.demand.delivered(line, per_recipient, &mut feed);
+        let mut feed = Feed { pools: &mut self.pools, lifted: &mut self.lifted, demand: &mut self.demand_busy };
+        let new = self.demand.delivered(line, per_recipient, &mut |job| feed.push(job));
         if new {
             self.observed_wait_ms.add(((b + c) * 1000.0).round() as u64);
         }
@@ -199,24 +213,15 @@ impl Replay {
     }
 
     pub(crate) fn scanned(&mut self, time: crate::logs::time::Micros, queue_ids: [Option<&[u8]>; 2], elapsed_ms: u64) {
-        let (pools, lifted) = (&mut self.pools, &mut self.lifted);
-        let mut feed = |job: Job| {
-            for pool in pools.iter_mut().chain(lifted.iter_mut()) {
-                pool.push(job);
-            }
-        };
-        self.demand.scanned(time, queue_ids, elapsed_ms, &mut feed);
+        let mut feed = Feed { pools: &mut self.pools, lifted: &mut self.lifted, demand: &mut self.demand_busy };
+        self.demand.scanned(time, queue_ids, elapsed_ms, &mut |job| feed.push(job));
     }
 
-    /// The report; `transport` names the transport in the main.cf lines it suggests.
-    pub(crate) fn finish(mut self, transport: &str) -> ReplayReport {
-        let (pools, lifted) = (&mut self.pools, &mut self.lifted);
-        let mut feed = |job: Job| {
-            for pool in pools.iter_mut().chain(lifted.iter_mut()) {
-                pool.push(job);
-            }
-        };
-        self.demand.finish(&mut feed);
+    /// The report; `transport` names the transport in the main.cf lines it suggests. Also the
+    /// demand's busy seconds, for the timeline.
+    pub(crate) fn finish(mut self, transport: &str) -> (ReplayReport, crate::logs::timeline::Timeline) {
+        let mut feed = Feed { pools: &mut self.pools, lifted: &mut self.lifted, demand: &mut self.demand_busy };
+        self.demand.finish(&mut |job| feed.push(job));
         for pool in self.pools.iter_mut().chain(self.lifted.iter_mut()) {
             pool.finish();
         }
@@ -247,7 +252,8 @@ impl Replay {
             Confidence::NoDeliveries | Confidence::TooFewDeliveries => None,
             Confidence::Enough | Confidence::ReplayDisagrees => needed,
         };
-        ReplayReport {
+        let demand = std::mem::take(&mut self.demand_busy).finish().timeline;
+        let report = ReplayReport {
             deliveries,
             recipient_lines: self.demand.recipients,
             with_amavisd_time: self.demand.joined,
@@ -263,7 +269,8 @@ impl Replay {
             target_reached,
             holder,
             confidence,
-        }
+        };
+        (report, demand)
     }
 }
 
@@ -427,7 +434,7 @@ mod tests {
                 delays: [0.0, 0.0, 0.0, service_s],
             });
         }
-        replay.finish("smtp-amavis")
+        replay.finish("smtp-amavis").0
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::logs::line::LineFormat;
 use crate::logs::replay::{Calibration, Confidence, Prediction, ReplayReport};
 use crate::logs::sizing::SizingBound;
 use crate::logs::time::{Clock, MICROS_PER_SECOND};
+use crate::logs::timeline::TimelineReport;
 use crate::logs::verdict::Verdict;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -43,6 +44,9 @@ pub struct LogReport {
     pub formats: Vec<LineFormat>,
     pub lines: LineCounts,
     pub hours: Vec<Hour>,
+    /// Deliveries, connections busy and the replay's demand over time, at the resolution the
+    /// log's span calls for.
+    pub timeline: TimelineReport,
     /// The replay's waits per number of children (README, "Reading the mail logs").
     pub predictions: Vec<Prediction>,
     /// The limit replayed as the server's current one, when known.

@@ -395,11 +395,13 @@ pub(crate) fn text_report_and_chart() {
         // The scale is the busiest second, 4.0, over 40 columns.
         // Classic stamps: the server's clock, as the lines say it.
         "Period: 2026-12-02T07:00:10 to 2026-12-02T09:00:05 (the server's local time,",
-        "Busy connections per hour (the server's local time) (the busiest second; no N to mark, full width = 4.0):",
+        // Two hours of log: a timeline per minute, folded into 5-minute buckets (25 rows, at
+        // most 60), each with the served peak, the replay's demand, and the deliveries.
+        "Connections busy per 5 minutes (the server's local time): `#` served, `.` the replay's demand beyond it (the busiest second of each); no N to mark, full width = 4.0:",
         // 07:00: a peak of 1.0, 10 columns of #; 09:00 fills all 40.
-        "  2026-12-02 07:00  ##########                                 1.0  (2 deliveries)",
-        "  2026-12-02 08:00                                             0.0  (0 deliveries)",
-        "  2026-12-02 09:00  ########################################   4.0  (4 deliveries)",
+        "  2026-12-02 07:00  ##########                                 1.0   1.0  (2 deliveries)",
+        "  2026-12-02 07:05                                             0.0   0.0  (0 deliveries)",
+        "  2026-12-02 09:00  ########################################   4.0   4.0  (4 deliveries)",
         "Verdict: postfix-exceeds-amavis",
         "Needed: no number (confidence: too few deliveries)",
     ] {
@@ -519,13 +521,14 @@ pub(crate) fn classic_stamps_and_the_servers_offset() {
     };
     let local = text(&[]);
     assert!(local.contains("Period: 2026-12-02T07:00:10 to 2026-12-02T07:00:40 (the server's local time"), "{local}");
-    assert!(local.contains("Busy connections per hour (the server's local time) ("), "{local}");
-    assert!(local.contains("  2026-12-02 07:00  "), "{local}");
+    // Half a minute of log: a bucket per second, labelled with the time of day.
+    assert!(local.contains("Connections busy per second (the server's local time): "), "{local}");
+    assert!(local.contains("\n  07:00:10  "), "{local}");
     assert!(!local.contains("(UTC)") && !local.contains(":10Z"), "{local}");
     let utc = text(&["--utc-offset", "+01:00"]);
     assert!(utc.contains("Period: 2026-12-02T06:00:10Z to 2026-12-02T06:00:40Z (UTC)."), "{utc}");
-    assert!(utc.contains("Busy connections per hour (UTC) ("), "{utc}");
-    assert!(utc.contains("  2026-12-02 06:00  "), "{utc}");
+    assert!(utc.contains("Connections busy per second (UTC): "), "{utc}");
+    assert!(utc.contains("\n  06:00:10  "), "{utc}");
 
     // --since without an offset is the server's time, as its stamps are: from 07:00:15 on, 4F1A
     // (07:00:10) and its 1400 ms are out and 4F3C (07:00:20) stays, with or without the offset,
@@ -719,6 +722,9 @@ pub(crate) fn named_logs_are_bounded_by_the_flags_only() {
     };
     let unbounded = run(&[]);
     assert_eq!(unbounded["bound"], "unbounded", "{unbounded:#}");
+    // A minute of log: its timeline is drawn in 5-second buckets (1-second ones would be more
+    // than 60).
+    assert_eq!(unbounded["timeline"]["bucket_s"], 5, "{unbounded:#}");
     assert_eq!(
         (unbounded["needed"].clone(), unbounded["needed_for_load"].clone()),
         (7.into(), 7.into()),

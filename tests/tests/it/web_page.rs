@@ -391,8 +391,8 @@ pub(crate) async fn logs_view_agrees_with_cli_logs() {
             .filter_map(|k| d[k].as_u64())
             .sum();
         assert!(page["deferrals"].as_str().is_some_and(|t| t.starts_with(&format!("{total} ("))), "{scenario}: {page}");
-        let hours = cli["hours"].as_array().map_or(0, Vec::len);
-        assert_eq!(page["bars"], hours, "{scenario}: one bar per hour of the CLI's chart");
+        let buckets = cli["timeline"]["buckets"].as_array().map_or(0, Vec::len);
+        assert_eq!(page["bars"], buckets, "{scenario}: one bar per bucket of the CLI's timeline");
     }
 }
 

@@ -260,43 +260,52 @@ struct TimelineProps {
     report: LogReport,
 }
 
-/// Busy connections per hour (the busiest second of each) as bars, against the number needed:
-/// an SVG, with the figures in each bar's title and the whole in the label.
+/// Connections busy per bucket (its size follows the log's span: seconds for a burst, minutes
+/// for a day, hours for a month) as bars, the replay's demand as an outline behind them, against
+/// the number needed: an SVG, with the figures in each bar's title and the whole in the label.
 #[component]
 fn Timeline(props: &TimelineProps) -> Html {
     let report = &props.report;
-    let hours = &report.hours;
-    if hours.is_empty() {
+    let buckets = &report.timeline.buckets;
+    if buckets.is_empty() {
         return html! {};
     }
     let needed = f64::from(report.needed.unwrap_or(0));
-    let top = hours.iter().map(|h| h.busy_peak).fold(needed, f64::max).max(1.0);
+    let top = buckets.iter().map(|b| b.busy_peak.max(b.demand_peak)).fold(needed, f64::max).max(1.0);
     // A 1000 x 100 drawing: bars share the width, heights scale to the tallest.
-    let width = 1000 / hours.len().max(1);
+    let width = 1000 / buckets.len().max(1);
     let height = |v: f64| ((v / top) * 90.0).round() as i64;
     let needed_y = 100 - height(needed);
-    let bars = hours.iter().enumerate().map(|(i, hour)| {
-        let h = height(hour.busy_peak);
+    let unit = report.timeline.bucket_name();
+    let bars = buckets.iter().enumerate().map(|(i, bucket)| {
+        let h = height(bucket.busy_peak);
+        let d = height(bucket.demand_peak);
+        let x = (i * width).to_string();
+        let w = width.saturating_sub(1).max(1).to_string();
         html! {
-            <rect class="bar" x={(i * width).to_string()} y={(100 - h).to_string()} width={width.saturating_sub(1).max(1).to_string()} height={h.to_string()}>
-                <title>{ format!("{}: {} deliveries, at most {:.1} busy", hour.start, hour.deliveries, hour.busy_peak) }</title>
-            </rect>
+            <>
+                <rect class="demand" x={x.clone()} y={(100 - d).to_string()} width={w.clone()} height={d.to_string()} />
+                <rect class="bar" x={x} y={(100 - h).to_string()} width={w} height={h.to_string()}>
+                    <title>{ format!("{}: {} deliveries, at most {:.1} busy, {:.1} asked for", bucket.start, bucket.deliveries, bucket.busy_peak, bucket.demand_peak) }</title>
+                </rect>
+            </>
         }
     });
+    let needed_text = report.needed.map_or_else(|| "no number".to_owned(), |n| n.to_string());
     let label = format!(
-        "Busy connections per hour, {} hours from {}: at most {:.1} busy; {} needed.",
-        hours.len(),
-        hours.first().map_or("", |h| h.start.as_str()),
+        "Connections busy per {unit}, {} from {}: at most {:.1} busy; {needed_text} needed.",
+        buckets.len(),
+        buckets.first().map_or("", |b| b.start.as_str()),
         report.busy.peak.unwrap_or(0.0),
-        report.needed.map_or_else(|| "no number".to_owned(), |n| n.to_string())
     );
     html! {
         <figure class="card timeline">
             <figcaption>
-                <span class="swatch bar" aria-hidden="true"></span>{ " busy connections (busiest second of each hour) " }
-                <span class="swatch needed" aria-hidden="true"></span>{ format!(" {} needed", report.needed.map_or_else(|| "no number".to_owned(), |n| n.to_string())) }
+                <span class="swatch bar" aria-hidden="true"></span>{ format!(" busy connections (busiest second of each {unit}) ") }
+                <span class="swatch demand" aria-hidden="true"></span>{ " the replay's demand " }
+                <span class="swatch needed" aria-hidden="true"></span>{ format!(" {needed_text} needed") }
             </figcaption>
-            <svg id="logs-timeline" viewBox="0 0 1000 100" preserveAspectRatio="none" role="img" aria-label={label}>
+            <svg id="logs-timeline" viewBox="0 0 1000 100" preserveAspectRatio="none" role="img" aria-label={label} data-bucket-s={report.timeline.bucket_s.to_string()}>
                 { for bars }
                 <line class="needed" x1="0" x2="1000" y1={needed_y.to_string()} y2={needed_y.to_string()} />
             </svg>
