@@ -116,7 +116,7 @@ impl Timeline {
             .iter()
             .copied()
             .filter(|size| *size >= resolution)
-            .find(|size| (span + size - 1) / size + 1 <= MAX_BUCKETS as i64)
+            .find(|size| (span + size - 1) / size < MAX_BUCKETS as i64)
             .unwrap_or(86_400.max(resolution));
         let start = first.div_euclid(size);
         let end = last.div_euclid(size);
