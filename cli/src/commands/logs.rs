@@ -114,6 +114,9 @@ pub(crate) struct LogsRead {
     pub(crate) load: Option<ObservedLoad>,
 }
 
+/// How far back a plan or check on this machine reads the journal when it has no mail log file.
+const JOURNAL_DAYS: i64 = 7;
+
 /// What `plan` or `check` knows of the server when it reads its logs: the two numbers, the
 /// amavisd transport and its scheduling settings (from the config), and the RAM and CPUs that
 /// bound the number (the plan's).
@@ -147,12 +150,22 @@ pub(crate) fn observe(
         None if automatic => (default_files(root), false),
         None => return Ok(None),
     };
-    if files.is_empty() && !explicit {
+    // The journal is this machine's: it stands in only for this machine's own log files, and
+    // only for the last week (JOURNAL_DAYS), as a day's mail is what a sizing needs and a
+    // journal can hold months.
+    let on_this_machine = root == Path::new("/");
+    if files.is_empty() && !explicit && !on_this_machine {
         return Ok(None);
     }
-    let names = || files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>();
-    // The journal is this machine's: it stands in only for this machine's own log files.
-    let journal = (explicit && root == Path::new("/")).then_some((None, None));
+    let names = || {
+        if files.is_empty() {
+            vec![crate::host::logs::JOURNAL_NAME.to_owned()]
+        } else {
+            files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>()
+        }
+    };
+    let since = crate::host::clock::now_micros() - JOURNAL_DAYS * 86_400 * 1_000_000;
+    let journal = on_this_machine.then_some((Some(since), None));
     if files.is_empty() && journal.is_none() {
         return Err(anyhow::Error::new(Hinted {
             message: format!(

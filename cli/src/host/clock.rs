@@ -25,3 +25,9 @@ pub(crate) fn stamp() -> String {
     let text = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     text.chars().filter(|c| c.is_ascii_digit() || *c == 'T').collect()
 }
+
+/// Now, in microseconds since the epoch (UTC).
+pub(crate) fn now_micros() -> amavis_tune_core::Micros {
+    let elapsed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX)
+}

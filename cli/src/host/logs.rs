@@ -115,6 +115,9 @@ pub(crate) fn default_files(root: &Path) -> Vec<PathBuf> {
 
 /// The journal's mail facility (Debian 12 installs no syslog daemon: its mail log is the
 /// journal), as `journalctl -o json`.
+/// How the journal is named among the logs read.
+pub(crate) const JOURNAL_NAME: &str = "the journal (journalctl)";
+
 pub(crate) fn journal(since: Option<Micros>, until: Option<Micros>) -> anyhow::Result<Source> {
     let mut command = Command::new("journalctl");
     command.args(["--no-pager", "--quiet", "-o", "json", "SYSLOG_FACILITY=2"]);
@@ -137,7 +140,7 @@ pub(crate) fn journal(since: Option<Micros>, until: Option<Micros>) -> anyhow::R
     })?;
     let stdout = child.stdout.take().context("journalctl gave no output")?;
     Ok(Source {
-        name: "the journal (journalctl)".to_owned(),
+        name: JOURNAL_NAME.to_owned(),
         reader: Box::new(BufReader::with_capacity(256 * 1024, stdout)),
         reference: today(),
         child: Some(child),

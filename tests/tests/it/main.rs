@@ -139,6 +139,7 @@ fn main() {
         test!(logs::named_logs_are_bounded_by_the_flags_only),
         test!(observed::plan_sizes_by_the_logs),
         test!(observed::plain_plan_reads_the_server_logs),
+        test!(observed::plain_plan_reads_the_journal_without_a_log_file),
         test!(observed::check_names_what_the_logs_show),
         test!(measure::fake_proc_tree),
         test!(measure::real_processes),

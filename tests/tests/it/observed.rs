@@ -193,3 +193,53 @@ pub(crate) fn check_names_what_the_logs_show() {
     assert_eq!(code, 2, "{error}");
     assert!(error["error"]["message"].as_str().is_some_and(|m| m.starts_with("no delivery to amavisd in")), "{error}");
 }
+
+/// A plain `plan` on a server with no mail log file (Debian 12 logs to the journal only) reads
+/// the journal by itself, for the last 7 days. The journal here is a stand-in `journalctl` on
+/// the PATH that records its arguments and prints twelve deliveries to amavisd as
+/// `journalctl -o json` prints them.
+pub(crate) fn plain_plan_reads_the_journal_without_a_log_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs();
+    let mut entries = String::new();
+    for i in 0..12u64 {
+        let entry = serde_json::json!({
+            "__REALTIME_TIMESTAMP": ((now - 3600 + i * 10) * 1_000_000).to_string(),
+            "_HOSTNAME": "mx.example.org", "SYSLOG_IDENTIFIER": SYSLOG_NAME, "_PID": "77", "SYSLOG_FACILITY": "2",
+            "MESSAGE": format!("Q{i}: to=<u{i}@x.example>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0/0.01/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)"),
+        });
+        entries.push_str(&format!("{entry}\n"));
+    }
+    std::fs::write(dir.path().join("entries.json"), entries).expect("writes");
+    let fake = dir.path().join("journalctl");
+    std::fs::write(
+        &fake,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > '{0}/args'\ncat '{0}/entries.json'\n", dir.path().display()),
+    )
+    .expect("writes the stand-in");
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    let path = format!("{}:{}", dir.path().display(), std::env::var("PATH").unwrap_or_default());
+    let outcome =
+        Run::new(["plan", "--os", "debian", "--format", "json", "--syslog-name", SYSLOG_NAME]).env("PATH", &path).run();
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let plan: Value = serde_json::from_str(&outcome.stdout).expect("JSON");
+    let log_files: Vec<&str> =
+        ["/var/log/mail.log", "/var/log/maillog"].into_iter().filter(|f| Path::new(f).exists()).collect();
+    let read: Vec<&str> =
+        plan["sources"]["logs"]["files"].as_array().expect("files").iter().filter_map(Value::as_str).collect();
+    assert_eq!(plan["sources"]["logs"]["automatic"], true, "{plan}");
+    if !log_files.is_empty() {
+        // This machine has a mail log file: it is read, not the journal.
+        assert!(read.iter().all(|f| log_files.iter().any(|l| f.starts_with(l))), "{read:?}");
+        return;
+    }
+    assert_eq!(read, ["the journal (journalctl)"], "{plan}");
+    assert_eq!(plan["observed_load"]["verdict"], "idle", "{plan}");
+    assert_eq!(plan["observed_load"]["needed"], 2, "{plan}");
+    // Bounded to the last 7 days: journalctl was asked for the mail facility since a week ago.
+    let args = std::fs::read_to_string(dir.path().join("args")).expect("the stand-in ran");
+    let week_ago = std::process::Command::new("date").args(["-u", "-d", "7 days ago", "+%F"]).output().expect("date");
+    let week_ago = String::from_utf8_lossy(&week_ago.stdout).trim().to_owned();
+    assert!(args.lines().any(|a| a.starts_with(&format!("--since={week_ago} "))), "{args}");
+    assert!(args.lines().any(|a| a == "SYSLOG_FACILITY=2"), "{args}");
+}
