@@ -154,6 +154,9 @@ echo
 echo "== 6. the live lab: real Postfix and amavisd, N = \$max_servers = maxproc (lab-bench)"
 if [ "$(id -u)" -eq 0 ]; then
     cargo run -q --locked -p amavis-tune-tests --bin lab-bench
+    echo
+    echo "== 6b. the replay of the lab's logs, predicted beside measured (lab-replay)"
+    cargo run -q --locked -p amavis-tune-tests --bin lab-replay
 else
     echo "  skipped: the lab starts Postfix and amavisd, which needs root"
 fi

@@ -28,6 +28,7 @@ use serde::Serialize;
 
 use crate::needs::Need;
 
+pub mod replay;
 pub mod scenario;
 
 /// How Postfix caps its connections to amavisd.

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use amavis_tune_tests::lab::replay;
 use amavis_tune_tests::lab::scenario::scenarios;
 use amavis_tune_tests::lab::{Lab, Load, PostfixLimit, Results, Settings, one_amavisd_at_a_time};
 use amavis_tune_tests::lab_logs::{KeptLogs, SYSLOG_NAME};
@@ -465,80 +466,29 @@ pub(crate) fn spamassassin_children_cost_parent_rss_plus_private() {
     assert_eq!(plan["assumptions"]["amavisd_parent_mib"], parent_rss, "{}", plan["assumptions"]);
 }
 
-/// The bursts the replay is proven on: 16 messages at once every 10 s, four times, 1 s scans.
-const BURSTS: u32 = 4;
-const BURST_SIZE: u32 = 16;
-const BURST_EVERY: Duration = Duration::from_secs(10);
-
-/// The 95th percentile (nearest rank) of `values`.
-fn p95(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let rank = (0.95 * sorted.len() as f64).ceil().max(1.0) as usize;
-    sorted.get(rank.min(sorted.len()).saturating_sub(1)).copied().unwrap_or(0.0)
-}
-
-/// The same bursts through one lab configuration: its Postfix and amavisd logs and the waits for
-/// a child (`b + c`) Postfix logged.
-fn bursts_at(settings: Settings) -> Results {
-    let lab = Lab::start(settings.clone());
-    let results = lab.run_bursts(BURSTS, BURST_SIZE, BURST_EVERY, DRAIN_DEADLINE);
-    assert!(results.drained, "the queue did not empty: {results:?}");
-    assert_eq!(results.delivered, BURSTS * BURST_SIZE, "every message reaches the sink: {settings:?}");
-    results
-}
-
-/// The replay proven against the running daemons: the same bursts at several numbers of
-/// children (`$max_servers` = maxproc, Postfix's defaults otherwise), and once with the initial
-/// destination concurrency raised; from the logs of the smallest number alone, `amavis-tune logs`
-/// predicts the 95th-percentile wait for a child at 4 children, and at 16 with the initial
-/// concurrency raised to 16, within 25% (or 1 s) of the wait Postfix logged there. At 8 the
-/// measured wait is printed beside the prediction, not asserted: on the 2-core lab host the
-/// scans of 8 children at once take longer than those of 2 (the host's CPUs, not the children,
-/// are then the limit), which the logs of 2 children cannot show.
+/// The replay proven against the running daemons (`amavis_tune_tests::lab::replay`): the same
+/// bursts (16 messages at once every 10 s, four times, 1 s scans) at 2, 4 and 8 children
+/// (`$max_servers` = maxproc, Postfix's defaults otherwise), and at 16 with the initial
+/// destination concurrency raised to 16; from the logs of 2 children alone, `amavis-tune logs`
+/// predicts the 95th-percentile wait for a child at 4 children, and at 16 with the raised
+/// window, within 25% (or 1 s) of the wait Postfix logged there. At 8 the measured wait is
+/// printed beside the prediction, not asserted: on the 2-core lab host the scans of 8 children at
+/// once take longer than those of 2 (the host's CPUs, not the children, are then the limit),
+/// which the logs of 2 children cannot show. `lab-replay` prints the whole table.
 pub(crate) fn replay_predicts_the_waits_at_other_numbers() {
     let _one_amavisd = one_amavisd_at_a_time();
-    let matched = |n: u32| Settings { max_servers: n, postfix_limit: PostfixLimit::Maxproc(n), ..Settings::default() };
-    let smallest = bursts_at(matched(2));
-    let dir = tempfile::tempdir().expect("a directory for the logs");
-    let postfix_log = dir.path().join("postfix.log");
-    let amavisd_log = dir.path().join("amavisd.log");
-    std::fs::write(&postfix_log, &smallest.postfix_log).expect("writes the log");
-    std::fs::write(&amavisd_log, &smallest.amavisd_log).expect("writes the log");
-    let outcome = Run::new(["logs", "--format", "json", "--max-servers", "2", "--postfix-limit", "2"])
-        .arg("--syslog-name")
-        .arg(SYSLOG_NAME)
-        .arg(&postfix_log)
-        .arg(&amavisd_log)
-        .run();
-    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
-    let report: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("JSON");
-    let predicted = |key: &str, n: u32| -> f64 {
-        report["replay"][key]
-            .as_array()
-            .and_then(|list| list.iter().find(|p| p["children"] == n))
-            .and_then(|p| p["wait_p95_s"].as_f64())
-            .unwrap_or_else(|| panic!("no {key} prediction at {n}: {report:#}"))
-    };
-    let measured_2 = p95(&smallest.child_waits_s());
-    let mut table = vec![(2, "matched", predicted("predictions", 2), measured_2)];
-    for n in [4, 8] {
-        let results = bursts_at(matched(n));
-        table.push((n, "matched", predicted("predictions", n), p95(&results.child_waits_s())));
-    }
-    let lifted = bursts_at(Settings { initial_concurrency: Some(16), ..matched(16) });
-    table.push((16, "initial concurrency 16", predicted("lifted_predictions", 16), p95(&lifted.child_waits_s())));
+    let (report, table) = replay::table(replay::BURSTS, &[2, 4, 8], Some(16));
     println!("live: the replay of the bursts at 2 children, predicted beside measured (p95 wait for a child, s):");
-    for (n, how, predicted, measured) in &table {
-        println!("live:   {n:>3} {how:<24} predicted {predicted:>6.2}  measured {measured:>6.2}");
-    }
-    for (n, how, predicted, measured) in table.iter().filter(|(n, ..)| *n != 8) {
-        assert!(
-            amavis_tune_core::agrees(*predicted, *measured),
-            "at {n} ({how}) the replay predicted {predicted:.2} s where Postfix logged {measured:.2} s: {table:?}"
+    for row in &table {
+        println!(
+            "live:   {:>3} {:<24} predicted {:>6.2}  measured {:>6.2}",
+            row.children, row.how, row.predicted_p95_s, row.measured_p95_s
         );
     }
-    // The calibration the report itself makes at the current 2 agrees too, and the number is one.
+    for row in table.iter().filter(|row| row.children != 8) {
+        assert!(row.agrees(), "the replay disagrees with the lab at {row:?}: {table:?}");
+    }
+    // The report's own calibration at the current 2 agrees too, and it gives a number.
     assert_eq!(report["confidence"], "enough", "{report:#}");
     assert!(report["needed"].as_u64().is_some_and(|n| n >= 4), "{report:#}");
 }
