@@ -3,7 +3,10 @@
 //! (`amavis-tune logs`) beside the waits Postfix logged at each (`b + c`, 95th percentile). Needs
 //! root, Postfix and amavisd (tests/bench/run.sh, README "Reading the mail logs").
 //!
-//!     cargo run -p amavis-tune-tests --bin lab-replay
+//!     cargo run -p amavis-tune-tests --bin lab-replay [DIR]
+//!
+//! With DIR, the logs of the smallest number of each run are kept in `DIR/bursts` and
+//! `DIR/steady`.
 
 use std::process::ExitCode;
 
@@ -16,11 +19,13 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     println!("  made by: cargo run -p amavis-tune-tests --bin lab-replay");
-    let runs: [(Arrivals, &[u32], Option<u32>); 2] =
-        [(replay::BURSTS, &[2, 4, 6, 8, 16], Some(16)), (replay::STEADY, &[2, 4, 8], None)];
-    for (arrivals, numbers, lifted) in runs {
+    let keep = std::env::args_os().nth(1).map(std::path::PathBuf::from);
+    let runs: [(&str, Arrivals, &[u32], Option<u32>); 2] =
+        [("bursts", replay::BURSTS, &[2, 4, 6, 8, 16], Some(16)), ("steady", replay::STEADY, &[2, 4, 8], None)];
+    for (name, arrivals, numbers, lifted) in runs {
         println!("  {} (1 s scans); predicted from the logs of {} children:", arrivals.describe(), numbers[0]);
-        let (report, rows) = replay::table(arrivals, numbers, lifted);
+        let (report, rows) =
+            replay::table(arrivals, numbers, lifted, keep.as_ref().map(|dir| dir.join(name)).as_deref());
         println!("  {:>3} {:<24} {:>13} {:>12} {:>7}", "N", "", "predicted p95", "measured p95", "agrees");
         for row in &rows {
             println!(

@@ -52,10 +52,14 @@ impl Arrivals {
     pub fn describe(self) -> String {
         match self {
             Arrivals::Bursts { bursts, size, every_s } => {
-                format!("{bursts} bursts of {size} messages at once (smtp-source -s {size} -m {size}), {every_s} s apart")
+                format!(
+                    "{bursts} bursts of {size} messages at once (smtp-source -s {size} -m {size}), {every_s} s apart"
+                )
             }
             Arrivals::Steady { messages, sessions } => {
-                format!("{messages} messages over {sessions} sessions, each waiting 1 s after a message (smtp-source -s {sessions} -m {messages} -w 1)")
+                format!(
+                    "{messages} messages over {sessions} sessions, each waiting 1 s after a message (smtp-source -s {sessions} -m {messages} -w 1)"
+                )
             }
         }
     }
@@ -111,9 +115,20 @@ impl Row {
 /// The arrivals through `numbers` children matched (the first, the smallest, is the one whose
 /// logs are replayed), and through `lifted` children with the initial concurrency raised to the
 /// same; the replay's report on the smallest number's logs and the table.
-pub fn table(arrivals: Arrivals, numbers: &[u32], lifted: Option<u32>) -> (serde_json::Value, Vec<Row>) {
+/// With `keep`, the smallest number's logs are written there (`postfix.log`, `amavisd.log`).
+pub fn table(
+    arrivals: Arrivals,
+    numbers: &[u32],
+    lifted: Option<u32>,
+    keep: Option<&std::path::Path>,
+) -> (serde_json::Value, Vec<Row>) {
     let smallest = numbers.first().copied().expect("at least one number");
     let first = arrivals.through(matched(smallest));
+    if let Some(dir) = keep {
+        std::fs::create_dir_all(dir).expect("creates the directory for the logs");
+        std::fs::write(dir.join("postfix.log"), &first.postfix_log).expect("writes the log");
+        std::fs::write(dir.join("amavisd.log"), &first.amavisd_log).expect("writes the log");
+    }
     let report = logs_report(&first, smallest);
     let predicted = |key: &str, n: u32| -> f64 {
         report["replay"][key]

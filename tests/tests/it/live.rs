@@ -477,7 +477,7 @@ pub(crate) fn spamassassin_children_cost_parent_rss_plus_private() {
 /// which the logs of 2 children cannot show. `lab-replay` prints the whole table.
 pub(crate) fn replay_predicts_the_waits_at_other_numbers() {
     let _one_amavisd = one_amavisd_at_a_time();
-    let (report, table) = replay::table(replay::BURSTS, &[2, 4, 8], Some(16));
+    let (report, table) = replay::table(replay::BURSTS, &[2, 4, 8], Some(16), None);
     println!("live: the replay of the bursts at 2 children, predicted beside measured (p95 wait for a child, s):");
     for row in &table {
         println!(
