@@ -218,6 +218,15 @@ struct Ports {
     sink: u16,
 }
 
+/// Where a run starts: the logs' lengths, the sink's count and the time.
+#[derive(Clone, Copy, Debug)]
+struct Mark {
+    postfix_offset: u64,
+    amavisd_offset: u64,
+    sink_before: u32,
+    started: Instant,
+}
+
 /// A free port on 127.0.0.1, as the kernel hands one out for a bind to port 0.
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("binds 127.0.0.1:0");
@@ -448,10 +457,8 @@ impl Lab {
     /// Offers `load` with smtp-source and waits until the queue is empty or `drain_deadline` has
     /// passed since the start; then counts what happened from the sink and the logs.
     pub fn run(&self, load: Load, drain_deadline: Duration) -> Results {
-        let postfix_offset = file_len(&self.postfix_log());
-        let amavisd_offset = file_len(&self.amavisd_log());
-        let sink_before = self.sink_count();
-        let started = Instant::now();
+        let mark = self.mark();
+        let started = mark.started;
         let mut source = Command::new(Need::SmtpSource.path());
         source.args(["-s", &load.sessions.to_string(), "-m", &load.messages.to_string()]);
         if let Some(wait) = load.wait_s {
@@ -477,37 +484,8 @@ impl Lab {
             }
             std::thread::sleep(Duration::from_millis(20));
         };
-        let injection_time = started.elapsed();
         assert!(status.success(), "smtp-source failed: {}", std::fs::read_to_string(&errors).unwrap_or_default());
-        let drained = loop {
-            // A message is in the queue from smtpd's accepting it until its final delivery:
-            // before amavisd, and again as the message amavisd passed back.
-            if self.queued() == 0 {
-                break true;
-            }
-            if started.elapsed() > drain_deadline {
-                break false;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        };
-        let wall_time = started.elapsed();
-        // postlogd and amavisd write their last lines a moment after the deliveries.
-        std::thread::sleep(Duration::from_millis(500));
-        let postfix_log = read_from(&self.postfix_log(), postfix_offset);
-        let amavisd_log = read_from(&self.amavisd_log(), amavisd_offset);
-        let counts = count(&postfix_log, self.ports.sink);
-        Results {
-            injected: counts.injected,
-            delivered: self.sink_count() - sink_before,
-            deferred: counts.deferred,
-            greeting_timeouts: counts.greeting_timeouts,
-            wall_time,
-            injection_time,
-            drained,
-            delivery_delays_s: counts.delays,
-            postfix_log,
-            amavisd_log,
-        }
+        self.drain(mark, drain_deadline)
     }
 
     /// Offers `bursts` bursts of `size` messages at once (`smtp-source -s SIZE -m SIZE`), one every
@@ -515,10 +493,8 @@ impl Lab {
     /// has passed since the start; counts what happened from the sink and the logs. The same
     /// bursts at the same moments, whatever the lab's settings: the load is the arrivals.
     pub fn run_bursts(&self, bursts: u32, size: u32, every: Duration, drain_deadline: Duration) -> Results {
-        let postfix_offset = file_len(&self.postfix_log());
-        let amavisd_offset = file_len(&self.amavisd_log());
-        let sink_before = self.sink_count();
-        let started = Instant::now();
+        let mark = self.mark();
+        let started = mark.started;
         let errors = self.dir().join("log/smtp-source.err");
         let mut sources: Vec<Child> = Vec::new();
         for burst in 0..bursts {
@@ -547,8 +523,27 @@ impl Lab {
             let status = source.wait().expect("waits for smtp-source");
             assert!(status.success(), "smtp-source failed: {}", std::fs::read_to_string(&errors).unwrap_or_default());
         }
+        self.drain(mark, drain_deadline)
+    }
+
+    /// Where the logs and the sink stand before a run, and when it starts.
+    fn mark(&self) -> Mark {
+        Mark {
+            postfix_offset: file_len(&self.postfix_log()),
+            amavisd_offset: file_len(&self.amavisd_log()),
+            sink_before: self.sink_count(),
+            started: Instant::now(),
+        }
+    }
+
+    /// Once the load is offered: waits until the queue is empty or `drain_deadline` has passed
+    /// since the start, then counts what happened from the sink and the logs written since `mark`.
+    fn drain(&self, mark: Mark, drain_deadline: Duration) -> Results {
+        let started = mark.started;
         let injection_time = started.elapsed();
         let drained = loop {
+            // A message is in the queue from smtpd's accepting it until its final delivery:
+            // before amavisd, and again as the message amavisd passed back.
             if self.queued() == 0 {
                 break true;
             }
@@ -558,13 +553,14 @@ impl Lab {
             std::thread::sleep(Duration::from_millis(100));
         };
         let wall_time = started.elapsed();
+        // postlogd and amavisd write their last lines a moment after the deliveries.
         std::thread::sleep(Duration::from_millis(500));
-        let postfix_log = read_from(&self.postfix_log(), postfix_offset);
-        let amavisd_log = read_from(&self.amavisd_log(), amavisd_offset);
+        let postfix_log = read_from(&self.postfix_log(), mark.postfix_offset);
+        let amavisd_log = read_from(&self.amavisd_log(), mark.amavisd_offset);
         let counts = count(&postfix_log, self.ports.sink);
         Results {
             injected: counts.injected,
-            delivered: self.sink_count() - sink_before,
+            delivered: self.sink_count() - mark.sink_before,
             deferred: counts.deferred,
             greeting_timeouts: counts.greeting_timeouts,
             wall_time,
