@@ -357,7 +357,7 @@ fn Predictions(props: &TimelineProps) -> Html {
     html! {
         <table id="logs-predictions">
             <caption>{ format!("Predicted wait for a child (seconds), the replay of {} deliveries; target: p99 within {:.0} s", report.replay.deliveries, report.replay.target_p99_wait_s) }</caption>
-            <thead><tr><th scope="col">{ "Children" }</th><th scope="col">{ "p50" }</th><th scope="col">{ "p95" }</th><th scope="col">{ "p99" }</th><th scope="col">{ "" }</th></tr></thead>
+            <thead><tr><th scope="col">{ "Children" }</th><th scope="col">{ "p50" }</th><th scope="col">{ "p95" }</th><th scope="col">{ "p99" }</th><th scope="col">{ "Note" }</th></tr></thead>
             <tbody>{ for rows }</tbody>
         </table>
     }
