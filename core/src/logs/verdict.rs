@@ -158,7 +158,7 @@ pub(crate) fn judge(e: &Evidence<'_>) -> (Verdict, String) {
     if verdict != Verdict::NoData {
         words.push(e.sizing.reason.clone());
         match (e.max_servers, e.sizing.bound, n) {
-            (Some(max), _, Some(n)) if max < n => {
+            (Some(max), _, Some(n)) if max < n && verdict != Verdict::PostfixBelowAmavis => {
                 words.push(format!("$max_servers is {max}: raise both sides to {n}."))
             }
             (Some(max), SizingBound::Load | SizingBound::Unbounded, Some(n)) if max > n && verdict == Verdict::Idle => {
