@@ -38,7 +38,7 @@ logs_bench() {
     }
     run_timed target/release/amavis-tune logs --ram 16G --cpus 8 --log-date 2026-12-03 --format json "$log"
     ours_s=$seconds; ours_rss=$rss
-    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("  amavis-tune logs found %d sent, %d lines, verdict %s, needed %d" % (r["sent"], r["lines"]["total"], r["verdict"], r["needed"]))' "$work/out.txt"
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("  amavis-tune logs found %d sent, %d lines, verdict %s, needed %s (confidence %s; the replay of %d deliveries through %d numbers of children)" % (r["sent"], r["lines"]["total"], r["verdict"], r["needed"], r["confidence"], r["replay"]["deliveries"], len(r["replay"]["predictions"]) + len(r["replay"]["lifted_predictions"])))' "$work/out.txt"
     run_timed pflogsumm "$log"
     theirs_s=$seconds; theirs_rss=$rss
     python3 - "$bytes" "$ours_s" "$ours_rss" "$theirs_s" "$theirs_rss" <<'PY'
