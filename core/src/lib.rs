@@ -63,8 +63,8 @@ pub use logs::event::{DeferralReason, Delivery, Status as DeliveryStatus};
 pub use logs::line::{LineFormat, LogLine, parse_line};
 pub use logs::replay::scheduler::{Feedback, SchedulerSettings};
 pub use logs::replay::{
-    CALIBRATION_TOLERANCE, CALIBRATION_TOLERANCE_S, Calibration, Confidence, Holder, MIN_DELIVERIES, Prediction,
-    ReplayReport, TARGET_P99_WAIT_S, agrees,
+    CALIBRATION_TOLERANCE, CALIBRATION_TOLERANCE_S, CPU_SLOWDOWN, Calibration, Confidence, Holder, MIN_DELIVERIES,
+    Prediction, ReplayReport, TARGET_P99_WAIT_S, agrees,
 };
 pub use logs::report::{
     Arrivals, BusyFigures, Deferrals, Hour, LineCounts, LogReport, Percentiles, Period, ScanSource, Waits,

@@ -147,7 +147,20 @@ pub struct ReplayReport {
     pub target_reached: bool,
     pub holder: Option<Holder>,
     pub confidence: Confidence,
+    /// amavisd's median scan time (ms) for deliveries that waited (every child busy) and for
+    /// those that did not; null with fewer than [`MIN_DELIVERIES`] of either.
+    pub scan_ms_p50_all_busy: Option<u64>,
+    pub scan_ms_p50_some_free: Option<u64>,
+    /// Scans took more than [`CPU_SLOWDOWN`] times as long while every child was busy: the
+    /// host's CPUs, not the number of children, limit the throughput there, and the replay
+    /// (which keeps each delivery's own scan time) promises more from more children than the
+    /// host gives.
+    pub cpu_bound: bool,
 }
+
+/// Scans this much slower with every child busy than with some free mean the host's CPUs are
+/// the limit (judgement: beyond the noise of scan times, which vary by 10-20% in the lab).
+pub const CPU_SLOWDOWN: f64 = 1.25;
 
 /// Where a delivery, released in order of readiness, goes: every pool, and the demand's timeline.
 struct Feed<'a> {
@@ -253,6 +266,12 @@ impl Replay {
             Confidence::Enough | Confidence::ReplayDisagrees => needed,
         };
         let demand = std::mem::take(&mut self.demand_busy).finish().timeline;
+        let median = |d: &Distribution| if d.count() >= MIN_DELIVERIES { d.percentile(50) } else { None };
+        let scan_ms_p50_all_busy = median(&self.demand.scan_ms_all_busy);
+        let scan_ms_p50_some_free = median(&self.demand.scan_ms_some_free);
+        let cpu_bound = scan_ms_p50_all_busy
+            .zip(scan_ms_p50_some_free)
+            .is_some_and(|(busy, free)| busy as f64 > free as f64 * CPU_SLOWDOWN);
         let report = ReplayReport {
             deliveries,
             recipient_lines: self.demand.recipients,
@@ -269,6 +288,9 @@ impl Replay {
             target_reached,
             holder,
             confidence,
+            scan_ms_p50_all_busy,
+            scan_ms_p50_some_free,
+            cpu_bound,
         };
         (report, demand)
     }
@@ -327,6 +349,12 @@ impl ReplayReport {
                     None => words.push("What holds the waits is not the number of children: the scan times themselves, or deliveries that arrive faster than any pool drains them.".to_owned()),
                 }
             }
+        }
+        if let (true, Some(busy), Some(free)) = (self.cpu_bound, self.scan_ms_p50_all_busy, self.scan_ms_p50_some_free)
+        {
+            words.push(format!(
+                "Scans took {busy} ms (median) while every child was busy against {free} ms while some were free: the host's CPUs, not the number of children, limit the throughput at the busiest times, so more children will not shorten the waits as much as the replay says; add CPUs or shorten the scans."
+            ));
         }
         if let Some(c) = self.calibration {
             words.push(format!(
@@ -454,6 +482,30 @@ mod tests {
         assert_eq!(holder.line, "smtp-amavis_initial_destination_concurrency = 16");
         assert_eq!(holder.children, 16);
         assert!(report.predictions.iter().all(|p| p.wait_p99_s.is_some_and(|w| w > TARGET_P99_WAIT_S)));
+    }
+
+    #[test]
+    fn scans_slower_while_every_child_is_busy_mean_the_cpus_limit() {
+        let mut replay = Replay::new(SchedulerSettings::default(), None);
+        // 12 deliveries that did not wait, scanned in 1 s, then 12 that waited 3 s, in 2 s.
+        for i in 0..24u32 {
+            let (waited, scan_ms) = if i < 12 { (0.0, 1000) } else { (3.0, 2000) };
+            let id = format!("Q{i}");
+            let end = f64::from(i) * 10.0 + 5.0;
+            replay.scanned((end * 1e6) as i64, [Some(id.as_bytes()), None], scan_ms);
+            replay.delivered(Delivered {
+                time: (end * 1e6) as i64,
+                queue_id: id.as_bytes(),
+                queued_as: None,
+                recipient: b"u@example.org",
+                next_hop: b"[127.0.0.1]:10024",
+                delays: [0.0, waited, 0.0, scan_ms as f64 / 1000.0],
+            });
+        }
+        let report = replay.finish("smtp-amavis").0;
+        assert_eq!((report.scan_ms_p50_all_busy, report.scan_ms_p50_some_free), (Some(2000), Some(1000)));
+        assert!(report.cpu_bound);
+        assert!(report.describe().contains("the host's CPUs, not the number of children"), "{}", report.describe());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 
+use crate::logs::distribution::Distribution;
 use crate::logs::replay::pool::Job;
 use crate::logs::time::{MICROS_PER_SECOND, Micros};
 
@@ -42,7 +43,13 @@ struct Pending {
     transmission: Micros,
     keys: [Option<u64>; 2],
     destination: u64,
+    /// It waited for a child or a connection (`b + c` above [`WAITED_S`]): every child it could
+    /// have had was busy when it became ready.
+    waited: bool,
 }
+
+/// A delivery that waited longer than this (`b + c`) found every child busy.
+const WAITED_S: f64 = 1.0;
 
 /// The deliveries in order of readiness, with their service times.
 #[derive(Debug, Clone, Default)]
@@ -60,6 +67,10 @@ pub(crate) struct Demand {
     pub(crate) late: u64,
     pub(crate) joined: u64,
     pushes: u64,
+    /// amavisd's scan times (ms) of deliveries that waited (every child busy), and of those
+    /// that did not.
+    pub(crate) scan_ms_all_busy: Distribution,
+    pub(crate) scan_ms_some_free: Distribution,
 }
 
 pub(crate) fn key(bytes: &[u8]) -> u64 {
@@ -88,8 +99,13 @@ impl Demand {
         let micros = |seconds: f64| (seconds * MICROS_PER_SECOND as f64).round() as Micros;
         let ready = line.time - micros(b + c + d);
         let destination = if per_recipient { key(line.recipient) } else { key(line.next_hop) };
-        let pending =
-            Pending { ready, transmission: micros(d), keys: [Some(id), line.queued_as.map(key)], destination };
+        let pending = Pending {
+            ready,
+            transmission: micros(d),
+            keys: [Some(id), line.queued_as.map(key)],
+            destination,
+            waited: b + c > WAITED_S,
+        };
         self.sequence += 1;
         self.pending.insert((ready, self.sequence), pending);
         self.advance(line.time, out);
@@ -138,8 +154,9 @@ impl Demand {
             }
             self.released = ready;
             let scan = pending.keys.iter().flatten().find_map(|k| self.scans.get(k)).map(|(ms, _)| *ms);
-            if scan.is_some() {
+            if let Some(ms) = scan {
                 self.joined += 1;
+                if pending.waited { &mut self.scan_ms_all_busy } else { &mut self.scan_ms_some_free }.add(ms);
             }
             let service = scan.map_or(pending.transmission, |ms| i64::try_from(ms).unwrap_or(i64::MAX / 2) * 1000);
             out(Job { ready, service, destination: pending.destination });
