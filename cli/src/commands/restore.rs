@@ -35,8 +35,14 @@ pub(crate) fn run(args: RestoreArgs, out: &mut dyn Write) -> anyhow::Result<Exit
         for backup in &backups {
             writeln!(out)?;
             writeln!(out, "{}  (of {})", backup.path.display(), backup.of.display())?;
-            let current = std::fs::read(&backup.of).with_context(|| format!("cannot read {}", backup.of.display()))?;
-            let old = std::fs::read(&backup.path).with_context(|| format!("cannot read {}", backup.path.display()))?;
+            let current = crate::host::read::read_config(&backup.of, "the file the backup is of")?;
+            let old = match own_backup(&backup.path) {
+                Ok(bytes) => bytes,
+                Err(error) => {
+                    writeln!(out, "  not shown: {error:#}")?;
+                    continue;
+                }
+            };
             crate::render::diff::write_diff(out, &backup.of.display().to_string(), &current, &old, colour)?;
         }
         return Ok(ExitStatus::Ok);
@@ -48,7 +54,7 @@ pub(crate) fn run(args: RestoreArgs, out: &mut dyn Write) -> anyhow::Result<Exit
     };
     let target = chosen.with_file_name(original_name);
     let current = crate::host::read::read_config(&target, "the file the backup is of")?;
-    let old = crate::host::read::read_config(chosen, "the backup")?;
+    let old = own_backup(chosen)?;
     if current == old {
         writeln!(out, "{} is already as in {}; nothing was written.", target.display(), chosen.display())?;
         return Ok(ExitStatus::Ok);
@@ -100,4 +106,15 @@ pub(crate) fn run(args: RestoreArgs, out: &mut dyn Write) -> anyhow::Result<Exit
         crate::render::steps::write(out, "Steps", &steps)?;
     }
     Ok(ExitStatus::of_report(&after))
+}
+
+/// A backup's bytes, when it is one `apply` could have made: a regular file itself (not a
+/// symlink, which could point at any file on the host), bounded in size like every config read.
+fn own_backup(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    let metadata =
+        std::fs::symlink_metadata(path).with_context(|| format!("cannot read the backup {}", path.display()))?;
+    if metadata.file_type().is_symlink() {
+        bail!("{} is a symlink, and amavis-tune's backups never are: it is not read", path.display());
+    }
+    crate::host::read::read_config(path, "the backup")
 }

@@ -64,11 +64,22 @@ pub(crate) fn load(args: &ConfigArgs) -> anyhow::Result<(Layout, ConfigSet)> {
     Ok((layout, config))
 }
 
+/// The most all of amavisd's configuration files together can be.
+const MAX_AMAVIS_BYTES: u64 = crate::host::read::MAX_FILE_BYTES;
+
 /// Reads the files amavisd's own statements make it read (`include_config_files`, `read_config`,
 /// `require`, `do` with a plain path), each absolute path taken under `root`, and records what
 /// cannot be followed. A file already read is not read again (as `require` does).
+///
+/// A file is read once, whatever the spelling of its path (`/etc/amavis/x`, `/etc/amavis/./x`,
+/// a symlink to it): files are told apart by their device and inode. All of amavisd's files
+/// together are bounded by [`MAX_AMAVIS_BYTES`].
 fn follow_includes(config: &mut ConfigSet, layout: &mut Layout, root: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
     config.amavis_included.resize(config.amavis.len(), None);
+    let identity = |path: &Path| std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()));
+    let mut seen: std::collections::HashSet<(u64, u64)> = layout.amavis.iter().filter_map(|p| identity(p)).collect();
+    let mut total: u64 = config.amavis.iter().map(|file| file.doc.render().len() as u64).sum();
     let mut index = 0;
     while index < config.amavis.len() {
         let includes = config.amavis[index].doc.includes.clone();
@@ -101,7 +112,16 @@ fn follow_includes(config: &mut ConfigSet, layout: &mut Layout, root: &Path) -> 
                 config.amavis_unfollowed.push(unfollowed(format!("{shown} does not exist"), include.conditional));
                 continue;
             }
+            if identity(&target).is_some_and(|id| !seen.insert(id)) {
+                continue;
+            }
             let bytes = read_config(&target, "amavisd config")?;
+            total += bytes.len() as u64;
+            if total > MAX_AMAVIS_BYTES {
+                anyhow::bail!(
+                    "cannot read amavisd's configuration: with {shown} its files come to more than {MAX_AMAVIS_BYTES} bytes, more than a configuration can be"
+                );
+            }
             config.amavis.push(SourceFile { path: shown, doc: AmavisConf::parse(&bytes) });
             config.amavis_included.push(Some(IncludedFrom { file: index, offset: include.offset }));
             layout.amavis.push(target);

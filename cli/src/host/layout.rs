@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use amavis_tune_core::{Os, OsRelease, ReleaseFacts, release_from_os_release, resolve_release, run_parts_order};
 use anyhow::{Context, bail};
 
+use crate::host::read::read_small;
+
 /// The files to read, in the order amavisd reads its own.
 #[derive(Debug)]
 pub(crate) struct Layout {
@@ -41,8 +43,8 @@ pub(crate) fn amavis_conf_candidates(os: Os) -> Vec<&'static str> {
 
 /// Which OS layout a tree has: its `etc/os-release` first, then the files that exist in it.
 pub(crate) fn detect(root: &Path) -> Option<Os> {
-    let release = fs::read_to_string(under(root, "/etc/os-release"))
-        .or_else(|_| fs::read_to_string(under(root, "/usr/lib/os-release")))
+    let release = read_small(&under(root, "/etc/os-release"))
+        .or_else(|| read_small(&under(root, "/usr/lib/os-release")))
         .unwrap_or_default();
     if under(root, "/etc/amavis/conf.d").is_dir() {
         return Some(if amavis_tune_core::os_from_os_release(&release) == Some(Os::Ubuntu) {
@@ -101,7 +103,7 @@ impl Layout {
 /// The release of `os` the tree's `etc/os-release` names: its version when it names the same
 /// family, else the family alone.
 pub(crate) fn tree_release(root: &Path, os: Os) -> OsRelease {
-    let text = fs::read_to_string(under(root, "/etc/os-release")).unwrap_or_default();
+    let text = read_small(&under(root, "/etc/os-release")).unwrap_or_default();
     match release_from_os_release(&text) {
         Some(release) if release.os == os => release,
         _ => OsRelease::family(os),

@@ -63,11 +63,24 @@ pub(crate) fn open(path: &Path, reference: Option<Date>) -> anyhow::Result<Sourc
             child: None,
         });
     }
+    // A FIFO would block at open and a device never end: only regular files are read by name
+    // (a stream comes in on standard input, `-`), checked before the open and again on the file
+    // opened.
+    let regular = |metadata: &std::fs::Metadata| -> anyhow::Result<()> {
+        if metadata.is_dir() {
+            anyhow::bail!("cannot read the log {name}: it is a directory, not a file");
+        }
+        if !metadata.is_file() {
+            return Err(anyhow::Error::new(Hinted {
+                message: format!("cannot read the log {name}: it is not a regular file (a FIFO, socket or device)"),
+                hint: "pipe a stream in on standard input instead: `... | amavis-tune logs -`".to_owned(),
+            }));
+        }
+        Ok(())
+    };
+    regular(&std::fs::metadata(path).with_context(|| format!("cannot read the log {name}"))?)?;
     let file = File::open(path).with_context(|| format!("cannot read the log {name}"))?;
-    let metadata = file.metadata().with_context(|| format!("cannot read the log {name}"))?;
-    if metadata.is_dir() {
-        anyhow::bail!("cannot read the log {name}: it is a directory, not a file");
-    }
+    regular(&file.metadata().with_context(|| format!("cannot read the log {name}"))?)?;
     let reference = reference.or_else(|| modified(&file)).unwrap_or_else(today);
     let reader: Box<dyn BufRead> = if path.extension().is_some_and(|e| e == "gz") {
         Box::new(BufReader::with_capacity(256 * 1024, flate2::read::MultiGzDecoder::new(BufReader::new(file))))

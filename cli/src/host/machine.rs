@@ -55,7 +55,7 @@ pub(crate) fn cpus() -> Option<Cpus> {
 
 /// The OS family and release named by `/etc/os-release`, when it is a family amavis-tune knows.
 pub(crate) fn os() -> Option<OsRelease> {
-    let text = std::fs::read_to_string(Path::new(OS_RELEASE)).ok()?;
+    let text = crate::host::read::read_small(Path::new(OS_RELEASE))?;
     release_from_os_release(&text)
 }
 

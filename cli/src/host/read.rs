@@ -36,3 +36,23 @@ pub(crate) fn read_config(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
     }
     Ok(bytes)
 }
+
+/// The most an `os-release` file can be: it holds a dozen short lines.
+pub(crate) const MAX_SMALL_FILE_BYTES: u64 = 64 * 1024;
+
+/// A small text file such as `os-release`, read only when it is a regular file of at most
+/// [`MAX_SMALL_FILE_BYTES`] (a symlink to `/dev/zero`, a FIFO or a huge file give `None`, never a
+/// hang or an unbounded read).
+pub(crate) fn read_small(path: &Path) -> Option<String> {
+    let metadata = fs::metadata(path).ok()?;
+    if !metadata.is_file() || metadata.len() > MAX_SMALL_FILE_BYTES {
+        return None;
+    }
+    let file = fs::File::open(path).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_SMALL_FILE_BYTES).read_to_end(&mut bytes).ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}

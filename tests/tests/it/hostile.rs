@@ -416,3 +416,89 @@ pub(crate) fn integer_limits() {
         assert!(outcome.stderr.contains(says), "{args:?}: expected {says:?} in {}", outcome.stderr);
     }
 }
+
+/// Issue 26, item 5: every read is of a regular file (or standard input when asked), opened and
+/// bounded; what is refused is named. Each case runs under a memory limit and a deadline, so an
+/// endless read or a hang fails the test instead of the machine.
+pub(crate) fn unbounded_reads_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bounded = |args: Vec<String>| {
+        Run::with_memory_limit(512, args.iter().map(String::as_str)).deadline(Duration::from_secs(30)).run()
+    };
+    let mkfifo = |path: &Path| {
+        let status = Command::new("mkfifo").arg(path).status().expect("mkfifo runs");
+        assert!(status.success(), "mkfifo {}", path.display());
+    };
+    // `logs` on a device or a FIFO: exit 2, the file named, the way to stream one in.
+    let fifo = dir.path().join("mail.fifo");
+    mkfifo(&fifo);
+    for path in ["/dev/zero".to_owned(), fifo.display().to_string()] {
+        let outcome = bounded(vec!["logs".into(), path.clone()]);
+        expect(
+            &format!("logs {path}"),
+            &outcome,
+            Expect::Exit(2, "it is not a regular file (a FIFO, socket or device)"),
+        );
+        assert!(outcome.stderr.contains(&path) && outcome.stderr.contains("amavis-tune logs -"), "{}", outcome.stderr);
+    }
+
+    // A tree whose os-release is /dev/zero, with a FIFO and /dev/zero among its mail log's
+    // rotations: check answers (the layout from the tree's files), and names the log it could not
+    // read instead of hanging on it.
+    let root = tree_in(dir.path(), "tree");
+    std::fs::remove_file(root.join("etc/os-release")).ok();
+    std::os::unix::fs::symlink("/dev/zero", root.join("etc/os-release")).expect("links");
+    std::fs::create_dir_all(root.join("var/log")).expect("mkdir");
+    std::fs::write(root.join("var/log/mail.log"), "Dec  2 07:00:00 mx postfix/qmgr[1]: 4F3A1: removed\n")
+        .expect("writes");
+    mkfifo(&root.join("var/log/mail.log.1"));
+    std::os::unix::fs::symlink("/dev/zero", root.join("var/log/mail.log.2")).expect("links");
+    let outcome =
+        bounded(vec!["check".into(), "--format".into(), "json".into(), "--root".into(), root.display().to_string()]);
+    sane("check on a tree with a device and a FIFO", &outcome);
+    let report: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
+    assert_eq!(report["status"], "match", "{report:#}");
+    let not_used = report["logs"]["not_used"].as_str().unwrap_or_default();
+    assert!(not_used.contains("it is not a regular file"), "{report:#}");
+
+    // One file included under several spellings is read once; the files amavisd reads are listed
+    // once each.
+    let big = format!("{}1;\n", "# a long comment line that takes room in the file\n".repeat(20_000));
+    std::fs::write(root.join("etc/amavis/big.conf"), &big).expect("writes");
+    let spellings: Vec<String> = (0..40).map(|i| format!("'/etc/amavis/{}big.conf'", "./".repeat(i))).collect();
+    append(&root, USER_CONF, format!("include_config_files({});\n1;\n", spellings.join(", ")).as_bytes());
+    let outcome = bounded(vec![
+        "check".into(),
+        "--format".into(),
+        "json".into(),
+        "--no-logs".into(),
+        "--root".into(),
+        root.display().to_string(),
+    ]);
+    sane("one file included 40 times", &outcome);
+    let report: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
+    let amavis_files = report["files"]["amavis"].as_array().expect("files");
+    let big_reads = amavis_files.iter().filter(|f| f.as_str().is_some_and(|f| f.ends_with("big.conf"))).count();
+    assert_eq!(big_reads, 1, "{amavis_files:?}");
+
+    // restore lists a backup that is a symlink (here to a secret of the host's) without reading
+    // it, and refuses to restore from it.
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "root:SECRET-HASH:19000:0:99999:7:::\n").expect("writes");
+    let planted = root.join("etc/postfix/master.cf.amavis-tune-20991231T000000.bak");
+    std::os::unix::fs::symlink(&secret, &planted).expect("links");
+    let listing = bounded(vec!["restore".into(), "--root".into(), root.display().to_string()]);
+    sane("restore listing a symlinked backup", &listing);
+    assert!(!listing.stdout.contains("SECRET-HASH"), "{}", listing.stdout);
+    assert!(listing.stdout.contains("is a symlink, and amavis-tune's backups never are"), "{}", listing.stdout);
+    let restored = bounded(vec![
+        "restore".into(),
+        "--root".into(),
+        root.display().to_string(),
+        "--backup".into(),
+        planted.display().to_string(),
+        "--force".into(),
+    ]);
+    expect("restore from a symlinked backup", &restored, Expect::Exit(2, "is a symlink"));
+    assert!(!restored.stderr.contains("SECRET-HASH") && !restored.stdout.contains("SECRET-HASH"));
+}

@@ -114,6 +114,7 @@ fn main() {
         test!(hostile::unreadable_file),
         test!(hostile::odd_paths_and_roots),
         test!(hostile::integer_limits),
+        test!(hostile::unbounded_reads_are_refused),
         test!(interrupted::crash_at_every_write_step),
         test!(interrupted::sigkill_at_increasing_delays),
         test!(live::mismatch_defers_and_apply_cures_it, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
