@@ -46,7 +46,7 @@ pub(crate) fn analyse(args: &LogsArgs) -> anyhow::Result<(LogReport, Vec<String>
     // The journal's times are UTC: the bounds as instants.
     let utc = |bound: Option<amavis_tune_core::TimeBound>| bound.map(|b| b.utc(args.clock.utc_offset));
     let journal = if files.is_empty() { Some((utc(args.since), utc(args.until))) } else { None };
-    read(&files, journal, args.log_date, |options| {
+    read(&files, journal, args.log_date, None, |options| {
         options.host.clone_from(&args.host);
         options.since = args.since;
         options.until = args.until;
@@ -73,10 +73,12 @@ pub(crate) fn select(options: &mut LogOptions, select: &LogSelectArgs) {
 
 /// Reads `files` (or the journal for the period in `journal`, when given and there is no file),
 /// merged by time, through the analysis `configure` sets up; their names.
+/// Files found under a root (`within`) must resolve inside it.
 pub(crate) fn read(
     files: &[PathBuf],
     journal: Option<(Option<Micros>, Option<Micros>)>,
     log_date: Option<amavis_tune_core::Date>,
+    within: Option<&Path>,
     configure: impl FnOnce(&mut LogOptions),
 ) -> anyhow::Result<(LogReport, Vec<String>)> {
     let mut sources = Vec::new();
@@ -84,7 +86,10 @@ pub(crate) fn read(
         sources.push(crate::host::logs::journal(since, until)?);
     }
     for file in files {
-        sources.push(open(file, log_date)?);
+        sources.push(match within {
+            Some(root) => crate::host::logs::open_under(root, file, log_date)?,
+            None => open(file, log_date)?,
+        });
     }
     let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
     let mut options = LogOptions::new(sources.first().map_or_else(crate::host::logs::today, |s| s.reference));
@@ -176,7 +181,9 @@ pub(crate) fn observe(
             hint: "name the log files: --logs FILE...".to_owned(),
         }));
     }
-    let read = read(&files, journal, None, |options| {
+    // The server's own logs (found, not named) are files under the root.
+    let within = (!matches!(&args.logs, Some(named) if !named.is_empty())).then_some(root);
+    let read = read(&files, journal, None, within, |options| {
         clock(options, &args.clock);
         select(options, &args.select);
         options.max_servers = known.max_servers;

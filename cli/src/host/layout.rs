@@ -28,6 +28,71 @@ pub(crate) fn under(root: &Path, absolute: &str) -> PathBuf {
     root.join(absolute.trim_start_matches('/'))
 }
 
+/// A small file of the tree (`os-release`), when it is one and stays inside the root.
+fn read_under(root: &Path, absolute: &str) -> Option<String> {
+    let path = under(root, absolute);
+    confine(root, &path).ok()?;
+    read_small(&path)
+}
+
+/// Refuses `path`, a path under `--root` (a config file, an included file, a log), when it
+/// resolves outside the root: an absolute symlink in a copied tree resolves on this host, and so
+/// does `..` in an include, which would make amavis-tune read this host's files (and `apply`
+/// edit them). Under `/` (this machine) nothing is outside. A path that does not exist is judged
+/// by the part of it that does, the rest taken as written; other errors (a symlink loop) are left
+/// to the read that follows, which names them.
+///
+/// This holds for a tree shaped before amavis-tune runs; a tree changed while it runs (a symlink
+/// swapped in between this check and the read) is not covered (README, "Changing both sides").
+pub(crate) fn confine(root: &Path, path: &Path) -> anyhow::Result<()> {
+    let Ok(root_real) = fs::canonicalize(root) else { return Ok(()) };
+    if root_real == Path::new("/") {
+        return Ok(());
+    }
+    let Some(resolved) = resolve(path) else { return Ok(()) };
+    if resolved.starts_with(&root_real) {
+        return Ok(());
+    }
+    Err(anyhow::Error::new(crate::output::Hinted {
+        message: format!(
+            "refusing {}: it resolves to {}, outside --root {} (a symlink or `..` in the tree leads out of it); nothing was read there or written",
+            path.display(),
+            resolved.display(),
+            root.display()
+        ),
+        hint: "the files under --root are read as if the root were /: make the tree's symlinks relative to it, or point the flags at the files themselves".to_owned(),
+    }))
+}
+
+/// Where `path` resolves: the canonical form of its longest existing ancestor, with the rest of
+/// it appended as written (`..` taken lexically). `None` when an existing part cannot be
+/// resolved (a loop, no permission).
+fn resolve(path: &Path) -> Option<PathBuf> {
+    let mut rest: Vec<&std::ffi::OsStr> = Vec::new();
+    let mut existing = path;
+    loop {
+        match fs::canonicalize(existing) {
+            Ok(mut resolved) => {
+                for part in rest.iter().rev() {
+                    match part.to_str() {
+                        Some("..") => {
+                            resolved.pop();
+                        }
+                        Some(".") => {}
+                        _ => resolved.push(part),
+                    }
+                }
+                return Some(resolved);
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                rest.push(existing.file_name().unwrap_or(std::ffi::OsStr::new("..")));
+                existing = existing.parent()?;
+            }
+            Err(_) => return None,
+        }
+    }
+}
+
 /// Debian's amavisd reads `/usr/share/amavis/conf.d` then `/etc/amavis/conf.d` (run-parts order).
 const DEBIAN_CONF_DIRS: [&str; 2] = ["/usr/share/amavis/conf.d", "/etc/amavis/conf.d"];
 
@@ -43,9 +108,8 @@ pub(crate) fn amavis_conf_candidates(os: Os) -> Vec<&'static str> {
 
 /// Which OS layout a tree has: its `etc/os-release` first, then the files that exist in it.
 pub(crate) fn detect(root: &Path) -> Option<Os> {
-    let release = read_small(&under(root, "/etc/os-release"))
-        .or_else(|| read_small(&under(root, "/usr/lib/os-release")))
-        .unwrap_or_default();
+    let release =
+        read_under(root, "/etc/os-release").or_else(|| read_under(root, "/usr/lib/os-release")).unwrap_or_default();
     if under(root, "/etc/amavis/conf.d").is_dir() {
         return Some(if amavis_tune_core::os_from_os_release(&release) == Some(Os::Ubuntu) {
             Os::Ubuntu
@@ -103,7 +167,7 @@ impl Layout {
 /// The release of `os` the tree's `etc/os-release` names: its version when it names the same
 /// family, else the family alone.
 pub(crate) fn tree_release(root: &Path, os: Os) -> OsRelease {
-    let text = read_small(&under(root, "/etc/os-release")).unwrap_or_default();
+    let text = read_under(root, "/etc/os-release").unwrap_or_default();
     match release_from_os_release(&text) {
         Some(release) if release.os == os => release,
         _ => OsRelease::family(os),

@@ -52,6 +52,13 @@ fn modified(file: &File) -> Option<Date> {
     Some(Date::of(i64::try_from(since.as_micros()).ok()?))
 }
 
+/// Opens a named file (`-`: standard input); `.gz` files are decompressed as they are read. A
+/// file found under a `--root` other than `/` must resolve inside it ([`open_under`]).
+pub(crate) fn open_under(root: &Path, path: &Path, reference: Option<Date>) -> anyhow::Result<Source> {
+    crate::host::layout::confine(root, path)?;
+    open(path, reference)
+}
+
 /// Opens a named file (`-`: standard input); `.gz` files are decompressed as they are read.
 pub(crate) fn open(path: &Path, reference: Option<Date>) -> anyhow::Result<Source> {
     let name = path.display().to_string();
@@ -96,7 +103,9 @@ pub(crate) fn default_files(root: &Path) -> Vec<PathBuf> {
     for log in MAIL_LOGS {
         let path = root.join(log.trim_start_matches('/'));
         let path = path.as_path();
-        if !path.is_file() {
+        // A log that leads out of the tree is not this server's: it is listed, and `open`
+        // refuses it with the reason.
+        if !path.is_file() && crate::host::layout::confine(root, path).is_ok() {
             continue;
         }
         let (Some(dir), Some(base)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else { continue };

@@ -239,6 +239,17 @@ pub(crate) fn wrong_kinds_of_file() {
                 std::fs::remove_file(root.join(MAIN_CF)).expect("removes");
                 std::os::unix::fs::symlink("/dev/zero", root.join(MAIN_CF)).expect("links");
             }),
+            // An absolute symlink leads out of the tree: refused before anything is read.
+            "it resolves to /dev/zero, outside --root",
+        ),
+        (
+            "main.cf is a device node in the tree",
+            Box::new(|root: &Path| {
+                std::fs::remove_file(root.join(MAIN_CF)).expect("removes");
+                let status =
+                    Command::new("mknod").arg(root.join(MAIN_CF)).args(["c", "1", "5"]).status().expect("mknod runs");
+                assert!(status.success());
+            }),
             "it is not a regular file (a FIFO, socket or device)",
         ),
         (
@@ -442,9 +453,9 @@ pub(crate) fn unbounded_reads_are_refused() {
         assert!(outcome.stderr.contains(&path) && outcome.stderr.contains("amavis-tune logs -"), "{}", outcome.stderr);
     }
 
-    // A tree whose os-release is /dev/zero, with a FIFO and /dev/zero among its mail log's
-    // rotations: check answers (the layout from the tree's files), and names the log it could not
-    // read instead of hanging on it.
+    // A tree whose os-release is /dev/zero, with a FIFO among its mail log's rotations: check
+    // answers (the layout from the tree's files), and names the log it could not read instead of
+    // hanging on it.
     let root = tree_in(dir.path(), "tree");
     std::fs::remove_file(root.join("etc/os-release")).ok();
     std::os::unix::fs::symlink("/dev/zero", root.join("etc/os-release")).expect("links");
@@ -452,7 +463,6 @@ pub(crate) fn unbounded_reads_are_refused() {
     std::fs::write(root.join("var/log/mail.log"), "Dec  2 07:00:00 mx postfix/qmgr[1]: 4F3A1: removed\n")
         .expect("writes");
     mkfifo(&root.join("var/log/mail.log.1"));
-    std::os::unix::fs::symlink("/dev/zero", root.join("var/log/mail.log.2")).expect("links");
     let outcome =
         bounded(vec!["check".into(), "--format".into(), "json".into(), "--root".into(), root.display().to_string()]);
     sane("check on a tree with a device and a FIFO", &outcome);
@@ -501,4 +511,72 @@ pub(crate) fn unbounded_reads_are_refused() {
     ]);
     expect("restore from a symlinked backup", &restored, Expect::Exit(2, "is a symlink"));
     assert!(!restored.stderr.contains("SECRET-HASH") && !restored.stdout.contains("SECRET-HASH"));
+}
+
+/// Issue 26, item 1: under `--root` every path resolves inside the root. A tree whose amavisd
+/// config is an absolute symlink to a file of this host, or whose include climbs out with `..`,
+/// is refused with the reason: nothing of the host's file is printed, it is not edited, and no
+/// backup is left beside it. A mail log that leads out of the tree is named, not read.
+pub(crate) fn root_confines_every_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let secret = dir.path().join("host-secret");
+    let secret_text = "root:SECRET-HASH:19000:0:99999:7:::\n$max_servers = 7;\n";
+    std::fs::write(&secret, secret_text).expect("writes");
+    let host_files = |dir: &Path| {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .expect("lists")
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect();
+        names.sort();
+        names
+    };
+    let before = host_files(dir.path());
+    let cases: Vec<(&str, Setup)> = vec![
+        (
+            "50-user is an absolute symlink to a host file",
+            Box::new({
+                let secret = secret.clone();
+                move |root: &Path| {
+                    std::fs::remove_file(root.join(USER_CONF)).expect("removes");
+                    std::os::unix::fs::symlink(&secret, root.join(USER_CONF)).expect("links");
+                }
+            }),
+        ),
+        (
+            "an include climbs out with ..",
+            Box::new(|root: &Path| {
+                append(root, USER_CONF, b"include_config_files('/etc/../../host-secret');\n1;\n");
+            }),
+        ),
+    ];
+    for (case, setup) in cases {
+        let root = tree_in(dir.path(), "tree");
+        setup(&root);
+        for args in [vec!["check"], vec!["apply", "--concurrency", "9", "--ram", "64G"]] {
+            let outcome =
+                Run::new(args.iter().copied().chain(["--root"])).deadline(Duration::from_secs(30)).run_with_arg(&root);
+            expect(&format!("{case} ({})", args[0]), &outcome, Expect::Exit(2, "outside --root"));
+            assert!(
+                !outcome.stdout.contains("SECRET-HASH") && !outcome.stderr.contains("SECRET-HASH"),
+                "{case}: the host's file was printed: {outcome:?}"
+            );
+        }
+        assert_eq!(std::fs::read_to_string(&secret).expect("reads"), secret_text, "{case}: the host's file changed");
+        let mut expected = before.clone();
+        expected.push("tree".to_owned());
+        expected.sort();
+        assert_eq!(host_files(dir.path()), expected, "{case}: a file (a backup?) appeared beside the host's file");
+        std::fs::remove_dir_all(&root).expect("removes the tree");
+    }
+
+    // The server's mail log, a symlink out of the tree: named as not used, never read.
+    let root = tree_in(dir.path(), "tree");
+    std::fs::create_dir_all(root.join("var/log")).expect("mkdir");
+    std::os::unix::fs::symlink(&secret, root.join("var/log/mail.log")).expect("links");
+    let outcome =
+        Run::new(["check", "--format", "json", "--root"]).deadline(Duration::from_secs(30)).run_with_arg(&root);
+    sane("a mail log out of the tree", &outcome);
+    let report: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
+    assert!(report["logs"]["not_used"].as_str().is_some_and(|r| r.contains("outside --root")), "{report:#}");
+    assert!(!outcome.stdout.contains("SECRET-HASH"), "{}", outcome.stdout);
 }

@@ -115,6 +115,7 @@ fn main() {
         test!(hostile::odd_paths_and_roots),
         test!(hostile::integer_limits),
         test!(hostile::unbounded_reads_are_refused),
+        test!(hostile::root_confines_every_path),
         test!(interrupted::crash_at_every_write_step),
         test!(interrupted::sigkill_at_increasing_delays),
         test!(live::mismatch_defers_and_apply_cures_it, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
