@@ -185,7 +185,9 @@ const MAX_LEARNED_HOPS: usize = 8;
 
 impl LogAnalysis {
     pub fn new(options: LogOptions) -> LogAnalysis {
-        let replay = Replay::new(options.scheduler, options.current_limit());
+        let backlog_possible =
+            !matches!((options.max_servers, options.postfix_limit), (Some(max), Some(limit)) if limit <= max);
+        let replay = Replay::new(options.scheduler, options.current_limit(), backlog_possible);
         LogAnalysis {
             replay,
             recent_failures: std::collections::VecDeque::new(),

@@ -193,7 +193,9 @@ pub(crate) struct Replay {
 }
 
 impl Replay {
-    pub(crate) fn new(settings: SchedulerSettings, current: Option<u32>) -> Replay {
+    /// `backlog_possible`: Postfix may open more connections than amavisd has children (unless
+    /// both numbers are known and Postfix's is not the larger).
+    pub(crate) fn new(settings: SchedulerSettings, current: Option<u32>, backlog_possible: bool) -> Replay {
         let numbers = candidates(current);
         let pools = numbers.iter().map(|&n| Pool::new(n, settings)).collect();
         let lifted = numbers
@@ -202,7 +204,7 @@ impl Replay {
             .map(|&n| Pool::new(n, SchedulerSettings { initial_concurrency: n, ..settings }))
             .collect();
         Replay {
-            demand: Demand::default(),
+            demand: Demand::new(backlog_possible),
             settings,
             current,
             pools,
@@ -443,7 +445,7 @@ mod tests {
     /// `children` (each delivery's `b` the wait it had): the replay's number.
     #[track_caller]
     fn replay_bursts(bursts: u32, size: u32, every_s: f64, service_s: f64) -> super::ReplayReport {
-        let mut replay = Replay::new(SchedulerSettings::default(), None);
+        let mut replay = Replay::new(SchedulerSettings::default(), None, true);
         let mut lines = Vec::new();
         for burst in 0..bursts {
             for i in 0..size {
@@ -486,7 +488,7 @@ mod tests {
 
     #[test]
     fn scans_slower_while_every_child_is_busy_mean_the_cpus_limit() {
-        let mut replay = Replay::new(SchedulerSettings::default(), None);
+        let mut replay = Replay::new(SchedulerSettings::default(), None, true);
         // 12 deliveries that did not wait, scanned in 1 s, then 12 that waited 3 s, in 2 s.
         for i in 0..24u32 {
             let (waited, scan_ms) = if i < 12 { (0.0, 1000) } else { (3.0, 2000) };

@@ -40,7 +40,11 @@ pub(crate) struct Delivered<'a> {
 #[derive(Debug, Clone, Copy)]
 struct Pending {
     ready: Micros,
-    transmission: Micros,
+    /// How long Postfix held the connection, and so the child behind it: `c + d` (connecting,
+    /// the greeting, the transfer, the scan and the re-injection's answer), or `d` alone when
+    /// `c` may be a wait in amavisd's backlog (above [`HELD_CONNECT_S`] where Postfix may open
+    /// more connections than amavisd has children), which holds no child.
+    held: Micros,
     keys: [Option<u64>; 2],
     destination: u64,
     /// It waited for a child or a connection (`b + c` above [`WAITED_S`]): every child it could
@@ -48,11 +52,16 @@ struct Pending {
     waited: bool,
 }
 
+/// A connection set-up (`c`) up to this long is the child's time (a child being forked after
+/// `$max_requests`, a busy host); longer, it is a wait in amavisd's listen backlog (the
+/// verdict's [`crate::logs::verdict::CONNECT_WAIT_LIMIT_S`]).
+const HELD_CONNECT_S: f64 = crate::logs::verdict::CONNECT_WAIT_LIMIT_S;
+
 /// A delivery that waited longer than this (`b + c`) found every child busy.
 const WAITED_S: f64 = 1.0;
 
 /// The deliveries in order of readiness, with their service times.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Demand {
     pending: BTreeMap<(Micros, u64), Pending>,
     sequence: u64,
@@ -71,6 +80,31 @@ pub(crate) struct Demand {
     /// that did not.
     pub(crate) scan_ms_all_busy: Distribution,
     pub(crate) scan_ms_some_free: Distribution,
+    /// Postfix may open more connections than amavisd has children (unless both numbers are
+    /// known and Postfix's is not the larger): a long `c` may then be a wait in the backlog.
+    pub(crate) backlog_possible: bool,
+}
+
+impl Demand {
+    /// An empty demand; `backlog_possible` as the field says.
+    pub(crate) fn new(backlog_possible: bool) -> Demand {
+        Demand {
+            pending: BTreeMap::new(),
+            sequence: 0,
+            scans: HashMap::new(),
+            recent: VecDeque::new(),
+            latest: 0,
+            released: 0,
+            deliveries: 0,
+            recipients: 0,
+            late: 0,
+            joined: 0,
+            pushes: 0,
+            scan_ms_all_busy: Distribution::default(),
+            scan_ms_some_free: Distribution::default(),
+            backlog_possible,
+        }
+    }
 }
 
 pub(crate) fn key(bytes: &[u8]) -> u64 {
@@ -101,7 +135,7 @@ impl Demand {
         let destination = if per_recipient { key(line.recipient) } else { key(line.next_hop) };
         let pending = Pending {
             ready,
-            transmission: micros(d),
+            held: micros(if c <= HELD_CONNECT_S || !self.backlog_possible { c + d } else { d }),
             keys: [Some(id), line.queued_as.map(key)],
             destination,
             waited: b + c > WAITED_S,
@@ -158,7 +192,10 @@ impl Demand {
                 self.joined += 1;
                 if pending.waited { &mut self.scan_ms_all_busy } else { &mut self.scan_ms_some_free }.add(ms);
             }
-            let service = scan.map_or(pending.transmission, |ms| i64::try_from(ms).unwrap_or(i64::MAX / 2) * 1000);
+            // The child was held for amavisd's own elapsed time at least, and for as long as
+            // Postfix held its connection: the longer of the two.
+            let scan_micros = scan.map(|ms| i64::try_from(ms).unwrap_or(i64::MAX / 2) * 1000);
+            let service = scan_micros.map_or(pending.held, |scan| scan.max(pending.held));
             out(Job { ready, service, destination: pending.destination });
         }
     }
