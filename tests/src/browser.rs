@@ -3,6 +3,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -94,9 +95,23 @@ pub struct Browser {
     _profile: tempfile::TempDir,
 }
 
+impl Browser {
+    /// The process group chromedriver leads: chromedriver, the Chromium it started and that
+    /// Chromium's renderers.
+    pub fn process_group(&self) -> u32 {
+        self.driver.id()
+    }
+}
+
 impl Drop for Browser {
+    /// Ends chromedriver and every process it started: the whole process group, since killing
+    /// chromedriver alone leaves its Chromium running, orphaned.
     fn drop(&mut self) {
-        let _ = self.driver.kill();
+        let group = format!("-{}", self.driver.id());
+        let killed = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
+        if !killed.is_ok_and(|status| status.success()) {
+            let _ = self.driver.kill();
+        }
         let _ = self.driver.wait();
     }
 }
@@ -106,7 +121,10 @@ pub async fn browser() -> Option<Browser> {
     let chromedriver = find_program("chromedriver")?;
     let chromium = find_program("chromium")?;
     let port = TcpListener::bind("127.0.0.1:0").expect("binds").local_addr().expect("addr").port();
+    // chromedriver leads a process group of its own, which Chromium joins, so that `Drop` ends
+    // them all.
     let driver = Command::new(chromedriver)
+        .process_group(0)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -166,6 +166,7 @@ fn main() {
         test!(async web::embedded_in_a_documentation_page, needs Wasm32Target Chromium Chromedriver),
         test!(async web::embedded_in_an_mkdocs_site, needs Wasm32Target Chromium Chromedriver Mkdocs),
         test!(async web::hostile_input_in_the_page, needs Wasm32Target Chromium Chromedriver),
+        test!(async web::a_dropped_browser_leaves_nothing_running, needs Chromium Chromedriver),
     ];
     let conclusion = libtest_mimic::run(&arguments, trials);
     print_not_run();

@@ -617,3 +617,41 @@ pub(crate) async fn hostile_input_in_the_page() {
     still_responsive(client, "after the pastes").await;
     browser.client.clone().close().await.expect("closes");
 }
+
+/// The processes of a process group, from `/proc/PID/stat` (the group is the third field after
+/// the command's closing parenthesis).
+fn group_members(group: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+            fields.get(2).and_then(|g| g.parse::<u32>().ok()) == Some(group)
+        })
+        .collect()
+}
+
+/// Issue 26, item 7: a browser a test starts ends with it, Chromium included (killing
+/// chromedriver alone left its headless Chromium running, orphaned, after CI runs).
+pub(crate) async fn a_dropped_browser_leaves_nothing_running() {
+    let browser = started_browser().await;
+    let group = browser.process_group();
+    let members = group_members(group);
+    let chromium: Vec<u32> = members
+        .iter()
+        .copied()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains("chromium"))
+        })
+        .collect();
+    assert!(!chromium.is_empty(), "Chromium runs in chromedriver's process group: {members:?}");
+    drop(browser);
+    let started = std::time::Instant::now();
+    while !group_members(group).is_empty() && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let left = group_members(group);
+    assert!(left.is_empty(), "processes left running after the browser was dropped: {left:?}");
+}
