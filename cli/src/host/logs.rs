@@ -36,14 +36,9 @@ impl std::fmt::Debug for Source {
     }
 }
 
-fn now_micros() -> Micros {
-    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    i64::try_from(since.as_micros()).unwrap_or(i64::MAX)
-}
-
 /// Today (UTC), the reference for standard input and the journal.
 pub(crate) fn today() -> Date {
-    Date::of(now_micros())
+    Date::of(crate::host::clock::now_micros())
 }
 
 fn modified(file: &File) -> Option<Date> {
