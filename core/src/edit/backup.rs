@@ -29,25 +29,43 @@ pub fn backup_of(file_name: &str) -> Option<(&str, &str)> {
     valid.then_some((name, stamp))
 }
 
-/// Whether `backup` differs from `current` only where amavis-tune edits: numbers on a line
-/// (maxproc, `$max_servers`, a limit), and whole lines it adds (`$max_servers = N;`,
-/// `<service>_destination_concurrency_limit = N`).
+/// Whether `backup` differs from `current` only where amavis-tune edits: the number of a
+/// `$max_servers` assignment, of a `<service>_destination_concurrency_limit` setting or in the
+/// maxproc column of a master.cf service line, and whole lines it adds (`$max_servers = N;`,
+/// `<service>_destination_concurrency_limit = N`). Anything else that differs (an address, a
+/// port, `mynetworks`, another column of a service line) makes it not match.
 pub fn backup_matches(current: &[u8], backup: &[u8]) -> bool {
-    let current: Vec<&[u8]> = current.split_inclusive(|&b| b == b'\n').collect();
-    let backup: Vec<&[u8]> = backup.split_inclusive(|&b| b == b'\n').collect();
+    let current = logical_lines(current);
+    let backup = logical_lines(backup);
     let prefix = current.iter().zip(&backup).take_while(|(a, b)| a == b).count();
     let suffix = current[prefix..].iter().rev().zip(backup[prefix..].iter().rev()).take_while(|(a, b)| a == b).count();
-    let keep = |lines: &[&[u8]]| -> Vec<String> {
-        lines
-            .iter()
-            .map(|line| String::from_utf8_lossy(line).into_owned())
-            .filter(|line| !is_added_line(line))
-            .collect()
-    };
+    let keep =
+        |lines: &[String]| -> Vec<String> { lines.iter().filter(|line| !is_added_line(line)).cloned().collect() };
     let current_middle = keep(&current[prefix..current.len() - suffix]);
     let backup_middle = keep(&backup[prefix..backup.len() - suffix]);
     current_middle.len() == backup_middle.len()
-        && current_middle.iter().zip(&backup_middle).all(|(a, b)| shape(a) == shape(b))
+        && current_middle.iter().zip(&backup_middle).all(|(a, b)| a == b || only_the_edited_number_differs(a, b))
+}
+
+/// The lines of a file with each continuation line (one starting with whitespace, as Postfix
+/// continues a master.cf entry or a main.cf setting) joined to the line it continues; comment
+/// and blank lines between them stay lines of their own, as Postfix skips them.
+fn logical_lines(bytes: &[u8]) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut continued: Option<usize> = None;
+    for line in bytes.split_inclusive(|&b| b == b'\n') {
+        let line = String::from_utf8_lossy(line);
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            lines.push(line.into_owned());
+        } else if let Some(index) = continued.filter(|_| line.starts_with([' ', '\t'])) {
+            lines[index].push_str(&line);
+        } else {
+            continued = Some(lines.len());
+            lines.push(line.into_owned());
+        }
+    }
+    lines
 }
 
 /// A line amavis-tune adds when nothing set the value.
@@ -60,28 +78,35 @@ fn is_added_line(line: &str) -> bool {
             .is_some_and(|(service, value)| !service.contains(' ') && number(value))
 }
 
-/// A line with its whitespace runs folded and every number (or `-` field) replaced by `#`.
-fn shape(line: &str) -> String {
-    line.split_whitespace()
-        .map(|word| {
-            if word == "-" {
-                "#".to_owned()
-            } else {
-                let mut out = String::new();
-                for c in word.chars() {
-                    if c.is_ascii_digit() {
-                        if !out.ends_with('#') {
-                            out.push('#');
-                        }
-                    } else {
-                        out.push(c);
-                    }
-                }
-                out
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+/// Two versions of one line that amavis-tune edits, differing only in the number it sets.
+fn only_the_edited_number_differs(a: &str, b: &str) -> bool {
+    let a_words: Vec<&str> = a.split_whitespace().collect();
+    let b_words: Vec<&str> = b.split_whitespace().collect();
+    if a_words.len() != b_words.len() || a_words.is_empty() {
+        return false;
+    }
+    let numeric = |word: &str| word == "-" || (!word.is_empty() && word.bytes().all(|b| b.is_ascii_digit()));
+    let differing: Vec<usize> = (0..a_words.len()).filter(|&i| a_words[i] != b_words[i]).collect();
+    let first = a_words[0];
+    // `$max_servers = 10;`, `$max_servers=10;`, `$max_servers = 10; # note`.
+    if first.starts_with("$max_servers") {
+        return first_number_blanked(a) == first_number_blanked(b);
+    }
+    // `smtp-amavis_destination_concurrency_limit = 4` (main.cf).
+    if first.ends_with("_destination_concurrency_limit") {
+        return differing == [2] && numeric(a_words[2]) && numeric(b_words[2]);
+    }
+    // A master.cf service line: `name type private unpriv chroot wakeup maxproc command...`,
+    // starting in the first column.
+    let service_line = !a.starts_with(char::is_whitespace) && !first.starts_with('#') && a_words.len() >= 8;
+    service_line && differing == [6] && numeric(a_words[6]) && numeric(b_words[6])
+}
+
+/// The line with its first run of digits replaced by `#`.
+fn first_number_blanked(line: &str) -> String {
+    let Some(start) = line.find(|c: char| c.is_ascii_digit()) else { return line.to_owned() };
+    let end = line[start..].find(|c: char| !c.is_ascii_digit()).map_or(line.len(), |n| start + n);
+    format!("{}#{}", &line[..start], &line[end..])
 }
 
 #[cfg(test)]
@@ -116,5 +141,26 @@ mod tests {
         check("a unix - - n - 7 smtp\n", "b unix - - n - 7 smtp\n", false);
         check("content_filter = x\n", "myhostname = y\n", false);
         check("a\nb\n", "a\n", false);
+        check("$max_servers=10;\n", "$max_servers=4;\n", true);
+        check("$max_servers = 10; # was 2\n", "$max_servers = 4; # was 2\n", true);
+    }
+
+    /// What a planted backup would change besides the numbers: refused.
+    #[test]
+    fn only_the_edited_fields() {
+        check("127.0.0.1:10025 inet n - n - - smtpd\n", "0.0.0.0:10025 inet n - n - - smtpd\n", false);
+        check("mynetworks = 127.0.0.0/8\n", "mynetworks = 0.0.0.0/0\n", false);
+        check("a unix - - n - 7 smtp\n", "a unix - - n 60 7 smtp\n", false);
+        check("a unix - - n\n  - 7 lmtp\n", "a unix - - n\n  - 2 lmtp\n", true);
+        check("a unix - - n\n# note\n  - 7 lmtp\n", "a unix - - n\n# note\n  - 2 lmtp\n", true);
+        check("a unix - - n\n  - 7 lmtp\n  -o x=1\n", "a unix - - n\n  - 7 lmtp\n  -o x=2\n", false);
+        check("  -o smtp_data_done_timeout=1200\n", "  -o smtp_data_done_timeout=1\n", false);
+        check("$max_servers = 10; # a\n", "$max_servers = 10; # b\n", false);
+        check(
+            "smtp-amavis_destination_concurrency_limit = 4\n",
+            "smtp-amavis_destination_concurrency_limit = 9\n",
+            true,
+        );
+        check("smtp-amavis_destination_rate_delay = 4\n", "smtp-amavis_destination_rate_delay = 9\n", false);
     }
 }
