@@ -56,6 +56,20 @@ if [ "${#servers[@]}" -gt 0 ]; then
     apt_install --no-install-recommends "${servers[@]}"
 fi
 
+# The tests of apply's and restore's safety (issue 26) set ACLs and extended attributes
+# (acl, attr), file flags (chattr, e2fsprogs), hold locks as another program would (flock,
+# util-linux) and watch the order of the renames (strace).
+tools=()
+command -v setfacl >/dev/null 2>&1 || tools+=(acl)
+command -v setfattr >/dev/null 2>&1 || tools+=(attr)
+command -v chattr >/dev/null 2>&1 || tools+=(e2fsprogs)
+command -v flock >/dev/null 2>&1 || tools+=(util-linux)
+command -v strace >/dev/null 2>&1 || tools+=(strace)
+if [ "${#tools[@]}" -gt 0 ]; then
+    echo "install-deps: installing ${tools[*]}"
+    apt_install --no-install-recommends "${tools[@]}"
+fi
+
 # Chromium and chromedriver run the browser tests; with recommends (fonts among them), as the
 # browser tests were written against.
 browser=()

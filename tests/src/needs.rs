@@ -46,6 +46,16 @@ pub enum Need {
     MountNamespace,
     /// axe-core's browser script (`tests/js`, npm), the accessibility audit of the web tests.
     AxeCore,
+    /// `setfacl`/`getfacl`, which give a config file an ACL and read it back.
+    Setfacl,
+    /// `setfattr`/`getfattr`, the same for extended attributes (SELinux labels among them).
+    Setfattr,
+    /// `chattr`, which makes a file immutable or append-only.
+    Chattr,
+    /// `flock`, which holds a lock as another program (`postconf -e`) would.
+    Flock,
+    /// `strace`, which shows the order in which files are renamed into place.
+    Strace,
 }
 
 impl Need {
@@ -67,6 +77,11 @@ impl Need {
             Need::WasmOpt => ("wasm-opt", "npm's binaryen"),
             Need::MountNamespace => ("unshare --mount with an overlay mount", "root and util-linux"),
             Need::AxeCore => ("axe-core", "npm ci --prefix tests/js"),
+            Need::Setfacl => ("setfacl", "acl"),
+            Need::Setfattr => ("setfattr", "attr"),
+            Need::Chattr => ("chattr", "e2fsprogs"),
+            Need::Flock => ("flock", "util-linux"),
+            Need::Strace => ("strace", "strace"),
         };
         format!("{what} ({from})")
     }
@@ -108,6 +123,11 @@ impl Need {
             Need::Wasm32Target => "rustc",
             Need::MountNamespace => "unshare",
             Need::AxeCore => "node",
+            Need::Setfacl => "setfacl",
+            Need::Setfattr => "setfattr",
+            Need::Chattr => "chattr",
+            Need::Flock => "flock",
+            Need::Strace => "strace",
         }
     }
 }

@@ -18,6 +18,15 @@ use crate::output::Hinted;
 
 pub(crate) fn run(args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
     let (layout, config) = load(&args.config)?;
+    // Held from the read to the last rename: another apply or restore on this tree, and
+    // `postconf -e`/`-M` (Postfix's lock), wait; then the files are read again under the locks.
+    let (_locks, layout, config) = if args.dry_run {
+        (None, layout, config)
+    } else {
+        let locks = crate::host::lock::lock(&args.config.root, &[&layout.master_cf, &layout.main_cf])?;
+        let (layout, config) = load(&args.config)?;
+        (Some(locks), layout, config)
+    };
     let n = args.concurrency;
     let method = args.method.unwrap_or_else(|| amavis_tune_core::method_in_force(&config));
     crate::commands::plan::guard_useful_range(Some(n), args.force, "apply")?;
@@ -68,19 +77,30 @@ pub(crate) fn run(args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
         return Ok(ExitStatus::Ok);
     }
 
-    let replacements: Vec<Replacement<'_>> = changes
-        .files
+    // Renamed in the order safe for the direction: raising, amavisd's files first (it may run
+    // more children than Postfix uses); lowering, Postfix's first.
+    let mut files: Vec<&amavis_tune_core::FileChange> = changes.files.iter().collect();
+    let is_postfix = |f: &&amavis_tune_core::FileChange| {
+        let path = Path::new(&f.path);
+        path == layout.master_cf || path == layout.main_cf
+    };
+    files.sort_by_key(|f| is_postfix(f) == changes.raising);
+    let replacements: Vec<Replacement<'_>> = files
         .iter()
         .map(|f| Replacement { path: PathBuf::from(&f.path), original: &f.original, new: &f.new })
         .collect();
     let stamp = crate::host::clock::stamp();
-    let written = replace_all(&replacements, !args.no_backup, &stamp)?;
+    let replaced = replace_all(&replacements, !args.no_backup, &stamp)?;
+    for note in &replaced.notes {
+        eprintln!("note: {note}");
+    }
+    let written = replaced.written;
     // Read back from disk what Postfix and amavisd will read.
     let (_, config_after) = load(&args.config)?;
     let after = amavis_tune_core::check(&config_after);
 
     if json {
-        let files = changes.files.iter().zip(&written).map(|(f, w)| FileOutcome::written(f, w)).collect();
+        let files = files.iter().zip(&written).map(|(f, w)| FileOutcome::written(f, w)).collect();
         write_json(out, &Outcome { applied: true, dry_run: false, files, check: &after, steps: &steps })?;
     } else {
         writeln!(out)?;

@@ -24,6 +24,7 @@ mod measure;
 mod observed;
 mod postfix_oracle;
 mod releases;
+mod safety;
 mod tidy;
 mod web;
 mod web_page;
@@ -116,6 +117,12 @@ fn main() {
         test!(hostile::integer_limits),
         test!(hostile::unbounded_reads_are_refused),
         test!(hostile::root_confines_every_path),
+        test!(safety::acls_and_extended_attributes_are_kept, needs Root Setfacl Setfattr),
+        test!(safety::all_or_nothing_across_files, needs Root Chattr Strace),
+        test!(safety::restore_takes_only_its_own_backups, needs Root),
+        test!(safety::backups_of_a_symlinked_file_are_found),
+        test!(safety::one_change_at_a_time, needs Root Flock Postconf),
+        test!(safety::leftovers_of_a_killed_run_are_cleaned),
         test!(interrupted::crash_at_every_write_step),
         test!(interrupted::sigkill_at_increasing_delays),
         test!(live::mismatch_defers_and_apply_cures_it, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
