@@ -89,7 +89,7 @@ pub use plan::permalink::{
 };
 pub use plan::replay::{plan_with_version, version_notice, version_notice_in};
 pub use plan::snippet::{FileKind, Snippet, master_cf_line};
-pub use plan::steps::{Step, StepKind, apply_steps};
+pub use plan::steps::{Step, StepKind, apply_steps, shell_quote};
 pub use plan::warnings::{Warning, WarningCode};
 pub use plan::{Plan, Provenance, plan, plan_observed, plan_with};
 

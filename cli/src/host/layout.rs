@@ -156,7 +156,7 @@ impl Layout {
             .map_or_else(|_| main.display().to_string(), |relative| format!("/{}", relative.display()));
         if on_server != facts.amavis_conf {
             for step in &mut steps {
-                step.command = step.command.replace(facts.amavis_conf, &on_server);
+                step.command = step.command.replace(facts.amavis_conf, &amavis_tune_core::shell_quote(&on_server));
                 step.description = step.description.replace(facts.amavis_conf, &on_server);
             }
         }

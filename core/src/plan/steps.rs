@@ -59,6 +59,19 @@ fn backup_command(files: &[&str]) -> String {
     std::iter::once("stamp=$(date -u +%Y%m%dT%H%M%S)".to_owned()).chain(copies).collect::<Vec<_>>().join(" && ")
 }
 
+/// `word` as one word for a POSIX shell: as it is when it holds only characters no shell treats
+/// specially, else in single quotes (a `'` inside written `'\''`). Paths that come from the
+/// server (a tree's amavisd.conf named with `--amavis-conf`) go through it before they are put
+/// into a printed or run command.
+pub fn shell_quote(word: &str) -> std::borrow::Cow<'_, str> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_./:=+,@%-".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        std::borrow::Cow::Borrowed(word)
+    } else {
+        std::borrow::Cow::Owned(format!("'{}'", word.replace('\'', "'\\''")))
+    }
+}
+
 fn step(description: &str, command: impl Into<String>, kind: StepKind) -> Step {
     Step { description: description.to_owned(), command: command.into(), kind }
 }
@@ -259,6 +272,15 @@ pub fn apply_steps(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn quoting() {
+        assert_eq!(super::shell_quote("/etc/amavisd/amavisd.conf"), "/etc/amavisd/amavisd.conf");
+        assert_eq!(super::shell_quote("/etc/my amavis/a.conf"), "'/etc/my amavis/a.conf'");
+        assert_eq!(super::shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(super::shell_quote("$(x)"), "'$(x)'");
+        assert_eq!(super::shell_quote(""), "''");
+    }
+
     use super::*;
 
     /// The steps after `apply`, raising and lowering, on every OS with each method.

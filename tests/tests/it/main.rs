@@ -123,6 +123,7 @@ fn main() {
         test!(safety::backups_of_a_symlinked_file_are_found),
         test!(safety::one_change_at_a_time, needs Root Flock Postconf),
         test!(safety::leftovers_of_a_killed_run_are_cleaned),
+        test!(safety::paths_in_steps_are_quoted),
         test!(interrupted::crash_at_every_write_step),
         test!(interrupted::sigkill_at_increasing_delays),
         test!(live::mismatch_defers_and_apply_cures_it, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),

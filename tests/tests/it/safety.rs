@@ -412,3 +412,46 @@ pub(crate) fn leftovers_of_a_killed_run_are_cleaned() {
     assert!(rerun.stderr.contains("temporary file(s) an interrupted run left"), "{}", rerun.stderr);
     assert_eq!(leftovers(&scratch.root), Vec::<PathBuf>::new());
 }
+
+/// Item 7: a path from the server in a printed step (a tree's amavisd.conf named with
+/// `--amavis-conf`, here with a space and a quote in it) reaches the program as one argument
+/// when `sh` runs the step, as `--restart` does.
+pub(crate) fn paths_in_steps_are_quoted() {
+    let scratch = Scratch::of("rhel-main-cf-limit");
+    let odd = scratch.path("etc/amavisd/it's mine/amavisd.conf");
+    std::fs::create_dir_all(odd.parent().expect("dir")).expect("mkdir");
+    std::fs::rename(scratch.path("etc/amavisd/amavisd.conf"), &odd).expect("moves");
+    let conf = odd.to_string_lossy().into_owned();
+    let applied = json(&scratch.run(&[
+        "apply",
+        "--concurrency",
+        "6",
+        "--ram",
+        "64G",
+        "--os",
+        "rhel",
+        "--amavis-conf",
+        &conf,
+        "--format",
+        "json",
+    ]));
+    let steps = applied["steps"].as_array().expect("steps");
+    let validate =
+        steps.iter().find(|s| s["kind"] == "validate" && s["command"].as_str().is_some_and(|c| c.contains(" -c ")));
+    let validate = validate.and_then(|s| s["command"].as_str()).expect("amavisd's validation step");
+    // A stand-in for amavisd that prints its arguments one per line.
+    let bin = scratch.dir.path().join("bin");
+    std::fs::create_dir(&bin).expect("mkdir");
+    let program = validate.split_whitespace().next().expect("a program");
+    std::fs::write(bin.join(program), "#!/bin/sh\nprintf '%s\\n' \"$@\"\n").expect("writes");
+    sh(&format!("chmod +x {}", bin.join(program).display()));
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(validate)
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .output()
+        .expect("sh runs");
+    let args: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect();
+    let at = args.iter().position(|a| a == "-c").expect("-c");
+    assert_eq!(args[at + 1], "/etc/amavisd/it's mine/amavisd.conf", "`{validate}` gives {args:?}");
+}
