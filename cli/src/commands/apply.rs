@@ -1,7 +1,7 @@
 //! `amavis-tune apply --concurrency N`: plan, decide the edits (core), show the diff, write each
 //! file atomically with a backup, check the result, print the steps.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -35,7 +35,7 @@ pub(crate) fn run(args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
     let service = changes.before.postfix.service.clone().unwrap_or_default().parse().unwrap_or_default();
     let steps = layout.steps(&args.config.root, method, &service, n, changes.raising);
     let json = args.output.format == OutputFormat::Json;
-    let colour = !json && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let diff_style = crate::render::diff::DiffStyle::for_stdout(args.diff.no_diff);
 
     if changes.files.is_empty() {
         if json {
@@ -55,7 +55,7 @@ pub(crate) fn run(args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
         return Ok(ExitStatus::Ok);
     }
     if !json {
-        crate::render::apply::write_changes(out, &changes.files, colour)?;
+        crate::render::apply::write_changes(out, &changes.files, diff_style)?;
     }
     if args.dry_run {
         if json {

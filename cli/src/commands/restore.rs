@@ -1,7 +1,7 @@
 //! `amavis-tune restore`: list the backups `apply` made (newest first, with the diff back to each),
 //! or restore one atomically, keeping a backup of the current state.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use amavis_tune_core::{backup_matches, backup_of, check};
@@ -15,7 +15,7 @@ use crate::host::write::{Replacement, replace_all};
 use crate::output::Hinted;
 
 pub(crate) fn run(args: RestoreArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
-    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let style = crate::render::diff::DiffStyle::for_stdout(args.diff.no_diff);
     let Some(chosen) = &args.backup else {
         let (layout, _) = load(&args.config)?;
         let files: Vec<PathBuf> = [layout.master_cf.clone(), layout.main_cf.clone()]
@@ -43,7 +43,7 @@ pub(crate) fn run(args: RestoreArgs, out: &mut dyn Write) -> anyhow::Result<Exit
                     continue;
                 }
             };
-            crate::render::diff::write_diff(out, &backup.of.display().to_string(), &current, &old, colour)?;
+            crate::render::diff::write_diff(out, &backup.of.display().to_string(), &current, &old, style)?;
         }
         return Ok(ExitStatus::Ok);
     };
@@ -69,7 +69,7 @@ pub(crate) fn run(args: RestoreArgs, out: &mut dyn Write) -> anyhow::Result<Exit
             hint: "compare the two files; --force restores it anyway".to_owned(),
         }));
     }
-    crate::render::diff::write_diff(out, &target.display().to_string(), &current, &old, colour)?;
+    crate::render::diff::write_diff(out, &target.display().to_string(), &current, &old, style)?;
     if args.dry_run {
         writeln!(out)?;
         writeln!(out, "Dry run: nothing was written.")?;

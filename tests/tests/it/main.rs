@@ -70,6 +70,7 @@ fn main() {
         test!(apply::restore_round_trip_on_every_fixture),
         test!(apply::restore_refuses_a_backup_of_another_file),
         test!(apply::printed_backup_and_rollback_steps_work),
+        test!(apply::secrets_stay_out_of_diffs),
         test!(corpus::every_corpus_tree_has_a_source),
         test!(corpus::findings_give_no_harmful_advice),
         test!(corpus::shared_transport_is_never_edited, needs Postconf),
