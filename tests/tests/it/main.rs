@@ -98,6 +98,7 @@ fn main() {
         test!(cli_plan::cgroup_limits_are_honoured),
         test!(cli_plan::clamd_settings_come_from_the_server),
         test!(closed_pipe::every_output_exits_0),
+        test!(closed_pipe::apply_finishes_its_work),
         test!(explained::pasted_snippets_with_headers_are_read_by_postfix_and_amavisd, needs Postconf Amavisd RunParts),
         test!(explained::permalinks_and_headers_reproduce_the_plan),
         test!(explained::old_and_unknown_links_show_a_notice),
