@@ -293,6 +293,9 @@ pub(crate) struct ApplyArgs {
     pub(crate) restart: bool,
 
     #[command(flatten)]
+    pub(crate) diff: DiffArgs,
+
+    #[command(flatten)]
     pub(crate) memory: MemoryArgs,
 
     #[command(flatten)]
@@ -456,6 +459,18 @@ pub(crate) struct RestoreArgs {
     /// Restore even when the backup differs from the file in more than amavis-tune's numbers.
     #[arg(long)]
     pub(crate) force: bool,
+
+    #[command(flatten)]
+    pub(crate) diff: DiffArgs,
+}
+
+/// How the diffs of `apply` and `restore` are shown.
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    /// Print no diff, only the names of the files (a diff's context lines can hold passwords;
+    /// without this flag, the values of secret-looking settings in a diff are masked as ********).
+    #[arg(long)]
+    pub(crate) no_diff: bool,
 }
 
 #[derive(Debug, Args)]

@@ -34,7 +34,9 @@ fn main() -> ExitCode {
             return status.into();
         }
     };
-    let mut stdout = io::stdout().lock();
+    // A closed pipe ends the output, never the work: the command runs to its end and its exit
+    // code is the one the work earned (a read-only command's 0 included).
+    let mut stdout = output::UntilClosed::new(io::stdout().lock());
     let json = cli.command.wants_json();
     let result = match cli.command {
         Command::Plan(args) => commands::plan::run(args, &mut stdout),
@@ -49,7 +51,6 @@ fn main() -> ExitCode {
     let result = result.and_then(|status| stdout.flush().map(|()| status).map_err(anyhow::Error::from));
     match result {
         Ok(status) => status.into(),
-        Err(error) if is_broken_pipe(&error) => ExitStatus::Ok.into(),
         Err(error) => {
             output::print_error(&error);
             if json {
@@ -66,8 +67,4 @@ fn main() -> ExitCode {
 fn json_asked() -> bool {
     let args: Vec<String> = std::env::args().collect();
     args.windows(2).any(|pair| pair[0] == "--format" && pair[1] == "json") || args.iter().any(|a| a == "--format=json")
-}
-
-fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| cause.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe))
 }

@@ -1,7 +1,7 @@
 //! `amavis-tune apply --concurrency N`: plan, decide the edits (core), show the diff, write each
 //! file atomically with a backup, check the result, print the steps.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -14,9 +14,9 @@ use crate::exit_status::ExitStatus;
 use crate::host::config::load;
 use crate::host::layout::under;
 use crate::host::write::{Replacement, Written, replace_all};
-use crate::output::Hinted;
+use crate::output::{Hinted, Stdout, UntilClosed};
 
-pub(crate) fn run(args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run(args: ApplyArgs, out: &mut Stdout) -> anyhow::Result<ExitStatus> {
     let (layout, config) = load(&args.config)?;
     // Held from the read to the last rename: another apply or restore on this tree, and
     // `postconf -e`/`-M` (Postfix's lock), wait; then the files are read again under the locks.
@@ -44,7 +44,7 @@ pub(crate) fn run(args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
     let service = changes.before.postfix.service.clone().unwrap_or_default().parse().unwrap_or_default();
     let steps = layout.steps(&args.config.root, method, &service, n, changes.raising);
     let json = args.output.format == OutputFormat::Json;
-    let colour = !json && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let diff_style = crate::render::diff::DiffStyle::for_stdout(args.diff.no_diff);
 
     if changes.files.is_empty() {
         if json {
@@ -64,7 +64,7 @@ pub(crate) fn run(args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
         return Ok(ExitStatus::Ok);
     }
     if !json {
-        crate::render::apply::write_changes(out, &changes.files, colour)?;
+        crate::render::apply::write_changes(out, &changes.files, diff_style)?;
     }
     if args.dry_run {
         if json {
@@ -141,7 +141,11 @@ fn guard_memory(args: &ApplyArgs, os: amavis_tune_core::Os, method: PostfixMetho
     Ok(())
 }
 
-fn run_steps(out: &mut dyn Write, root: &Path, steps: &[Step]) -> anyhow::Result<()> {
+/// Runs the validate and restart/reload steps, each command shown first. A step writes to stdout
+/// as amavis-tune does; once stdout's reader has gone (a closed pipe), the command line and what
+/// the step prints go to stderr instead, so that the pipe neither kills a step nor hides what it
+/// said.
+fn run_steps<W: Write>(out: &mut UntilClosed<W>, root: &Path, steps: &[Step]) -> anyhow::Result<()> {
     if root != Path::new("/") {
         anyhow::bail!(
             "--restart runs commands on this machine, but --root {} names another tree; run the steps on that server",
@@ -152,11 +156,13 @@ fn run_steps(out: &mut dyn Write, root: &Path, steps: &[Step]) -> anyhow::Result
     for step in steps.iter().filter(|s| s.kind != StepKind::Verify) {
         writeln!(out, "+ {}", step.command)?;
         out.flush()?;
-        let status = Command::new("sh")
-            .arg("-c")
-            .arg(&step.command)
-            .status()
-            .with_context(|| format!("cannot run `{}`", step.command))?;
+        let mut command = Command::new("sh");
+        command.arg("-c").arg(&step.command);
+        if out.reader_gone() {
+            eprintln!("+ {}", step.command);
+            command.stdout(std::io::stderr());
+        }
+        let status = command.status().with_context(|| format!("cannot run `{}`", step.command))?;
         if !status.success() {
             anyhow::bail!(
                 "`{}` failed ({status}); the files are changed, the remaining steps were not run",
@@ -197,4 +203,45 @@ impl FileOutcome {
 fn write_json(out: &mut dyn Write, outcome: &Outcome<'_>) -> anyhow::Result<()> {
     crate::render::json::write_json(out, outcome)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stdout whose reader has gone: every write fails with a broken pipe.
+    struct ClosedPipe;
+
+    impl Write for ClosedPipe {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+    }
+
+    fn step(command: String) -> Step {
+        Step { description: String::new(), command, kind: StepKind::Restart }
+    }
+
+    /// `--restart` into a closed pipe still runs every step (their output goes to stderr), and a
+    /// failing step is still an error.
+    #[test]
+    fn steps_run_when_the_reader_has_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let ran = |n: u32| dir.path().join(format!("ran-{n}"));
+        let steps: Vec<Step> =
+            (1..=2).map(|n| step(format!("echo step {n} says this; touch '{}'", ran(n).display()))).collect();
+        let mut out = UntilClosed::new(ClosedPipe);
+        run_steps(&mut out, Path::new("/"), &steps).unwrap();
+        assert!(out.reader_gone());
+        assert!(ran(1).exists() && ran(2).exists());
+
+        let failing = [step("exit 3".to_owned()), step(format!("touch '{}'", ran(3).display()))];
+        let error = run_steps(&mut UntilClosed::new(ClosedPipe), Path::new("/"), &failing).unwrap_err();
+        assert!(error.to_string().contains("`exit 3` failed"), "{error}");
+        assert!(!ran(3).exists(), "the steps after a failed one are not run");
+    }
 }

@@ -7,7 +7,7 @@
 //! these checks.
 
 use std::collections::BTreeSet;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use amavis_tune_core::{backup_matches, check};
@@ -22,9 +22,9 @@ use crate::host::write::{Replacement, replace_all};
 use crate::output::Hinted;
 
 pub(crate) fn run(args: RestoreArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
-    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let style = crate::render::diff::DiffStyle::for_stdout(args.diff.no_diff);
     let Some(chosen) = &args.backup else {
-        return list(&args, out, colour);
+        return list(&args, out, style);
     };
     let (layout, _) = load(&args.config)?;
     let _locks = if args.dry_run {
@@ -66,7 +66,7 @@ pub(crate) fn run(args: RestoreArgs, out: &mut dyn Write) -> anyhow::Result<Exit
             hint: "compare the two files; --force restores it anyway".to_owned(),
         }));
     }
-    crate::render::diff::write_diff(out, &target.display().to_string(), &current, &old, colour)?;
+    crate::render::diff::write_diff(out, &target.display().to_string(), &current, &old, style)?;
     if args.dry_run {
         writeln!(out)?;
         writeln!(out, "Dry run: nothing was written.")?;
@@ -119,7 +119,7 @@ fn config_files(layout: &Layout) -> BTreeSet<PathBuf> {
 
 /// The backups of the files read, newest first, each with the diff back to it; then the files
 /// named like backups that are not offered, with the reason.
-fn list(args: &RestoreArgs, out: &mut dyn Write, colour: bool) -> anyhow::Result<ExitStatus> {
+fn list(args: &RestoreArgs, out: &mut dyn Write, style: crate::render::diff::DiffStyle) -> anyhow::Result<ExitStatus> {
     let (layout, _) = load(&args.config)?;
     let files = config_files(&layout);
     let entries = record::entries()?;
@@ -146,7 +146,7 @@ fn list(args: &RestoreArgs, out: &mut dyn Write, colour: bool) -> anyhow::Result
                 writeln!(out)?;
                 writeln!(out, "{}  (of {})", entry.backup.display(), entry.of.display())?;
                 let current = crate::host::read::read_config(&entry.of, "the file the backup is of")?;
-                crate::render::diff::write_diff(out, &entry.of.display().to_string(), &current, &old, colour)?;
+                crate::render::diff::write_diff(out, &entry.of.display().to_string(), &current, &old, style)?;
                 shown += 1;
             }
             Err(error) => not_offered.push((entry.backup.clone(), error)),

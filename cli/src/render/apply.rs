@@ -5,9 +5,10 @@ use std::io::{self, Write};
 use amavis_tune_core::FileChange;
 
 use crate::host::write::Written;
+use crate::render::diff::DiffStyle;
 
-/// Each changed file with the reasons, then every diff.
-pub(crate) fn write_changes(out: &mut dyn Write, files: &[FileChange], colour: bool) -> io::Result<()> {
+/// Each changed file with the reasons, then every diff (or a line saying it is not shown).
+pub(crate) fn write_changes(out: &mut dyn Write, files: &[FileChange], style: DiffStyle) -> io::Result<()> {
     for file in files {
         writeln!(out, "{}", file.path)?;
         for reason in &file.reasons {
@@ -16,7 +17,7 @@ pub(crate) fn write_changes(out: &mut dyn Write, files: &[FileChange], colour: b
     }
     writeln!(out)?;
     for file in files {
-        crate::render::diff::write_diff(out, &file.path, &file.original, &file.new, colour)?;
+        crate::render::diff::write_diff(out, &file.path, &file.original, &file.new, style)?;
     }
     Ok(())
 }

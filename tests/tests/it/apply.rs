@@ -383,3 +383,94 @@ pub(crate) fn printed_backup_and_rollback_steps_work() {
         assert_eq!(after.get(path), Some(bytes), "{} is the original again", path.display());
     }
 }
+
+/// Issue 26 item 7 (secrets in diffs): a diff never shows the value of a secret-looking setting
+/// beside the lines apply edits (amavisd's `$sql_password` and `@lookup_sql_dsn`, an inline
+/// `smtp_sasl_password_maps` in master.cf), in apply's or restore's diffs; comments are shown as
+/// they are; `--no-diff` prints no diff at all; the JSON output holds no file contents.
+pub(crate) fn secrets_stay_out_of_diffs() {
+    let (_dir, root) = copy_of("debian-default-mismatch");
+    let user = root.join("etc/amavis/conf.d/50-user");
+    let text = std::fs::read_to_string(&user).expect("reads 50-user");
+    let marker = "#------------ Do not modify anything below this line";
+    assert!(text.contains(marker), "50-user has Debian's marker, above which apply adds $max_servers");
+    let secret_lines = "@lookup_sql_dsn = ( ['DBI:mysql:database=mail;host=127.0.0.1', 'amavis', 'Dsn-Secret-9'] );\n\
+                        $sql_password = 'S3cret-sql-pw';\n\
+                        # $sql_password = 'commented-out';\n";
+    std::fs::write(&user, text.replace(marker, &format!("{secret_lines}{marker}"))).expect("writes 50-user");
+    let master = root.join("etc/postfix/master.cf");
+    let text = std::fs::read_to_string(&master).expect("reads master.cf");
+    let transport =
+        text.lines().find(|line| line.starts_with("smtp-amavis ")).expect("the amavis transport").to_owned();
+    let sasl = "    -o smtp_sasl_password_maps=static:relay:Relay-Secret-7";
+    std::fs::write(&master, text.replace(&transport, &format!("{transport}\n{sasl}"))).expect("writes master.cf");
+    let secrets = ["Dsn-Secret-9", "S3cret-sql-pw", "Relay-Secret-7"];
+    let assert_no_secret = |what: &str, outcome: &Outcome| {
+        for secret in secrets {
+            assert!(!outcome.stdout.contains(secret), "{what} shows {secret}:\n{}", outcome.stdout);
+            assert!(!outcome.stderr.contains(secret), "{what} shows {secret} on stderr:\n{}", outcome.stderr);
+        }
+    };
+    let diff_lines = |outcome: &Outcome| {
+        outcome.stdout.lines().filter(|l| l.starts_with("---") || l.starts_with("+++") || l.starts_with("@@")).count()
+    };
+
+    let dry_run = apply(&root, &["--concurrency", "6", "--dry-run"]);
+    assert_eq!(dry_run.code, 0, "{}", dry_run.stderr);
+    assert_no_secret("apply --dry-run", &dry_run);
+    for shown in [
+        "+$max_servers = 6;",
+        " @lookup_sql_dsn = ********",
+        " $sql_password = ********",
+        " # $sql_password = 'commented-out';",
+        "     -o smtp_sasl_password_maps=********",
+    ] {
+        assert!(dry_run.stdout.lines().any(|line| line == shown), "the diff shows {shown:?}:\n{}", dry_run.stdout);
+    }
+
+    let no_diff = apply(&root, &["--concurrency", "6", "--dry-run", "--no-diff"]);
+    assert_eq!(no_diff.code, 0, "{}", no_diff.stderr);
+    assert_no_secret("apply --dry-run --no-diff", &no_diff);
+    assert_eq!(diff_lines(&no_diff), 0, "{}", no_diff.stdout);
+    for path in [&user, &master] {
+        let named = format!("(the diff of {} is not shown: --no-diff)", path.display());
+        assert!(no_diff.stdout.contains(&named), "{named}:\n{}", no_diff.stdout);
+    }
+    assert!(no_diff.stdout.contains("Dry run: nothing was written."), "{}", no_diff.stdout);
+
+    let json = apply(&root, &["--concurrency", "6", "--dry-run", "--format", "json"]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    assert_no_secret("apply --dry-run --format json", &json);
+    let applied = apply(&root, &["--concurrency", "6", "--format", "json"]);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    assert_no_secret("apply --format json", &applied);
+    let value: serde_json::Value = serde_json::from_str(&applied.stdout).expect("valid JSON");
+    assert!(!applied.stdout.contains("smtp_sasl_password_maps"), "no file contents in the JSON: {value:#}");
+
+    let listed = Run::new(["restore", "--root"]).run_with_arg(&root);
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    assert_no_secret("restore's listing", &listed);
+    assert!(listed.stdout.lines().any(|line| line == " $sql_password = ********"), "{}", listed.stdout);
+    let listed = Run::new(["restore", "--no-diff", "--root"]).run_with_arg(&root);
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    assert_eq!(diff_lines(&listed), 0, "{}", listed.stdout);
+    assert!(listed.stdout.contains(".amavis-tune-"), "the backups are still listed: {}", listed.stdout);
+    let backup = value["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|file| file["backup"].as_str())
+        .find(|backup| backup.contains("50-user"))
+        .expect("a backup of 50-user");
+    for extra in [None, Some("--no-diff")] {
+        let mut run = Run::new(["restore", "--dry-run", "--root"]).arg(&root);
+        if let Some(extra) = extra {
+            run = run.arg(extra);
+        }
+        let restored = run.arg("--backup").arg(backup).run();
+        assert_eq!(restored.code, 0, "{extra:?}: {}", restored.stderr);
+        assert_no_secret("restore --backup --dry-run", &restored);
+        let expected_diff_lines = if extra.is_some() { 0 } else { 3 };
+        assert_eq!(diff_lines(&restored), expected_diff_lines, "{extra:?}: {}", restored.stdout);
+    }
+}

@@ -1,10 +1,11 @@
 //! A closed stdout pipe (`amavis-tune plan | head`, `... | grep -q`) is not an error: every
 //! subcommand and format that writes to stdout exits 0 and prints no `error:` when the reader has
-//! gone before it writes a byte.
+//! gone before it writes a byte. It ends the output, never the work: `apply` still writes, and
+//! exits with the code the work earned.
 
 use std::path::Path;
 
-use amavis_tune_tests::{Run, copy_tree, workspace_root};
+use amavis_tune_tests::{Run, copy_tree, snapshot_tree, workspace_root};
 
 use crate::measure::fake_process;
 
@@ -88,4 +89,54 @@ pub(crate) fn every_output_exits_0() {
     check(&["--help"], None);
     check(&["plan", "--help"], None);
     check(&["--version"], None);
+}
+
+/// Issue 26 item 7 (a closed pipe may end the output, never the work): `apply` into a closed
+/// pipe still writes the files and exits with the code the work earned, and a real failure
+/// after the output has ended is still exit 2 with the error on stderr.
+pub(crate) fn apply_finishes_its_work() {
+    let trees = workspace_root().join("tests/fixtures/trees");
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let copy = scratch.path().join("apply");
+    copy_tree(&trees.join("debian-default-mismatch"), &copy);
+    let user = copy.join("etc/amavis/conf.d/50-user");
+    let master = copy.join("etc/postfix/master.cf");
+
+    let outcome = Run::new(["apply", "--concurrency", "6", "--root"]).arg(&copy).run_into_closed_pipe();
+    assert_eq!(outcome.code, 0, "apply into a closed pipe: {}", outcome.stderr);
+    assert_eq!(outcome.stderr, "", "a closed pipe alone is not an error");
+    // Read back what amavisd and Postfix will read: `$max_servers` and the transport's maxproc.
+    let user_text = std::fs::read_to_string(&user).expect("reads 50-user");
+    assert!(user_text.lines().any(|line| line == "$max_servers = 6;"), "50-user was written:\n{user_text}");
+    let master_text = std::fs::read_to_string(&master).expect("reads master.cf");
+    let transport = master_text.lines().find(|line| line.starts_with("smtp-amavis ")).expect("the amavis transport");
+    assert_eq!(transport.split_whitespace().nth(6), Some("6"), "master.cf's maxproc was written: {transport}");
+    let backups = std::fs::read_dir(copy.join("etc/postfix"))
+        .expect("lists etc/postfix")
+        .filter(|entry| entry.as_ref().expect("entry").file_name().to_string_lossy().ends_with(".bak"))
+        .count();
+    assert_eq!(backups, 1, "the backup of master.cf was made");
+
+    // A failure injected at the rename, after the diff went into the closed pipe: exit 2, the
+    // error on stderr, the files as they were.
+    let before = snapshot_tree(&copy);
+    let failed = Run::new(["apply", "--concurrency", "4", "--root"])
+        .arg(&copy)
+        .env("AMAVIS_TUNE_FAILPOINT", "rename")
+        .run_into_closed_pipe();
+    assert_eq!(failed.code, 2, "a failed apply into a closed pipe: {}", failed.stderr);
+    assert!(failed.stderr.starts_with("error: "), "{}", failed.stderr);
+    for (path, bytes) in &before {
+        assert_eq!(snapshot_tree(&copy).get(path), Some(bytes), "{} is intact", path.display());
+    }
+
+    // --restart refuses a tree other than / only once it gets to the steps, after the output
+    // has ended: that is an error too, not a quiet 0.
+    let restart = Run::new(["apply", "--concurrency", "5", "--restart", "--root"]).arg(&copy).run_into_closed_pipe();
+    assert_eq!(restart.code, 2, "apply --restart into a closed pipe: {}", restart.stderr);
+    assert!(
+        restart.stderr.starts_with("error: --restart runs commands on this machine, but --root"),
+        "{}",
+        restart.stderr
+    );
 }
