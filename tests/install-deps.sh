@@ -65,6 +65,8 @@ command -v setfattr >/dev/null 2>&1 || tools+=(attr)
 command -v chattr >/dev/null 2>&1 || tools+=(e2fsprogs)
 command -v flock >/dev/null 2>&1 || tools+=(util-linux)
 command -v strace >/dev/null 2>&1 || tools+=(strace)
+# tcsh runs the FreeBSD 13 steps as that release's root shell (csh) does.
+command -v tcsh >/dev/null 2>&1 || tools+=(tcsh)
 if [ "${#tools[@]}" -gt 0 ]; then
     echo "install-deps: installing ${tools[*]}"
     apt_install --no-install-recommends "${tools[@]}"

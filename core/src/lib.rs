@@ -53,7 +53,8 @@ pub use inputs::method::PostfixMethod;
 pub use inputs::os::Os;
 pub use inputs::preset::Preset;
 pub use inputs::release::{
-    MailLog, OsRelease, OsVersion, RELEASES, ReleaseFacts, ResolvedRelease, Validation, known_releases, resolve_release,
+    MailLog, OsRelease, OsVersion, RELEASES, ReleaseFacts, ResolvedRelease, RootShell, Validation, known_releases,
+    resolve_release,
 };
 pub use inputs::service_name::{DEFAULT_SERVICE, ServiceName};
 pub use inputs::size::{MAX_SIZE, MiB, parse_size};
@@ -89,7 +90,7 @@ pub use plan::permalink::{
 };
 pub use plan::replay::{plan_with_version, version_notice, version_notice_in};
 pub use plan::snippet::{FileKind, Snippet, master_cf_line};
-pub use plan::steps::{Step, StepKind, apply_steps, shell_quote};
+pub use plan::steps::{Step, StepKind, apply_steps, rollback_step, shell_quote};
 pub use plan::warnings::{Warning, WarningCode};
 pub use plan::{Plan, Provenance, plan, plan_observed, plan_with};
 

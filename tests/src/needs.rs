@@ -56,6 +56,8 @@ pub enum Need {
     Flock,
     /// `strace`, which shows the order in which files are renamed into place.
     Strace,
+    /// `tcsh`, which runs the printed steps as FreeBSD 13's root shell (csh) does.
+    Tcsh,
 }
 
 impl Need {
@@ -82,6 +84,7 @@ impl Need {
             Need::Chattr => ("chattr", "e2fsprogs"),
             Need::Flock => ("flock", "util-linux"),
             Need::Strace => ("strace", "strace"),
+            Need::Tcsh => ("tcsh", "tcsh"),
         };
         format!("{what} ({from})")
     }
@@ -128,6 +131,7 @@ impl Need {
             Need::Chattr => "chattr",
             Need::Flock => "flock",
             Need::Strace => "strace",
+            Need::Tcsh => "tcsh",
         }
     }
 }

@@ -17,6 +17,9 @@ use crate::host::write::{Replacement, Written, replace_all};
 use crate::output::{Hinted, Stdout, UntilClosed};
 
 pub(crate) fn run(args: ApplyArgs, out: &mut Stdout) -> anyhow::Result<ExitStatus> {
+    if args.restart && !args.dry_run {
+        refuse_restart_elsewhere(&args.config.root)?;
+    }
     let (layout, config) = load(&args.config)?;
     // Held from the read to the last rename: another apply or restore on this tree, and
     // `postconf -e`/`-M` (Postfix's lock), wait; then the files are read again under the locks.
@@ -95,6 +98,8 @@ pub(crate) fn run(args: ApplyArgs, out: &mut Stdout) -> anyhow::Result<ExitStatu
         eprintln!("note: {note}");
     }
     let written = replaced.written;
+    let mut steps = steps;
+    steps.extend(layout.rollback(&args.config.root, &written, changes.raising));
     // Read back from disk what Postfix and amavisd will read.
     let (_, config_after) = load(&args.config)?;
     let after = amavis_tune_core::check(&config_after);
@@ -145,15 +150,26 @@ fn guard_memory(args: &ApplyArgs, os: amavis_tune_core::Os, method: PostfixMetho
 /// as amavis-tune does; once stdout's reader has gone (a closed pipe), the command line and what
 /// the step prints go to stderr instead, so that the pipe neither kills a step nor hides what it
 /// said.
-fn run_steps<W: Write>(out: &mut UntilClosed<W>, root: &Path, steps: &[Step]) -> anyhow::Result<()> {
+/// `--restart` runs the steps on this machine: refused (before anything is written) when the
+/// files are another tree's.
+fn refuse_restart_elsewhere(root: &Path) -> anyhow::Result<()> {
     if root != Path::new("/") {
-        anyhow::bail!(
-            "--restart runs commands on this machine, but --root {} names another tree; run the steps on that server",
-            root.display()
-        );
+        return Err(anyhow::Error::new(Hinted {
+            message: format!(
+                "--restart runs commands on this machine, but --root {} names another tree; nothing was written",
+                root.display()
+            ),
+            hint: "leave out --restart and run the printed steps on that server".to_owned(),
+        }));
     }
+    Ok(())
+}
+
+fn run_steps<W: Write>(out: &mut UntilClosed<W>, root: &Path, steps: &[Step]) -> anyhow::Result<()> {
+    refuse_restart_elsewhere(root)?;
     writeln!(out)?;
-    for step in steps.iter().filter(|s| s.kind != StepKind::Verify) {
+    // The validations and reloads; not the verifications, and never the rollback.
+    for step in steps.iter().filter(|s| matches!(s.kind, StepKind::Validate | StepKind::Restart)) {
         writeln!(out, "+ {}", step.command)?;
         out.flush()?;
         let mut command = Command::new("sh");

@@ -102,7 +102,9 @@ pub(crate) fn run(args: RestoreArgs, out: &mut dyn Write) -> anyhow::Result<Exit
         let raising = before.as_ref().and_then(|b| b.amavis.max_servers).is_none_or(|old| n.get() >= old);
         let service = service.parse().unwrap_or_default();
         writeln!(out)?;
-        let steps = layout.steps(&args.config.root, amavis_tune_core::PostfixMethod::MasterCf, &service, n, raising);
+        let mut steps =
+            layout.steps(&args.config.root, amavis_tune_core::PostfixMethod::MasterCf, &service, n, raising);
+        steps.extend(layout.rollback(&args.config.root, &replaced.written, raising));
         crate::render::steps::write(out, "Steps", &steps)?;
     }
     Ok(ExitStatus::of_report(&after))

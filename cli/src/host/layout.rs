@@ -151,9 +151,7 @@ impl Layout {
         let facts = self.release_facts();
         let mut steps = amavis_tune_core::apply_steps(facts, method, service, n, raising);
         let Some(main) = self.amavis.first().filter(|_| !facts.amavis_reads_conf_d) else { return steps };
-        let on_server = main
-            .strip_prefix(root)
-            .map_or_else(|_| main.display().to_string(), |relative| format!("/{}", relative.display()));
+        let on_server = on_server(root, main);
         if on_server != facts.amavis_conf {
             for step in &mut steps {
                 step.command = step.command.replace(facts.amavis_conf, &amavis_tune_core::shell_quote(&on_server));
@@ -161,6 +159,49 @@ impl Layout {
             }
         }
         steps
+    }
+}
+
+impl Layout {
+    /// The rollback of what `apply` or `restore` just wrote: each file's backup from this run
+    /// copied back (paths as on the server, quoted for the shell), in the order safe for undoing
+    /// it, each side reloaded. `None` when no backup was made.
+    pub(crate) fn rollback(
+        &self,
+        root: &Path,
+        written: &[crate::host::write::Written],
+        raised: bool,
+    ) -> Option<amavis_tune_core::Step> {
+        let words: Vec<(String, String, bool)> = written
+            .iter()
+            .filter_map(|w| {
+                let backup = w.backup.as_ref()?;
+                let file = w.target.as_ref().unwrap_or(&w.path);
+                let same = |a: &Path, b: &Path| {
+                    a == b || std::fs::canonicalize(a).ok().is_some_and(|a| std::fs::canonicalize(b).ok() == Some(a))
+                };
+                let is_postfix = same(&w.path, &self.master_cf) || same(&w.path, &self.main_cf);
+                let quoted = |p: &Path| amavis_tune_core::shell_quote(&on_server(root, p)).into_owned();
+                Some((quoted(file), quoted(backup), is_postfix))
+            })
+            .collect();
+        if words.is_empty() {
+            return None;
+        }
+        let backups: Vec<(&str, &str, bool)> = words.iter().map(|(f, b, p)| (f.as_str(), b.as_str(), *p)).collect();
+        Some(amavis_tune_core::rollback_step(self.release_facts(), &backups, raised))
+    }
+}
+
+/// `path`, a path under `root`, as it is on the server (`root` taken off).
+pub(crate) fn on_server(root: &Path, path: &Path) -> String {
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let path = std::fs::canonicalize(path.parent().unwrap_or(path))
+        .map(|dir| dir.join(path.file_name().unwrap_or_default()))
+        .unwrap_or_else(|_| path.to_path_buf());
+    match path.strip_prefix(&root) {
+        Ok(relative) if root != Path::new("/") => format!("/{}", relative.display()),
+        _ => path.display().to_string(),
     }
 }
 

@@ -118,6 +118,17 @@ pub enum Validation {
     ShowKeys,
 }
 
+/// The login shell of root on a release: the printed commands are written for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RootShell {
+    /// A POSIX shell (`sh`, `bash`).
+    Sh,
+    /// csh (FreeBSD before 14.0, whose root shell became sh in 14.0): `$(...)`, `${VAR:-x}` and
+    /// `VAR=...` do not work there, so commands that use them run through `sh -c`.
+    Csh,
+}
+
 /// Where a release's mail log is by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -150,8 +161,15 @@ pub struct ReleaseFacts {
     pub amavis_reads_conf_d: bool,
     /// The `$pid_file` the package's configuration sets: the master process's pid.
     pub pid_file: &'static str,
-    /// The command that restarts amavisd (its unit or rc script).
-    pub amavis_restart: &'static str,
+    /// The command that reloads amavisd (its unit's `ExecReload`, its rc script's `reload`):
+    /// `amavisd reload`, which re-reads the configuration and starts the new number of children
+    /// with the listening socket kept open, so Postfix's connections are not dropped, and which
+    /// refuses a broken configuration while the running amavisd keeps serving (proven on Debian
+    /// 12's amavisd: `live::a_reload_applies_a_new_max_servers`). A restart would drop the
+    /// connections waiting in the listen backlog, which Postfix defers.
+    pub amavis_reload: &'static str,
+    /// The shell root logs in with, which runs the printed commands.
+    pub root_shell: RootShell,
     pub validation: Validation,
     /// The directory of main.cf and master.cf.
     pub postfix_dir: &'static str,
@@ -196,9 +214,15 @@ impl ReleaseFacts {
 
     /// The command that prints how many children amavisd runs: the processes whose parent is
     /// the master in the pid file. (Process titles do not do: a fresh child is `(virgin child)`
-    /// until its first connection, and the program name differs between releases.)
-    pub fn count_children_command(&self) -> String {
-        format!("pgrep -P \"$(cat {})\" | wc -l", self.pid_file)
+    /// until its first connection, and the program name differs between releases.) A reload
+    /// replaces the children within seconds, and a unit that returns before the children exist
+    /// (Debian's is `Type=simple`) leaves none yet, so it waits, up to 30 s, until the count is
+    /// `n` (or the pid file names no master yet), then prints the count it saw last.
+    pub fn count_children_command(&self, n: u32) -> String {
+        format!(
+            "i=0; while :; do c=$(pgrep -P \"$(cat {} 2>/dev/null)\" 2>/dev/null | wc -l | tr -d ' '); [ \"$c\" -eq {n} ] || [ \"$i\" -ge 30 ] && break; i=$((i + 1)); sleep 1; done; echo \"$c\"",
+            self.pid_file
+        )
     }
 
     pub fn master_cf_path(&self) -> String {
@@ -280,7 +304,8 @@ const DEBIAN_FAMILY: ReleaseFacts = ReleaseFacts {
     amavis_conf: "/etc/amavis/conf.d/50-user",
     amavis_reads_conf_d: true,
     pid_file: "/var/run/amavis/amavisd.pid",
-    amavis_restart: "systemctl restart amavis",
+    amavis_reload: "systemctl reload amavis",
+    root_shell: RootShell::Sh,
     validation: Validation::TestConfig,
     postfix_dir: "/etc/postfix",
     postfix_package: "postfix",
@@ -303,7 +328,8 @@ const EPEL: ReleaseFacts = ReleaseFacts {
     amavis_conf: "/etc/amavisd/amavisd.conf",
     amavis_reads_conf_d: false,
     pid_file: "/run/amavisd/amavisd.pid",
-    amavis_restart: "systemctl restart amavisd",
+    amavis_reload: "systemctl reload amavisd",
+    root_shell: RootShell::Sh,
     validation: Validation::TestConfig,
     postfix_dir: "/etc/postfix",
     postfix_package: "postfix",
@@ -331,7 +357,8 @@ const FREEBSD_PORTS: ReleaseFacts = ReleaseFacts {
     amavis_conf: "/usr/local/etc/amavisd.conf",
     amavis_reads_conf_d: false,
     pid_file: "/var/amavis/amavisd.pid",
-    amavis_restart: "service amavisd restart",
+    amavis_reload: "service amavisd reload",
+    root_shell: RootShell::Sh,
     validation: Validation::TestConfig,
     postfix_dir: "/usr/local/etc/postfix",
     postfix_package: "postfix",
@@ -415,7 +442,14 @@ pub static RELEASES: &[ReleaseFacts] = &[
     ReleaseFacts { id: "rhel:8", version: "8", name: "RHEL 8 (and AlmaLinux, Rocky) with EPEL", ..EPEL },
     ReleaseFacts { id: "rhel:9", version: "9", name: "RHEL 9 (and AlmaLinux, Rocky) with EPEL", ..EPEL },
     ReleaseFacts { id: "rhel:10", version: "10", name: "RHEL 10 (and AlmaLinux, Rocky) with EPEL", ..EPEL },
-    ReleaseFacts { id: "freebsd:13", version: "13", name: "FreeBSD 13 (ports and packages)", ..FREEBSD_PORTS },
+    ReleaseFacts {
+        id: "freebsd:13",
+        version: "13",
+        name: "FreeBSD 13 (ports and packages)",
+        // FreeBSD 14.0's release notes: root's shell changed from csh to sh.
+        root_shell: RootShell::Csh,
+        ..FREEBSD_PORTS
+    },
     ReleaseFacts { id: "freebsd:14", version: "14", name: "FreeBSD 14 (ports and packages)", ..FREEBSD_PORTS },
     ReleaseFacts {
         id: "openbsd:7",
@@ -428,7 +462,8 @@ pub static RELEASES: &[ReleaseFacts] = &[
         amavis_conf: "/etc/amavisd.conf",
         amavis_reads_conf_d: false,
         pid_file: "/var/amavisd/amavisd.pid",
-        amavis_restart: "rcctl restart amavisd",
+        amavis_reload: "rcctl reload amavisd",
+        root_shell: RootShell::Sh,
         validation: Validation::TestConfig,
         postfix_dir: "/etc/postfix",
         postfix_package: "postfix",

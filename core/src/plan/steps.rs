@@ -4,11 +4,11 @@
 
 use serde::Serialize;
 
-use crate::edit::backup::{backup_glob, backup_name};
+use crate::edit::backup::backup_name;
 
 use crate::inputs::concurrency::Concurrency;
 use crate::inputs::method::PostfixMethod;
-use crate::inputs::release::ReleaseFacts;
+use crate::inputs::release::{ReleaseFacts, RootShell};
 use crate::inputs::service_name::ServiceName;
 use crate::plan::snippet::{FileKind, Snippet};
 
@@ -52,11 +52,59 @@ impl StepKind {
 }
 
 /// The backup step: a copy of each file named as `apply` names its backups (core's
-/// `backup_name`, with the time the step runs as the stamp), so that `amavis-tune restore` lists
-/// them too; the rollback step takes the newest (stamps sort by time).
-fn backup_command(files: &[&str]) -> String {
+/// `backup_name`, with the time the step runs as the stamp, kept in the shell variable `stamp`),
+/// so that the rollback step puts back exactly these copies. In csh (`RootShell::Csh`) the
+/// variable is set with `set`, which keeps it in the login shell as `stamp=$(...)` does in sh.
+fn backup_command(files: &[&str], shell: RootShell) -> String {
     let copies = files.iter().map(|f| format!("cp -p {f} {}", backup_name(f, "$stamp")));
-    std::iter::once("stamp=$(date -u +%Y%m%dT%H%M%S)".to_owned()).chain(copies).collect::<Vec<_>>().join(" && ")
+    let set = match shell {
+        RootShell::Sh => "stamp=$(date -u +%Y%m%dT%H%M%S)",
+        RootShell::Csh => "set stamp=`date -u +%Y%m%dT%H%M%S`",
+    };
+    std::iter::once(set.to_owned()).chain(copies).collect::<Vec<_>>().join(" && ")
+}
+
+/// `command` as root's login shell on the release runs it: as it is in a POSIX shell; in csh,
+/// a command that uses what only sh has (`$(...)`, `${VAR:-x}`, `$((...))`, `VAR=value`) runs
+/// through `sh -c`.
+fn for_root_shell(command: String, shell: RootShell) -> String {
+    let sh_only = command.contains("$(") || command.contains("${") || command.starts_with("i=");
+    match shell {
+        RootShell::Csh if sh_only => format!("sh -c {}", shell_quote(&command)),
+        _ => command,
+    }
+}
+
+/// The rollback of a change whose backups are known: each `(file, backup, is_postfix)` (words
+/// ready for the shell: quoted by the caller where they come from the server) copied back, in the order safe for undoing it (undoing a raise lowers N: Postfix's files and its
+/// reload first, then amavisd's; undoing a cut, amavisd's first), each side reloaded.
+pub fn rollback_step(release: &ReleaseFacts, backups: &[(&str, &str, bool)], raised: bool) -> Step {
+    let copy = |postfix: bool| -> Vec<String> {
+        backups
+            .iter()
+            .filter(|(_, _, is_postfix)| *is_postfix == postfix)
+            .map(|(file, backup, _)| format!("cp -p {backup} {file}"))
+            .collect()
+    };
+    let postfix_side = {
+        let copies = copy(true);
+        if copies.is_empty() { copies } else { copies.into_iter().chain(["postfix reload".to_owned()]).collect() }
+    };
+    let amavisd_side = {
+        let copies = copy(false);
+        if copies.is_empty() { copies } else { copies.into_iter().chain([release.amavis_reload.to_owned()]).collect() }
+    };
+    let (first, second, order) = if raised {
+        (postfix_side, amavisd_side, "Postfix first, as when lowering")
+    } else {
+        (amavisd_side, postfix_side, "amavisd first, as when raising")
+    };
+    let command = first.into_iter().chain(second).collect::<Vec<_>>().join(" && ");
+    step(
+        &format!("If anything went wrong: put back the backups this run made and reload each side ({order})"),
+        command,
+        StepKind::Rollback,
+    )
 }
 
 /// `word` as one word for a POSIX shell: as it is when it holds only characters no shell treats
@@ -70,6 +118,10 @@ pub fn shell_quote(word: &str) -> std::borrow::Cow<'_, str> {
     } else {
         std::borrow::Cow::Owned(format!("'{}'", word.replace('\'', "'\\''")))
     }
+}
+
+fn in_root_shell(step: Step, release: &ReleaseFacts) -> Step {
+    Step { command: for_root_shell(step.command, release.root_shell), ..step }
 }
 
 fn step(description: &str, command: impl Into<String>, kind: StepKind) -> Step {
@@ -133,11 +185,11 @@ impl Group {
         let files: Vec<&str> = snippets.iter().map(|s| s.path.as_str()).collect();
         let postfix_snippets = || snippets.iter().filter(|s| s.file != FileKind::AmavisConf);
         let amavis_conf = release.amavis_conf;
-        let restart_amavisd = release.amavis_restart;
+        let reload_amavisd = release.amavis_reload;
         match self {
             Group::Backup => vec![step(
                 &format!("Back up the files that change ({})", files.join(", ")),
-                backup_command(&files),
+                backup_command(&files, release.root_shell),
                 StepKind::Backup,
             )],
             Group::ChangeAmavisd => vec![step(
@@ -151,13 +203,13 @@ impl Group {
                 vec![step(release.validation_description(), release.validation_command(), StepKind::Validate)]
             }
             Group::RestartAmavisd if raising => vec![step(
-                "Restart amavisd, so it runs the new number of children before Postfix uses them",
-                restart_amavisd,
+                "Reload amavisd, so it runs the new number of children before Postfix uses them (a reload keeps the listening socket open and refuses a broken configuration; a restart would drop the connections waiting for a child)",
+                reload_amavisd,
                 StepKind::Restart,
             )],
             Group::RestartAmavisd => vec![step(
-                "Restart amavisd, now that Postfix opens no more connections than its new number of children",
-                restart_amavisd,
+                "Reload amavisd, now that Postfix opens no more connections than its new number of children (a reload keeps the listening socket open and refuses a broken configuration)",
+                reload_amavisd,
                 StepKind::Restart,
             )],
             Group::ChangePostfix => {
@@ -191,26 +243,30 @@ impl Group {
                     step(&format!("Verify that Postfix reads {n}"), verify_postfix, StepKind::Verify),
                     step(
                         &format!(
-                            "Verify that amavisd runs {n} children: the processes whose parent is the master in {} (or run amavis-tune measure)",
+                            "Verify that amavisd runs {n} children: the processes whose parent is the master in {}, counted until there are {n} (at most 30 s: the reload replaces them within seconds)",
                             release.pid_file
                         ),
-                        release.count_children_command(),
+                        release.count_children_command(n.get()),
                         StepKind::Verify,
                     ),
-                    step("Watch the queue drain (no mail should stay deferred)", "postqueue -p", StepKind::Verify),
+                    step(
+                        "Deliver now any mail deferred during the change, instead of at the next queue run (300 s by default; harmless when nothing waits)",
+                        "postqueue -f",
+                        StepKind::Verify,
+                    ),
+                    step("Watch the queue drain", "postqueue -p", StepKind::Verify),
                 ]
             }
             Group::Rollback => {
-                let restore = files
+                // The plan's steps raise N, so the rollback lowers it: Postfix's side first.
+                let backups: Vec<(&str, String, bool)> = snippets
                     .iter()
-                    .map(|f| format!("cp -p \"$(ls -1 {} | tail -n 1)\" {f}", backup_glob(f)))
-                    .collect::<Vec<_>>()
-                    .join(" && ");
-                vec![step(
-                    "If anything went wrong: put the backups back, reload Postfix, restart amavisd",
-                    format!("{restore} && postfix reload && {restart_amavisd}"),
-                    StepKind::Rollback,
-                )]
+                    .map(|s| (s.path.as_str(), backup_name(&s.path, "$stamp"), s.file != FileKind::AmavisConf))
+                    .collect();
+                let backups: Vec<(&str, &str, bool)> = backups.iter().map(|(f, b, p)| (*f, b.as_str(), *p)).collect();
+                let mut rollback = rollback_step(release, &backups, true);
+                rollback.description = "If anything went wrong: put back the copies step 1 made (in the same shell, which keeps $stamp) and reload each side, Postfix first".to_owned();
+                vec![rollback]
             }
         }
     }
@@ -232,7 +288,7 @@ pub(crate) fn steps(
     let mut postfix_side = None;
     for group in order(true) {
         let first = all.len() + 1;
-        all.extend(group.steps(&context));
+        all.extend(group.steps(&context).into_iter().map(|s| in_root_shell(s, release)));
         let side = if AMAVISD_SIDE.contains(&group) {
             &mut amavisd_side
         } else if POSTFIX_SIDE.contains(&group) {
@@ -267,7 +323,11 @@ pub fn apply_steps(
     raising: bool,
 ) -> Vec<Step> {
     let context = Context { release, method, service, n, snippets: &[], raising };
-    order(raising).filter(|group| !group.done_by_apply()).flat_map(|group| group.steps(&context)).collect()
+    order(raising)
+        .filter(|group| !group.done_by_apply())
+        .flat_map(|group| group.steps(&context))
+        .map(|s| in_root_shell(s, release))
+        .collect()
 }
 
 #[cfg(test)]

@@ -181,7 +181,8 @@ pub(crate) fn lowering_reloads_postfix_first() {
     assert_eq!(outcome.code, 0, "{}", outcome.stderr);
     let steps = &outcome.stdout[outcome.stdout.find("Steps (lowering: Postfix first)").expect("lowering steps")..];
     assert!(
-        steps.find("postfix reload").expect("reload") < steps.find("systemctl restart amavis").expect("restart"),
+        steps.find("postfix reload").expect("reload")
+            < steps.find("systemctl reload amavis").expect("reload of amavisd"),
         "{steps}"
     );
 }
@@ -344,44 +345,134 @@ pub(crate) fn restore_refuses_a_backup_of_another_file() {
     assert_eq!(std::fs::read(root.join("usr/local/etc/postfix/master.cf")).expect("reads"), before);
 }
 
-/// The printed backup and rollback steps, run by `sh` on a copy of a Debian tree (their absolute
-/// paths pointed at it): the backups they make carry apply's names, so `restore` lists them, and
-/// the rollback puts every byte back.
+/// The printed backup and rollback steps, run by root's shell on the release (`sh` on Debian 12,
+/// `tcsh` on FreeBSD 13, whose root shell is csh) on a copy of a tree (their absolute paths
+/// pointed at it), in one shell session with an `apply --no-backup` between them: the rollback
+/// puts back exactly the copies the backup step made (by `$stamp`), every byte. The backups carry
+/// apply's names. (The reloads are for a live server, and are left out.)
 pub(crate) fn printed_backup_and_rollback_steps_work() {
+    for (release, tree, shell) in [("debian:12", "debian-match", "sh"), ("freebsd:13", "freebsd-mismatch", "tcsh")] {
+        let (_dir, root) = copy_of(tree);
+        let plan = Run::new(["plan", "--ram", "8G", "--os", release, "--concurrency", "6", "--format", "json"]).run();
+        assert_eq!(plan.code, 0, "{}", plan.stderr);
+        let json: serde_json::Value = serde_json::from_str(&plan.stdout).expect("valid JSON");
+        let reload = json["release"]["facts"]["amavis_reload"].as_str().expect("the reload").to_owned();
+        let command = |kind: &str| -> String {
+            let steps = json["steps"].as_array().expect("steps");
+            let step = steps.iter().find(|s| s["kind"] == kind).unwrap_or_else(|| panic!("a {kind} step"));
+            let text = step["command"].as_str().expect("a command");
+            text.replace(" && postfix reload", "")
+                .replace(&format!(" && {reload}"), "")
+                .replace(" /etc/", &format!(" {}/etc/", root.display()))
+                .replace(" /usr/local/etc/", &format!(" {}/usr/local/etc/", root.display()))
+        };
+        let (backup, rollback) = (command("backup"), command("rollback"));
+        assert!(rollback.contains("$stamp") && !rollback.contains("ls "), "{release}: {rollback}");
+        let originals = snapshot_tree(&root);
+        let apply = format!(
+            "{} apply --ram 64G --os {release} --concurrency 9 --no-backup --root {} > /dev/null",
+            amavis_tune_tests::binary().display(),
+            root.display()
+        );
+        let changed = root.join("changed");
+        let script = format!(
+            "{backup} && {apply} && cp -p {} {} && {rollback}",
+            root.join(if release == "freebsd:13" {
+                "usr/local/etc/postfix/master.cf"
+            } else {
+                "etc/postfix/master.cf"
+            })
+            .display(),
+            changed.display()
+        );
+        let mut run = Command::new(shell);
+        if shell == "tcsh" {
+            run.arg("-f");
+        }
+        let status = run.arg("-c").arg(&script).status().expect("the shell runs");
+        assert!(status.success(), "{release} under {shell}: `{script}` failed");
+        let after = snapshot_tree(&root);
+        assert_ne!(
+            after.get(Path::new("changed")),
+            after.get(&PathBuf::from(if release == "freebsd:13" {
+                "usr/local/etc/postfix/master.cf"
+            } else {
+                "etc/postfix/master.cf"
+            })),
+            "{release}: apply changed master.cf in between"
+        );
+        for (path, bytes) in &originals {
+            assert_eq!(after.get(path), Some(bytes), "{release}: {} is the original again", path.display());
+        }
+        let listed = Run::new(["restore", "--root"]).run_with_arg(&root);
+        assert!(
+            listed.stdout.contains(".amavis-tune-"),
+            "{release}: the step's copies carry apply's names: {}",
+            listed.stdout
+        );
+    }
+}
+
+/// The rollback `apply` and then `restore` print names the backups that very run made, in the
+/// order that undoes it; run by `sh` (reloads left out) it puts every byte back.
+pub(crate) fn rollback_after_apply_and_restore_works() {
     let (_dir, root) = copy_of("debian-match");
-    let plan = Run::new(["plan", "--ram", "8G", "--os", "debian", "--concurrency", "6", "--format", "json"]).run();
-    assert_eq!(plan.code, 0, "{}", plan.stderr);
-    let json: serde_json::Value = serde_json::from_str(&plan.stdout).expect("valid JSON");
-    let command = |kind: &str| -> String {
+    let rollback_of = |json: &serde_json::Value| -> String {
         let steps = json["steps"].as_array().expect("steps");
-        let step = steps.iter().find(|s| s["kind"] == kind).unwrap_or_else(|| panic!("a {kind} step"));
-        let text = step["command"].as_str().expect("a command");
-        // Only the file copies: the rollback's reload and restart are for a live server.
-        let text = text.split(" && postfix reload").next().unwrap_or(text);
-        text.replace(" /etc/", &format!(" {}/etc/", root.display()))
-            .replace("\"$(ls -1 /etc/", &format!("\"$(ls -1 {}/etc/", root.display()))
+        let step = steps.iter().find(|s| s["kind"] == "rollback").expect("a rollback step");
+        step["command"]
+            .as_str()
+            .expect("a command")
+            .replace(" && postfix reload", "")
+            .replace(" && systemctl reload amavis", "")
     };
     let sh = |script: &str| {
         let status = Command::new("sh").arg("-c").arg(script).status().expect("sh runs");
         assert!(status.success(), "`{script}` failed");
     };
     let originals = snapshot_tree(&root);
-    sh(&command("backup"));
-    let listed = Run::new(["restore", "--root"]).run_with_arg(&root);
-    assert_eq!(listed.code, 0, "{}", listed.stderr);
-    for file in ["etc/amavis/conf.d/50-user", "etc/postfix/master.cf"] {
-        let listing = format!("{}/{file}.amavis-tune-", root.display());
-        assert!(listed.stdout.contains(&listing), "a backup of {file} is listed:\n{}", listed.stdout);
-    }
-    let outcome = apply(&root, &["--concurrency", "9", "--no-backup"]);
+    // Lowering 4 to 2: the rollback raises it again, amavisd's file first.
+    let outcome = apply(&root, &["--concurrency", "2", "--format", "json"]);
     assert_eq!(outcome.code, 0, "{}", outcome.stderr);
-    let master_cf = PathBuf::from("etc/postfix/master.cf");
-    assert_ne!(snapshot_tree(&root).get(&master_cf), originals.get(&master_cf), "apply changed master.cf");
-    sh(&command("rollback"));
-    let after = snapshot_tree(&root);
-    for (path, bytes) in &originals {
-        assert_eq!(after.get(path), Some(bytes), "{} is the original again", path.display());
+    let json: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
+    let rollback = rollback_of(&json);
+    let user = rollback.find("50-user.amavis-tune-").expect("50-user's backup");
+    let master = rollback.find("master.cf.amavis-tune-").expect("master.cf's backup");
+    assert!(user < master, "undoing a cut: amavisd first: {rollback}");
+    for file in json["files"].as_array().expect("files") {
+        let backup = file["backup"].as_str().expect("a backup");
+        let on_server = backup.strip_prefix(&*root.to_string_lossy()).expect("under the root");
+        assert!(rollback.contains(on_server), "{on_server} in {rollback}");
     }
+    sh(&rollback.replace(" /etc/", &format!(" {}/etc/", root.display())));
+    let after: Vec<_> = snapshot_tree(&root).into_iter().filter(|(p, _)| originals.contains_key(p)).collect();
+    assert!(after.iter().all(|(p, b)| originals.get(p) == Some(b)), "apply's rollback puts every byte back");
+
+    // apply again, then restore master.cf from its backup: restore's rollback undoes the restore.
+    let applied = apply(&root, &["--concurrency", "6", "--format", "json"]);
+    let applied: serde_json::Value = serde_json::from_str(&applied.stdout).expect("valid JSON");
+    let master_backup = applied["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|f| f["backup"].as_str())
+        .find(|b| b.contains("master.cf"))
+        .expect("master.cf's backup")
+        .to_owned();
+    let applied_master = std::fs::read(root.join("etc/postfix/master.cf")).expect("reads");
+    let restored = Run::new(["restore", "--backup", &master_backup, "--root"]).run_with_arg(&root);
+    assert_ne!(restored.code, 2, "{}", restored.stderr);
+    let restored_text = restored.stdout;
+    let rollback = restored_text
+        .lines()
+        .skip_while(|l| !l.contains("If anything went wrong"))
+        .nth(1)
+        .expect("restore prints a rollback")
+        .trim()
+        .replace(" && postfix reload", "")
+        .replace(" && systemctl reload amavis", "");
+    sh(&rollback.replace(" /etc/", &format!(" {}/etc/", root.display())));
+    assert_eq!(std::fs::read(root.join("etc/postfix/master.cf")).expect("reads"), applied_master, "restore undone");
 }
 
 /// Issue 26 item 7 (secrets in diffs): a diff never shows the value of a secret-looking setting

@@ -392,7 +392,7 @@ pub(crate) fn printed_steps_run_against_the_lab() {
     // Count the children right after a restart, as the step does (its pid file pointed at the
     // lab's): every child is still a virgin child.
     lab.restart_amavisd();
-    let (_, description, count) = step("verify", "pgrep");
+    let (_, description, count) = step("verify", "i=0;");
     assert!(description.starts_with("Verify that amavisd runs 3 children"), "{description}");
     assert!(count.contains(&pid_file), "{count}");
     let on_lab = count.replace(&pid_file, &lab_pid_file);
@@ -491,4 +491,64 @@ pub(crate) fn replay_predicts_the_waits_at_other_numbers() {
     // The report's own calibration at the current 2 agrees too, and it gives a number.
     assert_eq!(report["confidence"], "enough", "{report:#}");
     assert!(report["needed"].as_u64().is_some_and(|n| n >= 4), "{report:#}");
+}
+
+/// Waits (up to 60 s) until the amavisd master `pid` has `n` children; returns how long it took.
+fn wait_for_children(pid: u32, n: usize) -> Duration {
+    let started = std::time::Instant::now();
+    loop {
+        let now = amavis_tune_tests::lab::children_of(pid).len();
+        if now == n {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "amavisd {pid} has {now} children, not {n}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Issue 27, item 1: on Debian 12's amavisd, `amavisd reload` (what the unit's ExecReload runs)
+/// applies a new `$max_servers` with the same master and its listening socket kept open, so mail
+/// that flows through it is neither refused nor deferred; a reload of a broken configuration is
+/// refused and the running amavisd keeps serving. A restart in the same moment is what the
+/// printed steps used to say; the reload is what they say now.
+pub(crate) fn a_reload_applies_a_new_max_servers() {
+    let _one_amavisd = one_amavisd_at_a_time();
+    let lab = Lab::start(Settings {
+        max_servers: 2,
+        postfix_limit: PostfixLimit::Maxproc(2),
+        scan_time: Duration::from_millis(500),
+        ..Settings::default()
+    });
+    let master = lab.amavisd_pid().expect("amavisd runs");
+    let conf = lab.amavisd_conf();
+    let text = std::fs::read_to_string(&conf).expect("reads");
+    assert!(text.contains("$max_servers = 2;"), "{text}");
+    std::fs::write(&conf, text.replace("$max_servers = 2;", "$max_servers = 4;")).expect("writes");
+    let reload = format!("amavisd -c {} reload", conf.display());
+    let results = std::thread::scope(|scope| {
+        let load = scope.spawn(|| lab.run(Load { messages: 30, sessions: 2, wait_s: None }, DRAIN_DEADLINE));
+        std::thread::sleep(Duration::from_secs(2));
+        let output = lab.shell(&reload);
+        assert!(output.status.success(), "`{reload}`: {output:?}");
+        load.join().expect("the load ran")
+    });
+    report("reload during a load", &results);
+    let took = wait_for_children(master, 4);
+    println!("live: after `amavisd reload` the master {master} ran 4 children within {:.1} s", took.as_secs_f64());
+    assert_eq!(lab.amavisd_pid(), Some(master), "the same master");
+    assert_eq!((results.delivered, results.deferred), (results.injected, 0), "no mail deferred across the reload");
+    assert!(!results.postfix_log.contains("lost connection"), "{}", results.postfix_log);
+
+    // A broken configuration: the reload is refused, and the running amavisd keeps its children.
+    let good = std::fs::read_to_string(&conf).expect("reads");
+    std::fs::write(&conf, good.replace("$max_servers = 4;", "$max_servers = 4\n$oops = ;")).expect("writes");
+    let output = lab.shell(&reload);
+    println!("live: reload of a broken config: {} {}", output.status, String::from_utf8_lossy(&output.stderr).trim());
+    assert!(!output.status.success(), "a broken configuration's reload is refused");
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(Path::new(&format!("/proc/{master}")).exists(), "the master still runs");
+    assert_eq!(amavis_tune_tests::lab::children_of(master).len(), 4, "with its 4 children");
+    std::fs::write(&conf, good).expect("writes");
+    let after = lab.run(Load { messages: 6, sessions: 2, wait_s: None }, DRAIN_DEADLINE);
+    assert_eq!((after.delivered, after.deferred), (after.injected, 0), "amavisd still serves");
 }

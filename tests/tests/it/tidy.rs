@@ -373,7 +373,7 @@ pub(crate) fn readme_release_table_matches_the_data() {
                 text("amavisd_program"),
                 text("pid_file"),
                 text("amavis_conf"),
-                text("amavis_restart"),
+                text("amavis_reload"),
             )
         })
         .collect();

@@ -441,7 +441,10 @@ pub(crate) async fn embedded_in_a_documentation_page() {
     let page = js(client, "window.__violations = []; document.addEventListener('securitypolicyviolation', e => window.__violations.push(e.violatedDirective)); return {title: document.getElementById('host-title').textContent, prose: getComputedStyle(document.getElementById('host-prose')).fontFamily, after: document.getElementById('host-after').textContent, inside: document.querySelector('#amavis-tune > .amavis-tune') !== null, n: document.getElementById('result-n').textContent, button: getComputedStyle(document.querySelector('.amavis-tune button.copy')).backgroundColor, bodyChildren: document.body.children.length};").await;
     assert_eq!(page["title"], "Process more (or fewer) emails concurrently");
     assert!(page["prose"].as_str().is_some_and(|f| f.contains("Georgia")), "the host's own style is untouched: {page}");
-    assert_eq!(page["after"], "After changing the files, restart amavisd first, then reload Postfix.");
+    assert_eq!(
+        page["after"],
+        "After changing the files, reload amavisd first, then Postfix (when raising the number; lowering it, Postfix first)."
+    );
     assert_eq!(page["inside"], true);
     assert_eq!(page["n"], "8");
     assert_ne!(page["button"], "rgb(255, 105, 180)", "the host's button rule does not reach the calculator");
