@@ -1,7 +1,7 @@
 //! Finding and reading a server's configuration: the OS layout under `--root` (or the paths
 //! given), each file read safely and parsed by core.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use amavis_tune_core::{AmavisConf, ConfigSet, IncludedFrom, Location, Os, OsRelease, SourceFile, Unfollowed};
 use anyhow::Context;
@@ -45,17 +45,18 @@ pub(crate) fn load(args: &ConfigArgs) -> anyhow::Result<(Layout, ConfigSet)> {
     if let Some(path) = &args.main_cf {
         layout.main_cf = path.clone();
     }
-    // The files found under --root must stay under it (those named by a flag are the user's).
-    let found: Vec<&Path> = [
-        (args.master_cf.is_none()).then_some(layout.master_cf.as_path()),
-        (args.main_cf.is_none()).then_some(layout.main_cf.as_path()),
-    ]
-    .into_iter()
-    .flatten()
-    .chain(if args.amavis_conf.is_empty() { layout.amavis.iter().map(PathBuf::as_path).collect() } else { Vec::new() })
-    .collect();
-    for path in found {
-        layout::confine(root, path)?;
+    // The files found under --root are resolved with the root as `/` (those named by a flag are
+    // the user's, read where they are).
+    if args.master_cf.is_none() {
+        layout.master_cf = layout::confine(root, &layout.master_cf)?;
+    }
+    if args.main_cf.is_none() {
+        layout.main_cf = layout::confine(root, &layout.main_cf)?;
+    }
+    if args.amavis_conf.is_empty() {
+        for path in &mut layout.amavis {
+            *path = layout::confine(root, path)?;
+        }
     }
     let master_cf = read_config(&layout.master_cf, "master.cf")?;
     let main_cf = read_config(&layout.main_cf, "main.cf")?;
@@ -115,12 +116,11 @@ fn follow_includes(config: &mut ConfigSet, layout: &mut Layout, root: &Path) -> 
                     .push(unfollowed(format!("`{path}` is a relative path, which Perl resolves at run time"), false));
                 continue;
             }
-            let target = under(root, path);
+            let target = layout::confine(root, &under(root, path))?;
             let shown = target.display().to_string();
             if config.amavis.iter().any(|file| file.path == shown) || config.amavis.len() > 256 {
                 continue;
             }
-            layout::confine(root, &target)?;
             if !target.exists() {
                 config.amavis_unfollowed.push(unfollowed(format!("{shown} does not exist"), include.conditional));
                 continue;

@@ -30,43 +30,100 @@ pub(crate) fn under(root: &Path, absolute: &str) -> PathBuf {
 
 /// A small file of the tree (`os-release`), when it is one and stays inside the root.
 fn read_under(root: &Path, absolute: &str) -> Option<String> {
-    let path = under(root, absolute);
-    confine(root, &path).ok()?;
+    let path = confine(root, &under(root, absolute)).ok()?;
     read_small(&path)
 }
 
-/// Refuses `path`, a path under `--root` (a config file, an included file, a log), when it
-/// resolves outside the root: an absolute symlink in a copied tree resolves on this host, and so
-/// does `..` in an include, which would make amavis-tune read this host's files (and `apply`
-/// edit them). Under `/` (this machine) nothing is outside. A path that does not exist is judged
-/// by the part of it that does, the rest taken as written; other errors (a symlink loop) are left
-/// to the read that follows, which names them.
+/// Where `path`, a path under `--root` (a config file, an included file, a log), leads when the
+/// root is taken as `/`, as `openat2(RESOLVE_IN_ROOT)` and systemd's `chase` resolve it: an
+/// absolute symlink in the tree starts again at the root, and `..` never climbs above it. So an
+/// absolute symlink in a copied tree names the tree's file, not this host's, and an include with
+/// `..` stays in the tree. Under `/` (this machine) the path is used as it is.
+///
+/// Returns `path` itself when this host resolves it to the same file (every symlink relative, or
+/// none), so what is shown and written keeps its name; else the resolved path, which the reads
+/// and writes then use. A symlink loop is an error. A part that does not exist ends the
+/// resolution; the rest is appended as written (`..` taken lexically, never above the root).
 ///
 /// This holds for a tree shaped before amavis-tune runs; a tree changed while it runs (a symlink
-/// swapped in between this check and the read) is not covered (README, "Changing both sides").
-pub(crate) fn confine(root: &Path, path: &Path) -> anyhow::Result<()> {
-    let Ok(root_real) = fs::canonicalize(root) else { return Ok(()) };
+/// swapped in between this resolution and the read) is not covered (README, "Changing both
+/// sides").
+pub(crate) fn confine(root: &Path, path: &Path) -> anyhow::Result<PathBuf> {
+    let Ok(root_real) = fs::canonicalize(root) else { return Ok(path.to_path_buf()) };
     if root_real == Path::new("/") {
-        return Ok(());
+        return Ok(path.to_path_buf());
     }
-    let Some(resolved) = resolve(path) else { return Ok(()) };
-    if resolved.starts_with(&root_real) {
-        return Ok(());
-    }
-    Err(anyhow::Error::new(crate::output::Hinted {
-        message: format!(
-            "refusing {}: it resolves to {}, outside --root {} (a symlink or `..` in the tree leads out of it); nothing was read there or written",
-            path.display(),
-            resolved.display(),
-            root.display()
-        ),
-        hint: "the files under --root are read as if the root were /: make the tree's symlinks relative to it, or point the flags at the files themselves".to_owned(),
-    }))
+    let Ok(relative) = path.strip_prefix(root).or_else(|_| path.strip_prefix(&root_real)) else {
+        return Ok(path.to_path_buf());
+    };
+    let in_root = chase(&root_real, relative)
+        .with_context(|| format!("cannot resolve {} inside --root {}", path.display(), root.display()))?;
+    if resolve(path).as_ref() == Some(&in_root) { Ok(path.to_path_buf()) } else { Ok(in_root) }
 }
 
-/// Where `path` resolves: the canonical form of its longest existing ancestor, with the rest of
-/// it appended as written (`..` taken lexically). `None` when an existing part cannot be
-/// resolved (a loop, no permission).
+/// `relative` resolved under `root` (canonical) with `root` as `/`: see [`confine`].
+fn chase(root: &Path, relative: &Path) -> anyhow::Result<PathBuf> {
+    use std::collections::VecDeque;
+    use std::path::Component;
+    let mut pending: VecDeque<std::ffi::OsString> = relative
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(name) => Some(name.to_owned()),
+            Component::ParentDir => Some("..".into()),
+            _ => None,
+        })
+        .collect();
+    let mut current = root.to_path_buf();
+    let mut links = 0;
+    while let Some(part) = pending.pop_front() {
+        if part == ".." {
+            if current != root {
+                current.pop();
+            }
+            continue;
+        }
+        let candidate = current.join(&part);
+        match fs::symlink_metadata(&candidate) {
+            Ok(metadata) if metadata.file_type().is_symlink() => {
+                links += 1;
+                if links > 40 {
+                    return Err(std::io::Error::from_raw_os_error(rustix::io::Errno::LOOP.raw_os_error()).into());
+                }
+                let target = fs::read_link(&candidate)?;
+                if target.is_absolute() {
+                    current = root.to_path_buf();
+                }
+                for part in target.components().rev() {
+                    match part {
+                        Component::Normal(name) => pending.push_front(name.to_owned()),
+                        Component::ParentDir => pending.push_front("..".into()),
+                        _ => {}
+                    }
+                }
+            }
+            Ok(_) => current = candidate,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                // The rest as written.
+                current = candidate;
+                for part in pending.drain(..) {
+                    if part == ".." {
+                        if current != root {
+                            current.pop();
+                        }
+                    } else {
+                        current.push(part);
+                    }
+                }
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(current)
+}
+
+/// Where `path` resolves on this host: the canonical form of its longest existing ancestor,
+/// with the rest of it appended as written (`..` taken lexically). `None` when an existing part
+/// cannot be resolved (a loop, no permission).
 fn resolve(path: &Path) -> Option<PathBuf> {
     let mut rest: Vec<&std::ffi::OsStr> = Vec::new();
     let mut existing = path;

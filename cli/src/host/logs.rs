@@ -50,8 +50,8 @@ fn modified(file: &File) -> Option<Date> {
 /// Opens a named file (`-`: standard input); `.gz` files are decompressed as they are read. A
 /// file found under a `--root` other than `/` must resolve inside it ([`open_under`]).
 pub(crate) fn open_under(root: &Path, path: &Path, reference: Option<Date>) -> anyhow::Result<Source> {
-    crate::host::layout::confine(root, path)?;
-    open(path, reference)
+    let path = crate::host::layout::confine(root, path)?;
+    open(&path, reference)
 }
 
 /// Opens a named file (`-`: standard input); `.gz` files are decompressed as they are read.
@@ -97,10 +97,10 @@ pub(crate) fn open(path: &Path, reference: Option<Date>) -> anyhow::Result<Sourc
 pub(crate) fn default_files(root: &Path) -> Vec<PathBuf> {
     for log in MAIL_LOGS {
         let path = root.join(log.trim_start_matches('/'));
+        // Resolved with the root as `/`: a symlink in the tree names the tree's file.
+        let Ok(path) = crate::host::layout::confine(root, &path) else { continue };
         let path = path.as_path();
-        // A log that leads out of the tree is not this server's: it is listed, and `open`
-        // refuses it with the reason.
-        if !path.is_file() && crate::host::layout::confine(root, path).is_ok() {
+        if !path.is_file() {
             continue;
         }
         let (Some(dir), Some(base)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else { continue };
