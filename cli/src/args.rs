@@ -99,6 +99,12 @@ pub(crate) struct PlanArgs {
     #[arg(long)]
     pub(crate) force: bool,
 
+    /// One screen: the two numbers and why, the warnings, the one-line change per side, then the
+    /// commands to back up, validate, reload, verify and roll back (text only; JSON is always
+    /// whole).
+    #[arg(long)]
+    pub(crate) brief: bool,
+
     #[command(flatten)]
     pub(crate) logs: LogUseArgs,
 

@@ -160,6 +160,11 @@ fn build(inputs: &Inputs, model: &Model, provenance: &Provenance, load: Option<&
         snippet.header.clone_from(&header);
     }
     let (steps, lowering_note) = steps::steps(facts, inputs.method, service, concurrency, &snippets);
+    // Each snippet's one-line command as root's shell on the release runs it (after the steps,
+    // which wrap their own commands).
+    for snippet in &mut snippets {
+        snippet.command = snippet.command.take().map(|command| steps::for_root_shell(command, facts.root_shell));
+    }
     Plan {
         inputs: inputs.clone(),
         concurrency,

@@ -41,6 +41,7 @@ pub(crate) fn run(args: PlanArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
         None => amavis_tune_core::plan_with(&inputs, &provenance),
     };
     match args.output.format {
+        OutputFormat::Text if args.brief => crate::render::plan::write_brief(out, &plan)?,
         OutputFormat::Text => crate::render::plan::write(out, &plan, &sources)?,
         OutputFormat::Json => crate::render::json::write_json(out, &JsonOutput { plan: &plan, sources: &sources })?,
     }

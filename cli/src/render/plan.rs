@@ -7,6 +7,49 @@ use amavis_tune_core::{ClamAv, ConsumerId, Origin, Plan};
 
 use crate::sources::{Source, Sources};
 
+/// `plan --brief`: one screen with what to do. The numbers and why, each warning on one line,
+/// the change of each side as one line (the snippet's setting, or its postconf command), then the
+/// steps' commands that are not those changes, each with its kind (backup, validate, reload,
+/// verify, rollback).
+pub(crate) fn write_brief(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    let inputs = &plan.inputs;
+    let n = plan.concurrency;
+    writeln!(
+        out,
+        "$max_servers = {n}   {} = {n}   (safe maximum for this RAM: {}; {}, {} RAM)",
+        inputs.method.setting(&inputs.service),
+        plan.safe_max,
+        plan.release.facts.id,
+        gib(inputs.ram.0)
+    )?;
+    writeln!(out, "Why {n}: {}", plan.reason)?;
+    for warning in &plan.warnings {
+        writeln!(out, "warning: {}", warning.message)?;
+    }
+    writeln!(out)?;
+    writeln!(out, "Change")?;
+    for snippet in &plan.snippets {
+        let change = match &snippet.command {
+            Some(command) => command.clone(),
+            None => format!("put `{}` in it ({})", snippet.content.trim(), snippet.placement),
+        };
+        writeln!(out, "  {}: {change}", snippet.path)?;
+    }
+    writeln!(out)?;
+    writeln!(out, "Then (raising; lowering: Postfix's reload before amavisd's)")?;
+    let steps = plan.steps.iter().filter(|s| s.kind != amavis_tune_core::StepKind::Change);
+    for (index, step) in steps.enumerate() {
+        let kind = match step.kind {
+            amavis_tune_core::StepKind::Restart => "reload",
+            kind => kind.as_str(),
+        };
+        writeln!(out, "  {}. {kind:<8} {}", index + 1, step.command)?;
+    }
+    writeln!(out)?;
+    writeln!(out, "Reproduce: amavis-tune plan --from-url '{}'", plan.permalink)?;
+    Ok(())
+}
+
 /// Width of a full bar (all of the RAM) in characters.
 const BAR_WIDTH: u64 = 40;
 

@@ -67,7 +67,7 @@ fn backup_command(files: &[&str], shell: RootShell) -> String {
 /// `command` as root's login shell on the release runs it: as it is in a POSIX shell; in csh,
 /// a command that uses what only sh has (`$(...)`, `${VAR:-x}`, `$((...))`, `VAR=value`) runs
 /// through `sh -c`.
-fn for_root_shell(command: String, shell: RootShell) -> String {
+pub(crate) fn for_root_shell(command: String, shell: RootShell) -> String {
     let sh_only = command.contains("$(") || command.contains("${") || command.starts_with("i=");
     match shell {
         RootShell::Csh if sh_only => format!("sh -c {}", shell_quote(&command)),

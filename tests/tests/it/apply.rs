@@ -565,3 +565,46 @@ pub(crate) fn secrets_stay_out_of_diffs() {
         assert_eq!(diff_lines(&restored), expected_diff_lines, "{extra:?}: {}", restored.stdout);
     }
 }
+
+/// Issue 27, item 4: FreeBSD 13's printed Postfix change and its check, run by `tcsh` (root's
+/// shell there) with `postconf` pointed at a tree's Postfix directory: the change is made and
+/// read back, where the unwrapped sh form fails in csh.
+pub(crate) fn freebsd13_postfix_change_runs_under_tcsh() {
+    let (_dir, root) = copy_of("freebsd-mismatch");
+    let plan = Run::new([
+        "plan",
+        "--ram",
+        "8G",
+        "--os",
+        "freebsd:13",
+        "--method",
+        "main-cf",
+        "--concurrency",
+        "6",
+        "--format",
+        "json",
+    ])
+    .run();
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let json: serde_json::Value = serde_json::from_str(&plan.stdout).expect("valid JSON");
+    let change = json["snippets"]
+        .as_array()
+        .expect("snippets")
+        .iter()
+        .find_map(|s| s["command"].as_str())
+        .expect("a postconf command")
+        .to_owned();
+    assert!(change.starts_with("sh -c '"), "{change}");
+    let postfix = root.join("usr/local/etc/postfix");
+    let tcsh = |command: &str| {
+        Command::new("tcsh").args(["-f", "-c", command]).env("MAIL_CONFIG", &postfix).output().expect("tcsh runs")
+    };
+    let done = tcsh(&change);
+    assert!(done.status.success(), "`{change}` under tcsh: {}", String::from_utf8_lossy(&done.stderr));
+    let main_cf = std::fs::read_to_string(postfix.join("main.cf")).expect("reads");
+    assert!(main_cf.contains("smtp-amavis_destination_concurrency_limit = 6"), "{main_cf}");
+    // The same command unwrapped is what csh cannot run.
+    let unwrapped =
+        change.strip_prefix("sh -c '").and_then(|c| c.strip_suffix('\'')).expect("wrapped").replace("'\\''", "'");
+    assert!(!tcsh(&unwrapped).status.success(), "csh ran `{unwrapped}`");
+}

@@ -189,3 +189,18 @@ pub(crate) fn clamd_settings_come_from_the_server() {
     assert!(warning(&json).is_none());
     assert!(text.contains("clamd is not installed here"), "{text}");
 }
+
+/// Issue 27, item 10: `plan --brief` is one screen: the numbers and why, the warnings, one line
+/// per side, then the commands (a Debian 12 plan, and FreeBSD 13's, whose commands are written
+/// for csh).
+pub(crate) fn brief() {
+    for (name, args) in [
+        ("debian12", "plan --brief --ram 8G --cpus 4 --os debian:12"),
+        ("freebsd13_main_cf", "plan --brief --ram 4G --os freebsd:13 --method main-cf --concurrency 6"),
+    ] {
+        let outcome = amavis_tune(args);
+        assert_eq!(outcome.code, 0, "{args}: {}", outcome.stderr);
+        assert!(outcome.stdout.lines().count() <= 30, "{args}: more than a screen:\n{}", outcome.stdout);
+        insta::assert_snapshot!(format!("brief_{name}"), outcome.stdout, args);
+    }
+}
