@@ -418,12 +418,35 @@ fn amavis_side(config: &ConfigSet, findings: &mut Vec<Finding>) -> AmavisSide {
             Some(unfollowed.location.clone()),
         ));
     }
+    // amavis-tune's own backups of one file (one more after every `apply`) are one finding.
+    let mut backups: Vec<(String, Vec<&str>)> = Vec::new();
     for skipped in &config.amavis_skipped {
+        let (dir, name) = skipped.rsplit_once('/').unwrap_or(("", skipped));
+        if let Some((of, stamp)) = crate::edit::backup::backup_of(name) {
+            let glob = format!("{dir}/{}", crate::edit::backup::backup_glob(of));
+            match backups.iter_mut().find(|(g, _)| *g == glob) {
+                Some((_, stamps)) => stamps.push(stamp),
+                None => backups.push((glob, vec![stamp])),
+            }
+            continue;
+        }
         findings.push(Finding::new(
             FindingCode::AmavisFileSkipped,
             Severity::Info,
             "amavisd does not read this file: run-parts skips names with characters other than letters, digits, `_` and `-`".to_owned(),
             Some(Location { path: skipped.clone(), line: 0 }),
+        ));
+    }
+    for (glob, stamps) in backups {
+        let newest = stamps.iter().max().copied().unwrap_or_default();
+        findings.push(Finding::new(
+            FindingCode::AmavisFileSkipped,
+            Severity::Info,
+            format!(
+                "{} file(s) named as amavis-tune's backups (the newest {newest}): amavisd does not read them (run-parts skips names with a `.`); `amavis-tune restore` lists the ones it made",
+                stamps.len()
+            ),
+            Some(Location { path: glob, line: 0 }),
         ));
     }
     let Some(&(file, last)) = assignments.last() else {

@@ -608,3 +608,17 @@ pub(crate) fn freebsd13_postfix_change_runs_under_tcsh() {
         change.strip_prefix("sh -c '").and_then(|c| c.strip_suffix('\'')).expect("wrapped").replace("'\\''", "'");
     assert!(!tcsh(&unwrapped).status.success(), "csh ran `{unwrapped}`");
 }
+
+/// Issue 27, item 10: the backups every `apply` leaves in conf.d are one line of `check`, not one
+/// per backup (amavisd skips them all; run-parts is the judge of that in `amavis_oracle`).
+pub(crate) fn backups_are_one_line_of_check() {
+    let (_dir, root) = copy_of("debian-match");
+    for n in ["5", "6", "7"] {
+        let outcome = apply(&root, &["--concurrency", n]);
+        assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    }
+    let check = Run::new(["check", "--no-logs", "--root"]).run_with_arg(&root);
+    let skipped: Vec<&str> = check.stdout.lines().filter(|l| l.contains("amavis-file-skipped")).collect();
+    assert_eq!(skipped.len(), 1, "{}", check.stdout);
+    assert!(skipped[0].contains("50-user.amavis-tune-*.bak: 3 file(s)"), "{}", skipped[0]);
+}

@@ -72,6 +72,7 @@ fn main() {
         test!(apply::restore_refuses_a_backup_of_another_file),
         test!(apply::printed_backup_and_rollback_steps_work, needs Tcsh),
         test!(apply::rollback_after_apply_and_restore_works),
+        test!(apply::backups_are_one_line_of_check),
         test!(apply::freebsd13_postfix_change_runs_under_tcsh, needs Tcsh Postconf),
         test!(apply::secrets_stay_out_of_diffs),
         test!(corpus::every_corpus_tree_has_a_source),
