@@ -144,7 +144,8 @@ pub(crate) enum AmavisKind {
     Result { elapsed_ms: Option<u64> },
     /// `...` : the rest of a line amavisd split, with the elapsed ms when it is the last part.
     Continuation { elapsed_ms: Option<u64> },
-    /// `(!)DENIED ACCESS from IP ...`: a client refused by `@inet_acl` or `$inet_socket_bind`.
+    /// `(!)DENIED ACCESS from IP ...`: a client refused by `@inet_acl` (or a policy bank's own
+    /// access list); a `$inet_socket_bind` mismatch is "Connection refused" on Postfix's side.
     DeniedAccess,
     /// Any other line (it may still carry a task id).
     Other,

@@ -102,7 +102,7 @@ pub(crate) fn judge(e: &Evidence<'_>) -> (Verdict, String) {
         Verdict::NoData
     } else if e.denied_access > 0 && d.greeting_lost > 0 {
         words.push(format!(
-            "{} deliveries lost the connection before amavisd's greeting while amavisd logged {} `(!)DENIED ACCESS`: amavisd refuses Postfix's address (@inet_acl, $inet_socket_bind or the policy bank), which looks like a capacity problem from Postfix's side but is not; fix the access list, not the number.",
+            "{} deliveries lost the connection before amavisd's greeting while amavisd logged {} `(!)DENIED ACCESS`: amavisd refuses Postfix's address (@inet_acl, or the access list of a policy bank that replaces it; a $inet_socket_bind that does not match gives \"Connection refused\" instead), which looks like a capacity problem from Postfix's side but is not; fix the access list, not the number.",
             d.greeting_lost, e.denied_access
         ));
         Verdict::AmavisdRefuses

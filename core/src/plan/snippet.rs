@@ -52,8 +52,9 @@ impl Snippet {
 
 pub(crate) fn amavis(release: &ReleaseFacts, n: Concurrency) -> Snippet {
     let placement = if release.amavis_reads_conf_d {
-        "Put it above the final `1;` line, replacing any `$max_servers` line already there. \
-         A file in /etc/amavis/conf.d that sorts after 50-user overrides it: check those too."
+        "Put it above 50-user's `Do not modify anything below this line` comment (and so above \
+         the final `1;`), replacing any `$max_servers` line already there. A file in \
+         /etc/amavis/conf.d that sorts after 50-user overrides it: check those too."
     } else {
         "Replace the existing `$max_servers` line, or add this one above the final `1;` line."
     };

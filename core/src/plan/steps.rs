@@ -194,7 +194,7 @@ impl Group {
             )],
             Group::ChangeAmavisd => vec![step(
                 &format!(
-                    "Put the amavisd snippet, with its header, in {amavis_conf} (above the final `1;`, replacing any `$max_servers` line)"
+                    "Put the amavisd snippet, with its header, in {amavis_conf} (above any `Do not modify anything below this line` comment and the final `1;`, replacing any `$max_servers` line)"
                 ),
                 format!("${{EDITOR:-vi}} {amavis_conf}"),
                 StepKind::Change,
