@@ -128,6 +128,16 @@ pub(crate) fn run(args: ApplyArgs, out: &mut Stdout) -> anyhow::Result<ExitStatu
 fn guard_memory(args: &ApplyArgs, os: amavis_tune_core::Os, method: PostfixMethod) -> anyhow::Result<()> {
     let inputs = Inputs { concurrency: Some(args.concurrency), method, os, ..Inputs::try_from(&args.memory)? };
     let plan = amavis_tune_core::plan(&inputs);
+    // Another tree's files, judged against this machine's RAM: say so.
+    let elsewhere = args.config.root != Path::new("/") && args.memory.ram.is_none();
+    if elsewhere {
+        eprintln!(
+            "note: --root {} is another tree and --ram was not given: {} is judged against this machine's RAM ({} MiB); give the server's with --ram",
+            args.config.root.display(),
+            args.concurrency,
+            inputs.ram.0
+        );
+    }
     if !plan.budget.fits && !args.force {
         let needed = plan
             .warnings

@@ -142,12 +142,16 @@ pub(crate) fn replace_all(replacements: &[Replacement<'_>], backup: bool, stamp:
         match outcome {
             Ok(kept) => replaced.push((file.target.clone(), kept)),
             Err(error) => {
+                let any_replaced = !replaced.is_empty();
                 let undone = undo(replaced);
                 for path in &backups_made {
                     let _ = fs::remove_file(path);
                 }
                 return Err(match undone {
-                    Ok(()) => error.context("nothing was changed (the files replaced before it were put back)"),
+                    Ok(()) if any_replaced => {
+                        error.context("nothing was changed (the files replaced before it were put back)")
+                    }
+                    Ok(()) => error.context("nothing was changed"),
                     Err(undo_error) => error.context(format!(
                         "and putting back the files replaced before it failed ({undo_error:#}); run the command again to finish, or amavis-tune restore"
                     )),

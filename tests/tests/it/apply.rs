@@ -622,3 +622,14 @@ pub(crate) fn backups_are_one_line_of_check() {
     assert_eq!(skipped.len(), 1, "{}", check.stdout);
     assert!(skipped[0].contains("50-user.amavis-tune-*.bak: 3 file(s)"), "{}", skipped[0]);
 }
+
+/// Issue 27, item 9: `apply --root` on another tree without `--ram` says that the fit is judged
+/// against this machine's RAM; with `--ram` it does not.
+pub(crate) fn another_tree_without_ram_says_whose_ram() {
+    let (_dir, root) = copy_of("debian-match");
+    let without = Run::new(["apply", "--concurrency", "6", "--dry-run", "--root"]).run_with_arg(&root);
+    assert_eq!(without.code, 0, "{}", without.stderr);
+    assert!(without.stderr.contains("judged against this machine's RAM"), "{}", without.stderr);
+    let with = Run::new(["apply", "--concurrency", "6", "--ram", "8G", "--dry-run", "--root"]).run_with_arg(&root);
+    assert!(!with.stderr.contains("this machine's RAM"), "{}", with.stderr);
+}

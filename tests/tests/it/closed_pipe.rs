@@ -102,7 +102,7 @@ pub(crate) fn apply_finishes_its_work() {
     let user = copy.join("etc/amavis/conf.d/50-user");
     let master = copy.join("etc/postfix/master.cf");
 
-    let outcome = Run::new(["apply", "--concurrency", "6", "--root"]).arg(&copy).run_into_closed_pipe();
+    let outcome = Run::new(["apply", "--concurrency", "6", "--ram", "8G", "--root"]).arg(&copy).run_into_closed_pipe();
     assert_eq!(outcome.code, 0, "apply into a closed pipe: {}", outcome.stderr);
     assert_eq!(outcome.stderr, "", "a closed pipe alone is not an error");
     // Read back what amavisd and Postfix will read: `$max_servers` and the transport's maxproc.
@@ -120,7 +120,7 @@ pub(crate) fn apply_finishes_its_work() {
     // A failure injected at the rename, after the diff went into the closed pipe: exit 2, the
     // error on stderr, the files as they were.
     let before = snapshot_tree(&copy);
-    let failed = Run::new(["apply", "--concurrency", "4", "--root"])
+    let failed = Run::new(["apply", "--concurrency", "4", "--ram", "8G", "--root"])
         .arg(&copy)
         .env("AMAVIS_TUNE_FAILPOINT", "rename")
         .run_into_closed_pipe();
@@ -130,9 +130,11 @@ pub(crate) fn apply_finishes_its_work() {
         assert_eq!(snapshot_tree(&copy).get(path), Some(bytes), "{} is intact", path.display());
     }
 
-    // --restart refuses a tree other than / only once it gets to the steps, after the output
-    // has ended: that is an error too, not a quiet 0.
-    let restart = Run::new(["apply", "--concurrency", "5", "--restart", "--root"]).arg(&copy).run_into_closed_pipe();
+    // --restart refuses a tree other than /, before anything is written: an error, not a
+    // quiet 0.
+    let restart = Run::new(["apply", "--concurrency", "5", "--ram", "8G", "--restart", "--root"])
+        .arg(&copy)
+        .run_into_closed_pipe();
     assert_eq!(restart.code, 2, "apply --restart into a closed pipe: {}", restart.stderr);
     assert!(
         restart.stderr.starts_with("error: --restart runs commands on this machine, but --root"),

@@ -73,6 +73,7 @@ fn main() {
         test!(apply::printed_backup_and_rollback_steps_work, needs Tcsh),
         test!(apply::rollback_after_apply_and_restore_works),
         test!(apply::backups_are_one_line_of_check),
+        test!(apply::another_tree_without_ram_says_whose_ram),
         test!(apply::freebsd13_postfix_change_runs_under_tcsh, needs Tcsh Postconf),
         test!(apply::secrets_stay_out_of_diffs),
         test!(corpus::every_corpus_tree_has_a_source),
