@@ -189,3 +189,50 @@ pub(crate) fn clamd_settings_come_from_the_server() {
     assert!(warning(&json).is_none());
     assert!(text.contains("clamd is not installed here"), "{text}");
 }
+
+/// The text after `flag`'s line in a help screen, up to the next flag.
+fn help_of_flag<'a>(help: &'a str, flag: &str) -> &'a str {
+    let at = help.find(&format!("      {flag} ")).unwrap_or_else(|| panic!("{flag} is not in the help"));
+    let rest = &help[at + 6 + flag.len()..];
+    rest.find("\n      --").map_or(rest, |end| &rest[..end])
+}
+
+/// The number after `(default ` in a flag's help.
+fn help_default(help: &str, flag: &str) -> u64 {
+    let text = help_of_flag(help, flag).split_whitespace().collect::<Vec<_>>().join(" ");
+    let after = text.split_once("(default ").map(|(_, after)| after).unwrap_or_else(|| panic!("{flag}: {text}"));
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().unwrap_or_else(|_| panic!("{flag}: {text}"))
+}
+
+/// Issue 27 item 7: the defaults `--help` quotes are the ones a plan uses. Two public outputs
+/// must agree: the help of `plan` (and `apply`, which shares the flags) and the assumptions and
+/// budget that `plan --format json` reports when nothing is overridden.
+pub(crate) fn help_quotes_the_model_s_defaults() {
+    let json = amavis_tune("plan --ram 8G --os debian:12 --concurrency 4 --format json");
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).expect("valid JSON");
+    let consumer = |id: &str| {
+        json["memory"]["consumers"].as_array().expect("consumers").iter().find(|c| c["id"] == id).expect(id)["mib"]
+            .as_u64()
+            .expect("mib")
+    };
+    for command in ["plan", "apply"] {
+        let help = amavis_tune(&format!("{command} --help"));
+        assert_eq!(help.code, 0, "{}", help.stderr);
+        let help = help.stdout;
+        let per_child = help_default(&help, "--per-child");
+        assert_eq!(per_child, json["assumptions"]["per_child_mib"], "{command}: --per-child");
+        assert_eq!(consumer("amavisd-children"), 4 * per_child, "{command}: 4 children");
+        let parent = help_default(&help, "--amavisd-parent");
+        assert_eq!(parent, json["assumptions"]["amavisd_parent_mib"], "{command}: --amavisd-parent");
+        assert_eq!(consumer("amavisd-parent"), parent, "{command}: --amavisd-parent");
+        let clamd = help_default(&help, "--clamd");
+        assert_eq!(clamd, json["assumptions"]["clamd_mib"], "{command}: --clamd");
+        assert_eq!(consumer("clamd"), clamd, "{command}: --clamd");
+        let reserve = help_default(&help, "--reserve");
+        assert_eq!(reserve, json["assumptions"]["reserve_mib"], "{command}: --reserve");
+        assert_eq!(consumer("reserve"), reserve, "{command}: --reserve");
+        assert_eq!(help_default(&help, "--headroom"), json["assumptions"]["headroom_percent"], "{command}: --headroom");
+    }
+}
