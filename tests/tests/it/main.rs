@@ -86,6 +86,7 @@ fn main() {
         test!(check_fixtures::explicit_paths),
         test!(check_fixtures::check_errors),
         test!(check_fixtures::odd_files),
+        test!(check_fixtures::greeting_timeout_is_the_server_s),
         test!(cli_errors::bad_plan_input),
         test!(cli_errors::json_errors),
         test!(cli_plan::text_per_os),
