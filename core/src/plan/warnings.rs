@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::config::postfix_defaults::CLAMD_DEFAULT_MAX_THREADS;
+use crate::inputs::release::ReleaseFacts;
 use crate::inputs::size::MiB;
 use crate::inputs::{ClamAv, Inputs};
 use crate::model::bounds::{LARGEST_PLAUSIBLE_RAM, SMALLEST_PLAUSIBLE_RAM, USEFUL_RANGE_TOP};
@@ -31,7 +32,8 @@ pub enum WarningCode {
     AboveCpuGuidance,
     /// More than the 10-30 children README.postfix calls everyday use.
     AboveUsefulRange,
-    /// More children than clamd scans at once (`MaxThreads`, default 10).
+    /// More children than clamd scans at once (`MaxThreads`: clamd.conf's, else what the
+    /// release's package writes, else clamd's default 10).
     ClamdMaxThreads,
     /// The RAM figure looks like a unit slip (`4048G` for `4048M`, `8M` for `8G`).
     RamUnitSlip,
@@ -66,8 +68,10 @@ pub(crate) fn push(warnings: &mut Vec<Warning>, code: WarningCode, message: Stri
 
 /// The warnings that do not depend on how Postfix gets the number: the RAM figure, the budget,
 /// ClamAV's minimum, and the model's CPU and range bounds.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn general(
     inputs: &Inputs,
+    facts: &ReleaseFacts,
     model: &Model,
     assumptions: &Assumptions,
     budget: &Budget,
@@ -141,9 +145,8 @@ pub(crate) fn general(
             ),
         );
     }
-    let max_threads = inputs.clamd_max_threads.unwrap_or(CLAMD_DEFAULT_MAX_THREADS);
+    let (max_threads, set) = clamd_max_threads(inputs, facts);
     if matches!(inputs.clamav, ClamAv::On { .. }) && n > max_threads {
-        let set = if inputs.clamd_max_threads.is_some() { "as clamd.conf sets it" } else { "clamd's default" };
         push(
             &mut found,
             WarningCode::ClamdMaxThreads,
@@ -153,6 +156,25 @@ pub(crate) fn general(
         );
     }
     found
+}
+
+/// The `MaxThreads` a plan assumes, and where it comes from: the server's clamd (its clamd.conf,
+/// as read); where that was not read, what the release's clamd package writes into clamd.conf
+/// (Debian and Ubuntu: 12); else clamd's compiled default (10, clamd.conf(5)).
+fn clamd_max_threads(inputs: &Inputs, facts: &ReleaseFacts) -> (u32, String) {
+    match (inputs.clamd_max_threads, facts.clamd_max_threads) {
+        (Some(threads), _) => (threads, "what this server's clamd runs with".to_owned()),
+        (None, Some(threads)) => (
+            threads,
+            format!(
+                "what {}'s {} package writes into {}; clamd.conf was not read",
+                facts.name,
+                facts.clamd_package,
+                facts.clamd_conf.first().copied().unwrap_or("clamd.conf")
+            ),
+        ),
+        (None, None) => (CLAMD_DEFAULT_MAX_THREADS, "clamd's own default; clamd.conf was not read".to_owned()),
+    }
 }
 
 /// A warning when `ram` looks like a unit slip, naming the value probably meant.

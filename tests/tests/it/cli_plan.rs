@@ -159,7 +159,10 @@ pub(crate) fn clamd_settings_come_from_the_server() {
     assert_eq!(json["inputs"]["clamd_max_threads"], 12);
     assert_eq!(json["sources"]["clamd"]["conf"]["max_threads"]["line"], 3);
     let warned = warning(&json).expect("14 children are more than MaxThreads 12");
-    assert!(warned["message"].as_str().unwrap_or_default().contains("(12, as clamd.conf sets it)"), "{warned}");
+    assert!(
+        warned["message"].as_str().unwrap_or_default().contains("(12, what this server's clamd runs with)"),
+        "{warned}"
+    );
     assert!(text.contains("clamd.conf: ConcurrentDatabaseReload no (line 5), MaxThreads 12 (line 3)."), "{text}");
     assert!(
         json["permalink"].as_str().unwrap_or_default().contains("reload=off&max-threads=12"),
@@ -178,9 +181,12 @@ pub(crate) fn clamd_settings_come_from_the_server() {
     std::fs::write(scratch.path().join("usr/sbin/clamd"), "").expect("writes");
     let (json, text) = plan(scratch.path(), &[]);
     assert_eq!(json["inputs"]["clamav"], serde_json::json!({"enabled": true, "concurrent_reload": true}));
-    assert!(
-        warning(&json).is_some_and(|w| w["message"].as_str().unwrap_or_default().contains("(10, clamd's default)"))
-    );
+    // clamd's compiled default (10), not the 12 Debian's package would have written into the
+    // missing file.
+    assert_eq!(json["inputs"]["clamd_max_threads"], 10);
+    assert!(warning(&json).is_some_and(|w| {
+        w["message"].as_str().unwrap_or_default().contains("(10, what this server's clamd runs with)")
+    }));
     assert!(text.contains("clamd is installed but none of /etc/clamav/clamd.conf exists"), "{text}");
 
     // No clamd at all: no ClamAV in the budget, and the plan says so.
@@ -234,5 +240,46 @@ pub(crate) fn help_quotes_the_model_s_defaults() {
         assert_eq!(reserve, json["assumptions"]["reserve_mib"], "{command}: --reserve");
         assert_eq!(consumer("reserve"), reserve, "{command}: --reserve");
         assert_eq!(help_default(&help, "--headroom"), json["assumptions"]["headroom_percent"], "{command}: --headroom");
+    }
+}
+
+/// Issue 27 item 8 (b): without the server's clamd.conf, the MaxThreads a plan assumes is what
+/// the release's package writes there: Debian's clamav-daemon writes `MaxThreads 12` (Debian's
+/// clamav packaging: debian/clamav-daemon.templates, `Template: clamav-daemon/MaxThreads`,
+/// `Default: 12`, written by debian/clamav-daemon.postinst.in), Ubuntu ships the same package;
+/// elsewhere clamd's own default, 10 (clamd.conf(5), `MaxThreads NUMBER`, `Default: 10`).
+pub(crate) fn max_threads_default_is_the_release_s() {
+    let warning = |os: &str, children: u32| {
+        let outcome = amavis_tune(&format!("plan --ram 16G --os {os} --concurrency {children} --format json"));
+        assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+        let json: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
+        let message = json["warnings"]
+            .as_array()
+            .expect("warnings")
+            .iter()
+            .find(|w| w["code"] == "clamd-max-threads")
+            .and_then(|w| w["message"].as_str().map(str::to_owned));
+        (json["release"]["facts"]["clamd_max_threads"].clone(), message)
+    };
+    for os in ["debian:11", "debian:12", "debian:13", "ubuntu:22.04", "ubuntu:24.04"] {
+        let (packaged, none) = warning(os, 12);
+        assert_eq!(packaged, 12, "{os}");
+        assert_eq!(none, None, "{os}: 12 children are within the package's MaxThreads 12");
+        let (_, message) = warning(os, 13);
+        let message = message.unwrap_or_else(|| panic!("{os}: 13 children are more than 12"));
+        assert!(
+            message.contains("(12, what ")
+                && message
+                    .contains("'s clamav-daemon package writes into /etc/clamav/clamd.conf; clamd.conf was not read)"),
+            "{os}: {message}"
+        );
+    }
+    for os in ["rhel:9", "freebsd:14", "openbsd:7"] {
+        let (packaged, none) = warning(os, 10);
+        assert!(packaged.is_null(), "{os}");
+        assert_eq!(none, None, "{os}");
+        let (_, message) = warning(os, 11);
+        let message = message.unwrap_or_else(|| panic!("{os}: 11 children are more than 10"));
+        assert!(message.contains("(10, clamd's own default; clamd.conf was not read)"), "{os}: {message}");
     }
 }
