@@ -167,7 +167,8 @@ pub(crate) struct MemoryArgs {
     #[arg(long, overrides_with = "no_clamav")]
     pub(crate) clamav: bool,
 
-    /// clamd runs with `ConcurrentDatabaseReload no`, so it never holds two signature databases at once.
+    /// clamd runs with `ConcurrentDatabaseReload no`, so it never holds two signature databases at
+    /// once, but blocks scanning while it reloads them (clamd.conf(5)).
     #[arg(long, conflicts_with = "no_clamav")]
     pub(crate) no_concurrent_reload: bool,
 

@@ -243,6 +243,104 @@ pub(crate) fn help_quotes_the_model_s_defaults() {
     }
 }
 
+/// Every string a plan prints or serializes, but the release table's facts (package and path
+/// names, which are data, not advice).
+fn prose(json: &serde_json::Value, key: &str, out: &mut Vec<(String, String)>) {
+    match json {
+        serde_json::Value::String(text) => out.push((key.to_owned(), text.clone())),
+        serde_json::Value::Array(items) => items.iter().for_each(|item| prose(item, key, out)),
+        serde_json::Value::Object(map) => {
+            for (name, value) in map.iter().filter(|(name, _)| name.as_str() != "release") {
+                prose(value, name, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Issue 27 item 6: a plan without ClamAV says nothing about clamd or ClamAV but that there is
+/// none ("no ClamAV" in the inputs), in text and in JSON; the same plans with ClamAV do.
+pub(crate) fn plans_without_clamav_do_not_talk_about_clamd() {
+    let mentions = |text: &str| {
+        let text = text.replace("no ClamAV", "");
+        text.contains("clamd") || text.contains("ClamAV")
+    };
+    for args in [
+        "plan --ram 1G --os debian:12 --cpus 2",
+        "plan --ram 1G --os debian:12 --concurrency 4",
+        "plan --ram 2G --os rhel:9 --concurrency 14",
+        "plan --ram 8G --os ubuntu:24.04 --concurrency 40 --force",
+        "plan --ram 3G --os freebsd:14",
+    ] {
+        for (clamav, flag) in [(false, " --no-clamav"), (true, "")] {
+            let text = amavis_tune(&format!("{args}{flag}"));
+            assert_eq!(text.code, 0, "{args}{flag}: {}", text.stderr);
+            let json = amavis_tune(&format!("{args}{flag} --format json"));
+            let json: serde_json::Value = serde_json::from_str(&json.stdout).expect("valid JSON");
+            let mut strings = Vec::new();
+            prose(&json, "", &mut strings);
+            let said: Vec<&(String, String)> = strings.iter().filter(|(_, text)| mentions(text)).collect();
+            if clamav {
+                assert!(mentions(&text.stdout), "{args}: {}", text.stdout);
+                assert!(!said.is_empty(), "{args}: {strings:#?}");
+            } else {
+                assert!(!mentions(&text.stdout), "{args}{flag}: {}", text.stdout);
+                assert!(said.is_empty(), "{args}{flag}: {said:#?}");
+            }
+        }
+    }
+}
+
+/// Issue 27 item 8 (a, c): on a 4 GiB server the concurrent reload's second signature database
+/// leaves no room for 2 children, while with `ConcurrentDatabaseReload no` the same server fits
+/// the safe maximum that `plan --no-concurrent-reload` gives (13). The plan says both numbers and
+/// the price, clamd.conf(5)'s: the setting exists "in case users are willing to block scans during
+/// reload in exchange for lower RAM requirements".
+pub(crate) fn reload_trade_says_both_numbers_and_the_price() {
+    let run = |args: &str| {
+        let outcome = amavis_tune(args);
+        assert_eq!(outcome.code, 0, "{args}: {}", outcome.stderr);
+        outcome.stdout
+    };
+    let single: serde_json::Value =
+        serde_json::from_str(&run("plan --ram 4G --os debian:12 --no-concurrent-reload --format json")).expect("JSON");
+    let fits = single["safe_max"].as_u64().expect("safe_max");
+    assert!(fits >= 2, "{single}");
+    assert!(single["memory"]["safe_max_without_concurrent_reload"].is_null());
+    assert!(
+        single["memory"]["consumers"].as_array().is_some_and(|c| c.iter().all(|c| c["id"] != "clamd-reload")),
+        "{single}"
+    );
+
+    let concurrent: serde_json::Value =
+        serde_json::from_str(&run("plan --ram 4G --os debian:12 --format json")).expect("JSON");
+    assert_eq!(concurrent["safe_max"], 0);
+    assert_eq!(concurrent["memory"]["safe_max_without_concurrent_reload"], fits);
+    let sentence =
+        format!("With ConcurrentDatabaseReload no, {fits} fit (scanning pauses during each signature reload).");
+    let warning = concurrent["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .find(|w| w["code"] == "does-not-fit")
+        .and_then(|w| w["message"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        warning.starts_with("Not even 2 amavisd children fit in 4096 MiB") && warning.contains(&sentence),
+        "{warning}"
+    );
+    let text = run("plan --ram 4G --os debian:12");
+    assert!(text.contains(&sentence), "{text}");
+    // Wherever turning the setting off is offered, its price is said.
+    for line in text.lines().filter(|l| l.contains("ConcurrentDatabaseReload no")) {
+        assert!(line.contains("scanning") || line.contains("scans"), "{line}");
+    }
+    let text = run("plan --ram 4G --os debian:12 --no-concurrent-reload");
+    assert!(!text.contains("With ConcurrentDatabaseReload no"), "{text}");
+    assert!(text.contains("so it blocks scanning while it reloads its signatures"), "{text}");
+}
+
 /// Issue 27 item 8 (b): without the server's clamd.conf, the MaxThreads a plan assumes is what
 /// the release's package writes there: Debian's clamav-daemon writes `MaxThreads 12` (Debian's
 /// clamav packaging: debian/clamav-daemon.templates, `Template: clamav-daemon/MaxThreads`,

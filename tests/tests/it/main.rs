@@ -99,6 +99,8 @@ fn main() {
         test!(cli_plan::cgroup_limits_are_honoured),
         test!(cli_plan::clamd_settings_come_from_the_server),
         test!(cli_plan::help_quotes_the_model_s_defaults),
+        test!(cli_plan::plans_without_clamav_do_not_talk_about_clamd),
+        test!(cli_plan::reload_trade_says_both_numbers_and_the_price),
         test!(cli_plan::max_threads_default_is_the_release_s),
         test!(closed_pipe::every_output_exits_0),
         test!(explained::pasted_snippets_with_headers_are_read_by_postfix_and_amavisd, needs Postconf Amavisd RunParts),
