@@ -95,8 +95,10 @@ pub(crate) struct PlanArgs {
     #[arg(long, value_name = "URL", env = "AMAVIS_TUNE_BASE_URL", default_value = amavis_tune_core::DEFAULT_BASE_URL)]
     pub(crate) base_url: String,
 
-    /// Plan a concurrency above 30, beyond what the amavis documentation calls useful.
-    #[arg(long)]
+    #[arg(long, help = format!(
+        "Plan a concurrency above {}, beyond what the amavis documentation calls useful",
+        amavis_tune_core::USEFUL_RANGE_TOP
+    ))]
     pub(crate) force: bool,
 
     /// One screen: the two numbers and why, the warnings, the one-line change per side, then the
@@ -141,8 +143,10 @@ pub(crate) struct PlanInputArgs {
     #[arg(long, value_name = "NAME", default_value = amavis_tune_core::DEFAULT_SERVICE, value_parser = parse_service)]
     pub(crate) service: ServiceName,
 
-    /// The server's CPU count; bounds the recommendation at 3 children per CPU. Default: this machine's, when --ram is not given.
-    #[arg(long, value_name = "N", value_parser = parse_cpus, allow_hyphen_values = true)]
+    #[arg(long, value_name = "N", value_parser = parse_cpus, allow_hyphen_values = true, help = format!(
+        "The server's CPU count; bounds the recommendation at {} children per CPU. Default: this machine's, when --ram is not given",
+        amavis_tune_core::CHILDREN_PER_CPU
+    ))]
     pub(crate) cpus: Option<Cpus>,
 
     /// Use the memory of the running amavisd children, parent and clamd (see `measure`) instead of
@@ -169,7 +173,8 @@ pub(crate) struct MemoryArgs {
     #[arg(long, overrides_with = "no_clamav")]
     pub(crate) clamav: bool,
 
-    /// clamd runs with `ConcurrentDatabaseReload no`, so it never holds two signature databases at once.
+    /// clamd runs with `ConcurrentDatabaseReload no`, so it never holds two signature databases at
+    /// once, but blocks scanning while it reloads them (clamd.conf(5)).
     #[arg(long, conflicts_with = "no_clamav")]
     pub(crate) no_concurrent_reload: bool,
 
@@ -180,29 +185,40 @@ pub(crate) struct MemoryArgs {
     pub(crate) sysroot: SysrootArgs,
 }
 
-/// Overrides of the memory model's assumptions (README, "The memory model").
+/// Overrides of the memory model's assumptions (README, "The memory model"). Their help texts
+/// quote the model's defaults from core's constants (built when the command is built), so that
+/// `--help` never shows a figure the model no longer uses.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Memory assumptions")]
 pub(crate) struct OverrideArgs {
-    /// Memory one amavisd child adds beyond what it shares with its parent (default 100M).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, allow_hyphen_values = true)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, allow_hyphen_values = true,
+        help = size_help("Memory one amavisd child adds beyond what it shares with its parent", amavis_tune_core::DEFAULT_PER_CHILD, ""))]
     pub(crate) per_child: Option<MiB>,
 
-    /// Resident memory of clamd with its signatures loaded (default 1536M; doubled during a concurrent reload).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, allow_hyphen_values = true)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, allow_hyphen_values = true,
+        help = size_help("Resident memory of clamd with its signatures loaded", amavis_tune_core::DEFAULT_CLAMD, "; doubled during a concurrent reload"))]
     pub(crate) clamd: Option<MiB>,
 
-    /// Resident memory of the amavisd parent process (default 128M).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, allow_hyphen_values = true)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, allow_hyphen_values = true,
+        help = size_help("Resident memory of the amavisd parent process", amavis_tune_core::DEFAULT_AMAVISD_PARENT, ""))]
     pub(crate) amavisd_parent: Option<MiB>,
 
-    /// Memory kept for the rest of the system: OS, Postfix, Dovecot, database, web (default 1024M).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, allow_hyphen_values = true)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, allow_hyphen_values = true,
+        help = size_help("Memory kept for the rest of the system: OS, Postfix, Dovecot, database, web", amavis_tune_core::DEFAULT_RESERVE, ""))]
     pub(crate) reserve: Option<MiB>,
 
-    /// Share of RAM kept free for the page cache and peaks, in percent, 0 to 90 (default 10).
-    #[arg(long, value_name = "PERCENT", value_parser = parse_headroom, allow_hyphen_values = true)]
+    #[arg(long, value_name = "PERCENT", value_parser = parse_headroom, allow_hyphen_values = true,
+        help = format!(
+            "Share of RAM kept free for the page cache and peaks, in percent, 0 to {} (default {})",
+            amavis_tune_core::MAX_HEADROOM_PERCENT,
+            amavis_tune_core::DEFAULT_HEADROOM_PERCENT
+        ))]
     pub(crate) headroom: Option<HeadroomPercent>,
+}
+
+/// A memory flag's help: what it is, then the model's default in the unit the flag takes.
+fn size_help(what: &str, default: MiB, more: &str) -> String {
+    format!("{what} (default {}M{more})", default.0)
 }
 
 /// Which OS layout to read: detected from the files, or named.
@@ -289,9 +305,10 @@ pub(crate) struct ApplyArgs {
     #[arg(long)]
     pub(crate) no_backup: bool,
 
-    /// Apply even when N does not fit in the RAM (the plan says why), or is above 30, beyond what
-    /// the amavis documentation calls useful.
-    #[arg(long)]
+    #[arg(long, help = format!(
+        "Apply even when N does not fit in the RAM (the plan says why), or is above {}, beyond what the amavis documentation calls useful",
+        amavis_tune_core::USEFUL_RANGE_TOP
+    ))]
     pub(crate) force: bool,
 
     /// After writing, run the validate and restart/reload steps, showing each command first.
@@ -357,8 +374,10 @@ pub(crate) struct LogsArgs {
     #[arg(long, value_name = "DATE", value_parser = parse_log_date)]
     pub(crate) log_date: Option<amavis_tune_core::Date>,
 
-    /// The server's CPU count, bounding the number at 3 children per CPU. Default: this machine's, when --ram is not given.
-    #[arg(long, value_name = "N", value_parser = parse_cpus, allow_hyphen_values = true)]
+    #[arg(long, value_name = "N", value_parser = parse_cpus, allow_hyphen_values = true, help = format!(
+        "The server's CPU count, bounding the number at {} children per CPU. Default: this machine's, when --ram is not given",
+        amavis_tune_core::CHILDREN_PER_CPU
+    ))]
     pub(crate) cpus: Option<Cpus>,
 
     #[command(flatten)]
@@ -372,8 +391,10 @@ pub(crate) struct LogsArgs {
 /// `check --logs`).
 #[derive(Debug, Args)]
 pub(crate) struct LogSelectArgs {
-    /// amavisd's address as Postfix's relay= shows it; repeat for several (default [127.0.0.1]:10024 and [::1]:10024).
-    #[arg(long, value_name = "[ADDR]:PORT", value_parser = parse_next_hop)]
+    #[arg(long, value_name = "[ADDR]:PORT", value_parser = parse_next_hop, help = format!(
+        "amavisd's address as Postfix's relay= shows it; repeat for several (default {})",
+        amavis_tune_core::DEFAULT_NEXT_HOPS.join(" and ")
+    ))]
     pub(crate) next_hop: Vec<String>,
 
     /// The transport's program name in the log (its syslog_name), e.g. postfix/smtp-amavis/smtp:

@@ -97,10 +97,10 @@ fn build(inputs: &Inputs, model: &Model, provenance: &Provenance, load: Option<&
     let n = concurrency.get();
     let budget = assumptions.budget(inputs.ram, n, mode, &inputs.overrides.overridden());
     let service = &inputs.service;
-    let mut warnings = warnings::general(inputs, model, &assumptions, &budget, decided_by, n, safe_max);
-
     let release = resolve_release(&OsRelease { os: inputs.os, version: inputs.os_version.clone() });
     let facts = release.facts;
+    let mut warnings = warnings::general(inputs, facts, model, &assumptions, &budget, decided_by, n, safe_max);
+
     let mut snippets = vec![snippet::amavis(facts, concurrency)];
     match inputs.method {
         PostfixMethod::MasterCf => {

@@ -121,12 +121,11 @@ fn inputs(args: &PlanInputArgs) -> anyhow::Result<(Inputs, Sources)> {
     } else {
         None
     };
+    // Where clamd is installed here, its MaxThreads is what its clamd.conf says, or clamd's own
+    // default where the file sets none (or is missing): not the figure a package would write.
     let (clamav, clamd_max_threads) = match &clamd {
         Some(read) if !read.installed => (ClamAv::Off, None),
-        Some(read) => (
-            ClamAv::On { concurrent_reload: read.conf.concurrent_reload() },
-            read.conf.max_threads.map(|threads| threads.value),
-        ),
+        Some(read) => (ClamAv::On { concurrent_reload: read.conf.concurrent_reload() }, Some(read.conf.max_threads())),
         None => (memory.clamav(preset.is_none_or(|p| p.clamav() != ClamAv::Off)), None),
     };
     let mut overrides = Overrides::from(&args.memory.overrides);

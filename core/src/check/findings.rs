@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::scheduler::greeting_timeout;
 use super::{AMAVISD_DEFAULT_MAX_SERVERS, AmavisSide, Cap, ConfigSet, Feed, Location, PostfixSide, effective_maxproc};
 use crate::config::diagnostic::{Diagnostic, DiagnosticCode, Severity};
 use crate::config::postfix_defaults::DEFAULT_DESTINATION_CONCURRENCY_LIMIT;
@@ -12,7 +13,8 @@ use crate::config::postfix_defaults::DEFAULT_DESTINATION_CONCURRENCY_LIMIT;
 pub enum FindingCode {
     /// The two numbers differ (beyond one spare amavisd child).
     Mismatch,
-    /// Postfix opens more connections than amavisd has children: mail is delayed and deferred.
+    /// Postfix opens more connections than amavisd has children: mail is delayed, and deferred
+    /// once a connection waits past the greeting timeout.
     PostfixExceedsAmavis,
     /// amavisd runs more children than Postfix uses: RAM wasted.
     AmavisExceedsPostfix,
@@ -189,7 +191,8 @@ pub(super) fn compare(config: &ConfigSet, amavis: &AmavisSide, postfix: &Postfix
                 FindingCode::PostfixExceedsAmavis,
                 Severity::Error,
                 format!(
-                    "when more than {servers} messages arrive at once, the extra connections wait unanswered and Postfix defers the mail with \"timed out while receiving the initial server greeting\"; {remedy}"
+                    "when more than {servers} messages arrive at once, the connections beyond amavisd's {servers} children wait in its listen backlog for a greeting, so mail is first delayed (the wait shows in the c of delays=a/b/c/d); {}; {remedy}",
+                    greeting_wait(config, postfix.service.as_deref())
                 ),
                 postfix.maxproc_source.clone(),
             ));
@@ -228,6 +231,26 @@ pub(super) fn compare(config: &ConfigSet, amavis: &AmavisSide, postfix: &Postfix
         }
         None => {}
     }
+}
+
+/// What happens to a connection left waiting for amavisd's greeting, with the server's own
+/// timeout: Postfix's smtp (or lmtp) client gives up after `smtp_helo_timeout` (or
+/// `lmtp_lhlo_timeout`), 300 s unless set (postconf(5)), and only then defers the mail.
+fn greeting_wait(config: &ConfigSet, transport: Option<&str>) -> String {
+    let timeout = greeting_timeout(config, transport.unwrap_or_default());
+    let seconds = if timeout.seconds.fract() == 0.0 {
+        format!("{}", timeout.seconds as u64)
+    } else {
+        format!("{:.1}", timeout.seconds)
+    };
+    let set = match &timeout.source {
+        Some(at) => format!("{seconds} s here, set at {at}"),
+        None => format!("{seconds} s here, Postfix's default"),
+    };
+    format!(
+        "Postfix gives up after {} ({set}) and defers the mail with \"timed out while receiving the initial server greeting\"",
+        timeout.parameter
+    )
 }
 
 /// A before-queue filter: the SMTP clients wait while amavisd scans, so a client beyond

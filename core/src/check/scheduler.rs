@@ -3,8 +3,9 @@
 //! falling back to the global ones and then to Postfix's built-in defaults; the greeting timeout
 //! from the entry's `-o` options first (the lab and many setups set it there), then main.cf.
 
-use crate::check::ConfigSet;
 use crate::check::numeric_parameter;
+use crate::check::{ConfigSet, Location};
+use crate::config::postfix_defaults::DEFAULT_HELO_TIMEOUT_S;
 use crate::logs::replay::scheduler::{Feedback, SchedulerSettings};
 
 /// The settings the replay models for `transport` (its master.cf service name).
@@ -16,14 +17,7 @@ pub fn scheduler_settings(config: &ConfigSet, transport: &str) -> SchedulerSetti
             .or_else(|| numeric_parameter(main, global, 0))
             .map(|(value, _)| value)
     };
-    let entry = config.master_cf.doc.find(transport, "unix").next();
-    let lmtp = entry.is_some_and(|e| e.command() == "lmtp");
-    let helo_name = if lmtp { "lmtp_lhlo_timeout" } else { "smtp_helo_timeout" };
-    let helo = entry
-        .and_then(|e| e.option(helo_name))
-        .map(|o| o.value)
-        .or_else(|| main.doc.get(helo_name).map(|p| p.value.clone()))
-        .and_then(|text| seconds(&text));
+    let helo = greeting_timeout(config, transport);
     let feedback = main
         .doc
         .get(&format!("{transport}_destination_concurrency_positive_feedback"))
@@ -38,7 +32,41 @@ pub fn scheduler_settings(config: &ConfigSet, transport: &str) -> SchedulerSetti
         positive_feedback: feedback.unwrap_or(defaults.positive_feedback),
         recipient_limit: number("destination_recipient_limit", "default_destination_recipient_limit")
             .unwrap_or(defaults.recipient_limit),
-        helo_timeout_s: helo.unwrap_or(defaults.helo_timeout_s),
+        helo_timeout_s: helo.seconds,
+    }
+}
+
+/// How long the transport's client waits for amavisd's greeting before it gives up and defers
+/// the mail, and where that comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct GreetingTimeout {
+    /// `smtp_helo_timeout`, or `lmtp_lhlo_timeout` for an lmtp transport.
+    pub(crate) parameter: &'static str,
+    pub(crate) seconds: f64,
+    /// The `-o` on the transport's master.cf entry or the main.cf line; `None`: Postfix's default.
+    pub(crate) source: Option<Location>,
+}
+
+/// The greeting timeout of `transport`: a `-o` on its master.cf entry first, then main.cf, then
+/// Postfix's default (300 s for both parameters, postconf(5)). A value that is not a plain time
+/// (a `$name` reference) counts as the default.
+pub(crate) fn greeting_timeout(config: &ConfigSet, transport: &str) -> GreetingTimeout {
+    let entry = config.master_cf.doc.find(transport, "unix").next();
+    let lmtp = entry.is_some_and(|e| e.command() == "lmtp");
+    let parameter = if lmtp { "lmtp_lhlo_timeout" } else { "smtp_helo_timeout" };
+    let from_master = entry
+        .and_then(|e| e.option(parameter))
+        .map(|option| (option.value, Location { path: config.master_cf.path.clone(), line: option.line }));
+    let from_main = || {
+        config
+            .main_cf
+            .doc
+            .get(parameter)
+            .map(|p| (p.value.clone(), Location { path: config.main_cf.path.clone(), line: p.line }))
+    };
+    match from_master.or_else(from_main).and_then(|(text, at)| seconds(&text).map(|s| (s, at))) {
+        Some((seconds, at)) => GreetingTimeout { parameter, seconds, source: Some(at) },
+        None => GreetingTimeout { parameter, seconds: DEFAULT_HELO_TIMEOUT_S, source: None },
     }
 }
 

@@ -178,6 +178,10 @@ pub struct ReleaseFacts {
     /// entry uses).
     pub clamd_package: &'static str,
     pub clamd_conf: &'static [&'static str],
+    /// The `MaxThreads` the release's clamd package writes into that clamd.conf when it is
+    /// installed; `None` where the package leaves the line out, so clamd's compiled default (10,
+    /// clamd.conf(5)) applies. A plan that has not read the server's clamd.conf assumes this.
+    pub clamd_max_threads: Option<u32>,
     pub mail_log: MailLog,
     /// Where these facts were read.
     pub sources: &'static [&'static str],
@@ -311,6 +315,11 @@ const DEBIAN_FAMILY: ReleaseFacts = ReleaseFacts {
     postfix_package: "postfix",
     clamd_package: "clamav-daemon",
     clamd_conf: &["/etc/clamav/clamd.conf"],
+    // Debian's clamav packaging (shared by Ubuntu): debian/clamav-daemon.templates has
+    // `Template: clamav-daemon/MaxThreads`, `Default: 12`, and debian/clamav-daemon.postinst.in
+    // writes `MaxThreads $MaxThreads` into /etc/clamav/clamd.conf while clamav-daemon/debconf
+    // (default true) lets debconf handle the file.
+    clamd_max_threads: Some(12),
     mail_log: MailLog::Journal { command: "journalctl -u amavis -u postfix@-" },
     sources: &[],
 };
@@ -335,6 +344,7 @@ const EPEL: ReleaseFacts = ReleaseFacts {
     postfix_package: "postfix",
     clamd_package: "clamd",
     clamd_conf: &["/etc/clamd.d/amavisd.conf", "/etc/clamd.d/scan.conf"],
+    clamd_max_threads: None,
     mail_log: MailLog::File { path: "/var/log/maillog" },
     sources: &[
         "Fedora/EPEL amavis.spec: renamed from amavisd-new at 2.12.0-3 (Provides amavisd-new); /usr/sbin/amavisd, amavisd.service, /etc/amavisd/amavisd.conf, %{_rundir}/amavisd; packages.fedoraproject.org: 2.13.1 in EPEL 8, 9 and 10",
@@ -364,6 +374,7 @@ const FREEBSD_PORTS: ReleaseFacts = ReleaseFacts {
     postfix_package: "postfix",
     clamd_package: "clamav",
     clamd_conf: &["/usr/local/etc/clamd.conf"],
+    clamd_max_threads: None,
     mail_log: MailLog::File { path: "/var/log/maillog" },
     sources: &[
         "freebsd-ports security/amavisd-new: Makefile DISTVERSION 2.14.0, AMAVISDIR /var/amavis; files/amavisd.in: name=amavisd, command /usr/local/sbin/amavisd, required_files /usr/local/etc/amavisd.conf, pidfile /var/amavis/amavisd.pid",
@@ -469,6 +480,7 @@ pub static RELEASES: &[ReleaseFacts] = &[
         postfix_package: "postfix",
         clamd_package: "clamav",
         clamd_conf: &["/etc/clamd.conf"],
+        clamd_max_threads: None,
         mail_log: MailLog::File { path: "/var/log/maillog" },
         sources: &[
             "openbsd ports mail/amavisd-new: V= 2.14.0; pkg/PLIST-main @rcscript amavisd, @sample /etc/amavisd.conf; $MYHOME = /var/amavisd (patches), so $pid_file defaults to /var/amavisd/amavisd.pid (Amavis/Conf.pm)",

@@ -172,6 +172,10 @@ pub struct Budget {
     pub clamd_peak_concurrent: MiB,
     #[serde(rename = "clamd_peak_single_mib")]
     pub clamd_peak_single: MiB,
+    /// With clamd budgeted at its concurrent-reload peak: how many children would fit with
+    /// `ConcurrentDatabaseReload no` (clamd then blocks scanning while it reloads, clamd.conf(5));
+    /// `None` when the budget did not count a concurrent reload.
+    pub safe_max_without_concurrent_reload: Option<u64>,
     /// Where the safe maximum falls on the budget bar, in MiB from its start: the consumers
     /// before the children, then the safe maximum's children (no more than the total RAM).
     #[serde(rename = "safe_max_mark_mib")]
@@ -184,11 +188,11 @@ impl Budget {
     pub fn clamd_note(&self) -> Option<String> {
         match self.clamd_mode {
             ClamdMode::ConcurrentReload => Some(format!(
-                "clamd is budgeted at its concurrent-reload peak ({} MiB); with ConcurrentDatabaseReload no it peaks at {} MiB.",
+                "clamd is budgeted at its concurrent-reload peak ({} MiB); with ConcurrentDatabaseReload no it peaks at {} MiB, but blocks scanning while it reloads its signatures.",
                 self.clamd_peak_concurrent.0, self.clamd_peak_single.0
             )),
             ClamdMode::Single => Some(format!(
-                "clamd is budgeted without concurrent reload ({} MiB); with ConcurrentDatabaseReload yes (ClamAV's default) it peaks at {} MiB.",
+                "clamd is budgeted without concurrent reload ({} MiB), so it blocks scanning while it reloads its signatures; with ConcurrentDatabaseReload yes (ClamAV's default) it keeps scanning but peaks at {} MiB.",
                 self.clamd_peak_single.0, self.clamd_peak_concurrent.0
             )),
             ClamdMode::Off => None,
@@ -295,6 +299,8 @@ impl Assumptions {
             clamd_mode: mode,
             clamd_peak_concurrent: self.clamd_peak(ClamdMode::ConcurrentReload),
             clamd_peak_single: self.clamd_peak(ClamdMode::Single),
+            safe_max_without_concurrent_reload: (mode == ClamdMode::ConcurrentReload)
+                .then(|| self.safe_max(total, ClamdMode::Single)),
             safe_max_mark: before_children.saturating_add(safe_max_children),
         }
     }

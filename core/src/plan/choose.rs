@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use crate::inputs::Inputs;
 use crate::inputs::concurrency::{Concurrency, MIN_CONCURRENCY};
+use crate::inputs::{ClamAv, Inputs};
 use crate::logs::replay::Confidence;
 use crate::logs::report::LogReport;
 use crate::logs::verdict::Verdict;
@@ -148,14 +148,26 @@ fn decision_reason(
             load.map_or("", |l| l.verdict.as_str()),
             load.map_or(String::new(), |l| l.sizing_reason.clone())
         ),
-        Decision::Requested => format!(
-            "You asked for {n}. The safe maximum for {} MiB with these assumptions is {safe_max} (memory budget: ClamAV's RAM documentation, the amavis README.postfix rule that both sides match).",
-            inputs.ram.0
-        ),
-        Decision::Memory => format!(
-            "Memory: {n} is the most amavisd children that fit in {} MiB beside clamd and the rest of the system (ClamAV's RAM documentation for clamd; the other figures are overridable defaults).",
-            inputs.ram.0
-        ),
+        Decision::Requested => {
+            let budget = match inputs.clamav {
+                ClamAv::On { .. } => "ClamAV's RAM documentation",
+                ClamAv::Off => "overridable defaults for amavisd and the rest of the system",
+            };
+            format!(
+                "You asked for {n}. The safe maximum for {} MiB with these assumptions is {safe_max} (memory budget: {budget}, the amavis README.postfix rule that both sides match).",
+                inputs.ram.0
+            )
+        }
+        Decision::Memory => match inputs.clamav {
+            ClamAv::On { .. } => format!(
+                "Memory: {n} is the most amavisd children that fit in {} MiB beside clamd and the rest of the system (ClamAV's RAM documentation for clamd; the other figures are overridable defaults).",
+                inputs.ram.0
+            ),
+            ClamAv::Off => format!(
+                "Memory: {n} is the most amavisd children that fit in {} MiB beside the rest of the system (the figures are overridable defaults).",
+                inputs.ram.0
+            ),
+        },
         Decision::Cpu => format!(
             "CPU: amavis README.performance says to start with 2 or 3 children per CPU and raise the number gradually while the load stays below 2-3 per CPU and the machine does not swap; {} CPU(s) give {n} to start with. RAM would allow {safe_max}.",
             inputs.cpus.map_or(0, |c| c.get())

@@ -94,7 +94,23 @@ fn requests_and_their_warnings() {
             i.concurrency = n(12);
             i.cpus = Cpus::new(2).ok();
         }),
-        "n=12 by=requested safe_max=44 fits=true warnings=[above-cpu-guidance,clamd-max-threads]",
+        "n=12 by=requested safe_max=44 fits=true warnings=[above-cpu-guidance]",
+    );
+    // MaxThreads, where clamd.conf was not read: Debian's clamav-daemon writes 12 into it
+    // (debian/clamav-daemon.templates, Default: 12); elsewhere clamd's own default, 10.
+    let threads = |os: Os, children: u32| {
+        with(inputs(16384), |i| {
+            i.os = os;
+            i.concurrency = n(children);
+        })
+    };
+    check(threads(Os::Debian, 13), "n=13 by=requested safe_max=149 fits=true warnings=[clamd-max-threads]");
+    check(threads(Os::Ubuntu, 12), "n=12 by=requested safe_max=149 fits=true warnings=[]");
+    check(threads(Os::Rhel, 11), "n=11 by=requested safe_max=149 fits=true warnings=[clamd-max-threads]");
+    check(threads(Os::Freebsd, 10), "n=10 by=requested safe_max=149 fits=true warnings=[]");
+    check(
+        with(threads(Os::Debian, 11), |i| i.clamd_max_threads = Some(10)),
+        "n=11 by=requested safe_max=149 fits=true warnings=[clamd-max-threads]",
     );
     check(
         with(inputs(65536), |i| {

@@ -3,10 +3,11 @@
 use serde::Serialize;
 
 use crate::config::postfix_defaults::CLAMD_DEFAULT_MAX_THREADS;
+use crate::inputs::release::ReleaseFacts;
 use crate::inputs::size::MiB;
 use crate::inputs::{ClamAv, Inputs};
 use crate::model::bounds::{LARGEST_PLAUSIBLE_RAM, SMALLEST_PLAUSIBLE_RAM, USEFUL_RANGE_TOP};
-use crate::model::memory::{Assumptions, Budget, CLAMAV_MINIMUM_RAM};
+use crate::model::memory::{Assumptions, Budget, CLAMAV_MINIMUM_RAM, ClamdMode};
 use crate::model::versions::Model;
 use crate::plan::choose::Decision;
 use crate::plan::permalink::size_text;
@@ -31,7 +32,8 @@ pub enum WarningCode {
     AboveCpuGuidance,
     /// More than the 10-30 children README.postfix calls everyday use.
     AboveUsefulRange,
-    /// More children than clamd scans at once (`MaxThreads`, default 10).
+    /// More children than clamd scans at once (`MaxThreads`: clamd.conf's, else what the
+    /// release's package writes, else clamd's default 10).
     ClamdMaxThreads,
     /// The RAM figure looks like a unit slip (`4048G` for `4048M`, `8M` for `8G`).
     RamUnitSlip,
@@ -64,10 +66,16 @@ pub(crate) fn push(warnings: &mut Vec<Warning>, code: WarningCode, message: Stri
     warnings.push(Warning { code, message });
 }
 
+/// What turning clamd's `ConcurrentDatabaseReload` off costs: clamd.conf(5) offers it "in case
+/// users are willing to block scans during reload in exchange for lower RAM requirements".
+pub(crate) const RELOAD_OFF_PRICE: &str = "scanning pauses during each signature reload";
+
 /// The warnings that do not depend on how Postfix gets the number: the RAM figure, the budget,
 /// ClamAV's minimum, and the model's CPU and range bounds.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn general(
     inputs: &Inputs,
+    facts: &ReleaseFacts,
     model: &Model,
     assumptions: &Assumptions,
     budget: &Budget,
@@ -82,29 +90,51 @@ pub(crate) fn general(
     }
     if !budget.fits {
         let needed = assumptions.ram_needed(u64::from(n), mode);
+        // What would fit with one signature database in memory, said with its price.
+        let without_reload = match budget.safe_max_without_concurrent_reload {
+            Some(fit) if fit >= u64::from(n) => {
+                format!(" With ConcurrentDatabaseReload no, {fit} fit ({RELOAD_OFF_PRICE}).")
+            }
+            Some(0) => " Even with ConcurrentDatabaseReload no, none fit.".to_owned(),
+            Some(fit) => format!(" Even with ConcurrentDatabaseReload no, only {fit} fit."),
+            None => String::new(),
+        };
         match decided_by {
-            Decision::Minimum => push(
-                &mut found,
-                WarningCode::DoesNotFit,
-                format!(
-                    "Not even {n} amavisd children fit in {} MiB with these assumptions; {n} need at least {} MiB ({} GiB). \
-                     Add RAM, turn off clamd's ConcurrentDatabaseReload, or run ClamAV elsewhere.",
-                    inputs.ram.0,
-                    needed.0,
-                    needed.gib_one_decimal()
-                ),
-            ),
-            _ => push(
-                &mut found,
-                WarningCode::ExceedsSafeMax,
-                format!(
-                    "{n} amavisd children do not fit in {} MiB: the safe maximum is {safe_max}, and {n} need at least {} MiB ({} GiB). \
-                     When RAM runs out, clamd is the process the kernel kills, and mail stalls.",
-                    inputs.ram.0,
-                    needed.0,
-                    needed.gib_one_decimal()
-                ),
-            ),
+            Decision::Minimum => {
+                let remedy = match mode {
+                    ClamdMode::ConcurrentReload | ClamdMode::Single => "Add RAM, or run ClamAV elsewhere.",
+                    ClamdMode::Off => {
+                        "Add RAM, or give this server's own figures where they are smaller (amavis-tune measure; --per-child, --amavisd-parent, --reserve)."
+                    }
+                };
+                push(
+                    &mut found,
+                    WarningCode::DoesNotFit,
+                    format!(
+                        "Not even {n} amavisd children fit in {} MiB with these assumptions; {n} need at least {} MiB ({} GiB).{without_reload} {remedy}",
+                        inputs.ram.0,
+                        needed.0,
+                        needed.gib_one_decimal()
+                    ),
+                )
+            }
+            _ => {
+                let victim = match mode {
+                    ClamdMode::Off => "the kernel kills the largest process (an amavisd child or another service)",
+                    _ => "clamd is the process the kernel kills",
+                };
+                push(
+                    &mut found,
+                    WarningCode::ExceedsSafeMax,
+                    format!(
+                        "{n} amavisd children do not fit in {} MiB: the safe maximum is {safe_max}, and {n} need at least {} MiB ({} GiB).{without_reload} \
+                         When RAM runs out, {victim}, and mail stalls.",
+                        inputs.ram.0,
+                        needed.0,
+                        needed.gib_one_decimal()
+                    ),
+                )
+            }
         }
     }
     if matches!(inputs.clamav, ClamAv::On { .. }) && inputs.ram < CLAMAV_MINIMUM_RAM {
@@ -141,9 +171,8 @@ pub(crate) fn general(
             ),
         );
     }
-    let max_threads = inputs.clamd_max_threads.unwrap_or(CLAMD_DEFAULT_MAX_THREADS);
+    let (max_threads, set) = clamd_max_threads(inputs, facts);
     if matches!(inputs.clamav, ClamAv::On { .. }) && n > max_threads {
-        let set = if inputs.clamd_max_threads.is_some() { "as clamd.conf sets it" } else { "clamd's default" };
         push(
             &mut found,
             WarningCode::ClamdMaxThreads,
@@ -153,6 +182,25 @@ pub(crate) fn general(
         );
     }
     found
+}
+
+/// The `MaxThreads` a plan assumes, and where it comes from: the server's clamd (its clamd.conf,
+/// as read); where that was not read, what the release's clamd package writes into clamd.conf
+/// (Debian and Ubuntu: 12); else clamd's compiled default (10, clamd.conf(5)).
+fn clamd_max_threads(inputs: &Inputs, facts: &ReleaseFacts) -> (u32, String) {
+    match (inputs.clamd_max_threads, facts.clamd_max_threads) {
+        (Some(threads), _) => (threads, "what this server's clamd runs with".to_owned()),
+        (None, Some(threads)) => (
+            threads,
+            format!(
+                "what {}'s {} package writes into {}; clamd.conf was not read",
+                facts.name,
+                facts.clamd_package,
+                facts.clamd_conf.first().copied().unwrap_or("clamd.conf")
+            ),
+        ),
+        (None, None) => (CLAMD_DEFAULT_MAX_THREADS, "clamd's own default; clamd.conf was not read".to_owned()),
+    }
 }
 
 /// A warning when `ram` looks like a unit slip, naming the value probably meant.

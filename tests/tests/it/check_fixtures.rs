@@ -204,3 +204,54 @@ pub(crate) fn odd_files() {
     assert_eq!(outcome.code, 2, "{}", outcome.stderr);
     assert!(outcome.stderr.contains("not a regular file"), "{}", outcome.stderr);
 }
+
+/// Issue 27 item 5: Postfix above `$max_servers` first delays mail (the connections wait in
+/// amavisd's listen backlog); it defers only after the transport's greeting timeout, and the
+/// finding says which timeout and its value on this server. The master.cf entries are the live
+/// lab's (`-o smtp_helo_timeout=10s`, tests/src/lab.rs) and README.postfix's `amavisfeed ... lmtp`;
+/// Postfix's default for `smtp_helo_timeout` and `lmtp_lhlo_timeout` is 300 s (postconf(5)).
+pub(crate) fn greeting_timeout_is_the_server_s() {
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let dir = scratch.path();
+    let amavis = dir.join("50-user");
+    std::fs::write(&amavis, "use strict;\n$max_servers = 2;\n1;\n").expect("writes");
+    let finding = |master_cf: &str, main_cf: &str| {
+        std::fs::write(dir.join("master.cf"), master_cf).expect("writes");
+        std::fs::write(dir.join("main.cf"), main_cf).expect("writes");
+        let outcome = Run::new(["check", "--format", "json", "--master-cf"])
+            .arg(dir.join("master.cf"))
+            .arg("--main-cf")
+            .arg(dir.join("main.cf"))
+            .arg("--amavis-conf")
+            .run_with_arg(&amavis);
+        assert_eq!(outcome.code, 1, "{}", outcome.stderr);
+        let json: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("valid JSON");
+        let found =
+            json["findings"].as_array().expect("findings").iter().find(|f| f["code"] == "postfix-exceeds-amavis");
+        let message = found.and_then(|f| f["message"].as_str()).unwrap_or_default().to_owned();
+        assert!(message.contains("wait in its listen backlog for a greeting, so mail is first delayed"), "{message}");
+        message
+    };
+    let smtp = "content_filter = smtp-amavis:[127.0.0.1]:10024\n";
+    let lab_entry = "smtp-amavis unix -      -       n       -       4       smtp\n  -o syslog_name=postfix/smtp-amavis\n  -o smtp_helo_timeout=10s\n  -o smtp_data_done_timeout=1200s\n";
+    let master_cf = dir.join("master.cf").display().to_string();
+    let main_cf = dir.join("main.cf").display().to_string();
+
+    // The entry's own -o wins over main.cf.
+    let message = finding(lab_entry, &format!("{smtp}smtp_helo_timeout = 60s\n"));
+    assert!(
+        message.contains(&format!("Postfix gives up after smtp_helo_timeout (10 s here, set at {master_cf}:3) and defers the mail with \"timed out while receiving the initial server greeting\"")),
+        "{message}"
+    );
+    // main.cf, in Postfix's time units.
+    let plain_entry = "smtp-amavis unix -      -       n       -       4       smtp\n";
+    let message = finding(plain_entry, &format!("{smtp}smtp_helo_timeout = 2m\n"));
+    assert!(message.contains(&format!("smtp_helo_timeout (120 s here, set at {main_cf}:2)")), "{message}");
+    // Neither: Postfix's default.
+    let message = finding(plain_entry, smtp);
+    assert!(message.contains("smtp_helo_timeout (300 s here, Postfix's default)"), "{message}");
+    // An lmtp transport waits for the LHLO greeting under its own parameter.
+    let lmtp_entry = "amavisfeed unix    -       -       n        -      4     lmtp\n";
+    let message = finding(lmtp_entry, "content_filter = amavisfeed:[127.0.0.1]:10024\nsmtp_helo_timeout = 10s\n");
+    assert!(message.contains("lmtp_lhlo_timeout (300 s here, Postfix's default)"), "{message}");
+}
