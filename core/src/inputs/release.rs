@@ -139,6 +139,20 @@ pub enum MailLog {
     Journal { command: &'static str },
 }
 
+/// A release's sources, as a slice; the web calculator never shows them, so its build leaves
+/// their text out (it weighs on the page's first load).
+#[cfg(not(target_arch = "wasm32"))]
+macro_rules! sources {
+    ($($source:expr),* $(,)?) => { &[$($source),*] };
+}
+
+#[cfg(target_arch = "wasm32")]
+macro_rules! sources {
+    ($($source:expr),* $(,)?) => {
+        &[]
+    };
+}
+
 /// What differs per release, with where each fact comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReleaseFacts {
@@ -321,7 +335,7 @@ const DEBIAN_FAMILY: ReleaseFacts = ReleaseFacts {
     // (default true) lets debconf handle the file.
     clamd_max_threads: Some(12),
     mail_log: MailLog::Journal { command: "journalctl -u amavis -u postfix@-" },
-    sources: &[],
+    sources: sources![],
 };
 
 /// What the RHEL-family releases with EPEL share (EPEL's `amavis` 2.13.1 in 8, 9 and 10), with
@@ -346,7 +360,7 @@ const EPEL: ReleaseFacts = ReleaseFacts {
     clamd_conf: &["/etc/clamd.d/amavisd.conf", "/etc/clamd.d/scan.conf"],
     clamd_max_threads: None,
     mail_log: MailLog::File { path: "/var/log/maillog" },
-    sources: &[
+    sources: sources![
         "Fedora/EPEL amavis.spec: renamed from amavisd-new at 2.12.0-3 (Provides amavisd-new); /usr/sbin/amavisd, amavisd.service, /etc/amavisd/amavisd.conf, %{_rundir}/amavisd; packages.fedoraproject.org: 2.13.1 in EPEL 8, 9 and 10",
         "pid file: the Fedora-lineage amavisd.service has PIDFile=/var/run/amavisd/amavisd.pid; the current spec creates /run/amavisd (\"Change /var/run for /run\", 2.12.1-4)",
         "clamav.spec: package clamd, template unit clamd@.service; amavis ships /etc/clamd.d/amavisd.conf (clamd@amavisd)",
@@ -376,7 +390,7 @@ const FREEBSD_PORTS: ReleaseFacts = ReleaseFacts {
     clamd_conf: &["/usr/local/etc/clamd.conf"],
     clamd_max_threads: None,
     mail_log: MailLog::File { path: "/var/log/maillog" },
-    sources: &[
+    sources: sources![
         "freebsd-ports security/amavisd-new: Makefile DISTVERSION 2.14.0, AMAVISDIR /var/amavis; files/amavisd.in: name=amavisd, command /usr/local/sbin/amavisd, required_files /usr/local/etc/amavisd.conf, pidfile /var/amavis/amavisd.pid",
         "freebsd-ports security/clamav: package clamav, rc.d clamav_clamd, /usr/local/etc/clamd.conf",
     ],
@@ -392,7 +406,7 @@ pub static RELEASES: &[ReleaseFacts] = &[
         amavisd_program: "/usr/sbin/amavisd-new",
         validation: Validation::ShowKeys,
         mail_log: MailLog::File { path: "/var/log/mail.log" },
-        sources: &[
+        sources: sources![
             "bullseye amavisd-new 1:2.11.1-5+deb11u1 (deb.debian.org): /usr/sbin/amavisd-new, no /usr/sbin/amavisd; its command regex has showkeys but no test-config; amavis.service ExecStart=/usr/sbin/amavisd-new foreground",
             "/usr/share/amavis/conf.d/10-debian_scripts line 23: $pid_file = \"/var/run/amavis/amavisd.pid\"",
             "bullseye rsyslog is Priority important; its rsyslog.conf: mail.* -/var/log/mail.log",
@@ -403,7 +417,7 @@ pub static RELEASES: &[ReleaseFacts] = &[
         id: "debian:12",
         version: "12",
         name: "Debian 12 (bookworm)",
-        sources: &[
+        sources: sources![
             "bookworm amavisd-new 1:2.13.0-3+deb12u1: /usr/sbin/amavisd, Amavis.pm line 7082 `exit 0 if $cmd eq 'test-config'`, amavis.service",
             "/usr/share/amavis/conf.d/10-debian_scripts line 23: $pid_file = \"/var/run/amavis/amavisd.pid\"",
             "bookworm rsyslog is Priority optional (not installed by default): mail logs are in the journal; postfix runs as postfix@- (postfix-instance-generator)",
@@ -415,7 +429,7 @@ pub static RELEASES: &[ReleaseFacts] = &[
         version: "13",
         name: "Debian 13 (trixie)",
         mail_log: MailLog::Journal { command: "journalctl -u amavis -u postfix" },
-        sources: &[
+        sources: sources![
             "trixie amavisd-new 1:2.13.0-7: /usr/sbin/amavisd, Amavis.pm test-config, /usr/lib/systemd/system/amavis.service",
             "/usr/share/amavis/conf.d/10-debian_scripts line 23: $pid_file = \"/var/run/amavis/amavisd.pid\"",
             "trixie rsyslog is Priority optional; postfix NEWS.Debian 3.9.1-7: postfix@- became postfix.service",
@@ -430,7 +444,7 @@ pub static RELEASES: &[ReleaseFacts] = &[
         amavis_version: "2.12.2",
         amavisd_program: "/usr/sbin/amavisd-new",
         mail_log: MailLog::File { path: "/var/log/mail.log" },
-        sources: &[
+        sources: sources![
             "jammy-updates amavisd-new 1:2.12.2-1ubuntu1.1 (archive.ubuntu.com): /usr/sbin/amavisd-new, script line 19201 `exit 0 if $cmd eq 'test-config'`, amavis.service",
             "/usr/share/amavis/conf.d/10-debian_scripts line 23: $pid_file = \"/var/run/amavis/amavisd.pid\"",
             "jammy rsyslog is Priority important; /etc/rsyslog.d/50-default.conf: mail.* -/var/log/mail.log",
@@ -443,7 +457,7 @@ pub static RELEASES: &[ReleaseFacts] = &[
         version: "24.04",
         name: "Ubuntu 24.04 (noble)",
         mail_log: MailLog::File { path: "/var/log/mail.log" },
-        sources: &[
+        sources: sources![
             "noble-updates amavisd-new 1:2.13.0-3ubuntu2: /usr/sbin/amavisd, Amavis.pm test-config, /usr/lib/systemd/system/amavis.service",
             "/usr/share/amavis/conf.d/10-debian_scripts line 23: $pid_file = \"/var/run/amavis/amavisd.pid\"",
             "noble rsyslog is Priority important; /etc/rsyslog.d/50-default.conf: mail.* -/var/log/mail.log",
@@ -482,7 +496,7 @@ pub static RELEASES: &[ReleaseFacts] = &[
         clamd_conf: &["/etc/clamd.conf"],
         clamd_max_threads: None,
         mail_log: MailLog::File { path: "/var/log/maillog" },
-        sources: &[
+        sources: sources![
             "openbsd ports mail/amavisd-new: V= 2.14.0; pkg/PLIST-main @rcscript amavisd, @sample /etc/amavisd.conf; $MYHOME = /var/amavisd (patches), so $pid_file defaults to /var/amavisd/amavisd.pid (Amavis/Conf.pm)",
             "openbsd ports security/clamav: pkg/clamd.rc, @sample /etc/clamd.conf",
         ],

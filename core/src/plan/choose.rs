@@ -177,7 +177,7 @@ fn decision_reason(
             model.diminishing_returns
         ),
         Decision::Minimum => format!(
-            "Minimum: {n} is the least amavis-tune plans (amavisd's own default; with 1 child amavisd serves in its parent, which exits after $max_requests messages and stops a unit that runs it in the foreground, as Debian's does), although RAM allows only {safe_max}."
+            "Minimum: {n} is the least amavis-tune plans (amavisd's own default; with 1 child amavisd serves in its parent, which exits after $max_requests messages, stopping a foreground unit such as Debian's), although RAM allows only {safe_max}."
         ),
     }
 }

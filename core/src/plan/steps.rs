@@ -68,11 +68,15 @@ fn backup_command(files: &[&str], shell: RootShell) -> String {
 /// a command that uses what only sh has (`$(...)`, `${VAR:-x}`, `$((...))`, `VAR=value`) runs
 /// through `sh -c`.
 pub(crate) fn for_root_shell(command: String, shell: RootShell) -> String {
-    let sh_only = command.contains("$(") || command.contains("${") || command.starts_with("i=");
-    match shell {
-        RootShell::Csh if sh_only => format!("sh -c {}", shell_quote(&command)),
-        _ => command,
+    if shell == RootShell::Sh {
+        return command;
     }
+    // Compared byte by byte (as in `shell_quote`): the web calculator carries this code, and
+    // substring searches weigh on its first load.
+    let bytes = command.as_bytes();
+    let sh_only =
+        bytes.starts_with(b"i=") || bytes.windows(2).any(|pair| pair[0] == b'$' && matches!(pair[1], b'(' | b'{'));
+    if sh_only { format!("sh -c {}", shell_quote(&command)) } else { command }
 }
 
 /// The rollback of a change whose backups are known: each `(file, backup, is_postfix)` (words
@@ -95,16 +99,12 @@ pub fn rollback_step(release: &ReleaseFacts, backups: &[(&str, &str, bool)], rai
         if copies.is_empty() { copies } else { copies.into_iter().chain([release.amavis_reload.to_owned()]).collect() }
     };
     let (first, second, order) = if raised {
-        (postfix_side, amavisd_side, "Postfix first, as when lowering")
+        (postfix_side, amavisd_side, "Postfix first")
     } else {
-        (amavisd_side, postfix_side, "amavisd first, as when raising")
+        (amavisd_side, postfix_side, "amavisd first")
     };
     let command = first.into_iter().chain(second).collect::<Vec<_>>().join(" && ");
-    step(
-        &format!("If anything went wrong: put back the backups this run made and reload each side ({order})"),
-        command,
-        StepKind::Rollback,
-    )
+    step(&format!("If anything went wrong: put back this run's backups, {order}"), command, StepKind::Rollback)
 }
 
 /// `word` as one word for a POSIX shell: as it is when it holds only characters no shell treats
@@ -112,12 +112,21 @@ pub fn rollback_step(release: &ReleaseFacts, backups: &[(&str, &str, bool)], rai
 /// server (a tree's amavisd.conf named with `--amavis-conf`) go through it before they are put
 /// into a printed or run command.
 pub fn shell_quote(word: &str) -> std::borrow::Cow<'_, str> {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "_./:=+,@%-".contains(c);
-    if !word.is_empty() && word.chars().all(plain) {
-        std::borrow::Cow::Borrowed(word)
-    } else {
-        std::borrow::Cow::Owned(format!("'{}'", word.replace('\'', "'\\''")))
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b"_./:=+,@%-".contains(&b);
+    if !word.is_empty() && word.bytes().all(plain) {
+        return std::borrow::Cow::Borrowed(word);
     }
+    let mut quoted = String::with_capacity(word.len() + 2);
+    quoted.push('\'');
+    for c in word.chars() {
+        if c == '\'' {
+            quoted.push_str("'\\''");
+        } else {
+            quoted.push(c);
+        }
+    }
+    quoted.push('\'');
+    std::borrow::Cow::Owned(quoted)
 }
 
 fn in_root_shell(step: Step, release: &ReleaseFacts) -> Step {
@@ -203,12 +212,12 @@ impl Group {
                 vec![step(release.validation_description(), release.validation_command(), StepKind::Validate)]
             }
             Group::RestartAmavisd if raising => vec![step(
-                "Reload amavisd, so it runs the new number of children before Postfix uses them (a reload keeps the listening socket open and refuses a broken configuration; a restart would drop the connections waiting for a child)",
+                "Reload amavisd, so it runs the new number of children before Postfix uses them (a reload keeps its socket open; a restart drops the connections waiting for a child)",
                 reload_amavisd,
                 StepKind::Restart,
             )],
             Group::RestartAmavisd => vec![step(
-                "Reload amavisd, now that Postfix opens no more connections than its new number of children (a reload keeps the listening socket open and refuses a broken configuration)",
+                "Reload amavisd, now that Postfix opens no more connections than its new number of children",
                 reload_amavisd,
                 StepKind::Restart,
             )],
@@ -243,14 +252,14 @@ impl Group {
                     step(&format!("Verify that Postfix reads {n}"), verify_postfix, StepKind::Verify),
                     step(
                         &format!(
-                            "Verify that amavisd runs {n} children: the processes whose parent is the master in {}, counted until there are {n} (at most 30 s: the reload replaces them within seconds)",
+                            "Verify that amavisd runs {n} children: the children of the master in {}, counted until there are {n} (for at most 30 s)",
                             release.pid_file
                         ),
                         release.count_children_command(n.get()),
                         StepKind::Verify,
                     ),
                     step(
-                        "Deliver now any mail deferred during the change, instead of at the next queue run (300 s by default; harmless when nothing waits)",
+                        "Deliver any mail deferred during the change now, not at the next queue run",
                         "postqueue -f",
                         StepKind::Verify,
                     ),
@@ -265,7 +274,7 @@ impl Group {
                     .collect();
                 let backups: Vec<(&str, &str, bool)> = backups.iter().map(|(f, b, p)| (*f, b.as_str(), *p)).collect();
                 let mut rollback = rollback_step(release, &backups, true);
-                rollback.description = "If anything went wrong: put back the copies step 1 made (in the same shell, which keeps $stamp) and reload each side, Postfix first".to_owned();
+                rollback.description = "If anything went wrong: put back step 1's copies (in the same shell: it set $stamp), Postfix first".to_owned();
                 vec![rollback]
             }
         }

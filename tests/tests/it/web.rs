@@ -315,6 +315,7 @@ async fn explained(client: &Client, server: &Server) {
             "verify:1",
             "verify:1",
             "verify:1",
+            "verify:1",
             "rollback:1"
         ])
     );
