@@ -18,7 +18,7 @@
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -215,7 +215,7 @@ fn keep_original(target: &Path) -> anyhow::Result<TempPath> {
 fn open_unchanged(target: &Path, expected: &[u8]) -> anyhow::Result<(File, fs::Metadata)> {
     let file = fs::OpenOptions::new()
         .read(true)
-        .custom_flags_nofollow()
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
         .open(target)
         .with_context(|| format!("cannot read {}", target.display()))?;
     let metadata = file.metadata().with_context(|| format!("cannot read {}", target.display()))?;
@@ -228,17 +228,6 @@ fn open_unchanged(target: &Path, expected: &[u8]) -> anyhow::Result<(File, fs::M
         bail!("{} changed while amavis-tune was working on it; run the command again", target.display());
     }
     Ok((file, metadata))
-}
-
-trait NoFollow {
-    fn custom_flags_nofollow(&mut self) -> &mut Self;
-}
-
-impl NoFollow for fs::OpenOptions {
-    fn custom_flags_nofollow(&mut self) -> &mut Self {
-        use std::os::unix::fs::OpenOptionsExt;
-        self.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-    }
 }
 
 /// Refuses a target no rename can replace, before anything is written.
@@ -259,25 +248,19 @@ fn replaceable(target: &Path) -> anyhow::Result<()> {
     let dir = parent(target);
     for (path, kind) in [(target, "it"), (dir, "its directory")] {
         let flags = attributes(path);
-        if flags.contains(StatxAttributes::IMMUTABLE) {
-            return refuse(
-                target,
-                &format!("{kind} is immutable (chattr +i)"),
-                &format!(
-                    "lift it with chattr -i {} if the change is meant, then run the command again",
-                    path.display()
-                ),
-            );
-        }
-        if flags.contains(StatxAttributes::APPEND) {
-            return refuse(
-                target,
-                &format!("{kind} is append-only (chattr +a)"),
-                &format!(
-                    "lift it with chattr -a {} if the change is meant, then run the command again",
-                    path.display()
-                ),
-            );
+        for (flag, what, letter) in
+            [(StatxAttributes::IMMUTABLE, "immutable", 'i'), (StatxAttributes::APPEND, "append-only", 'a')]
+        {
+            if flags.contains(flag) {
+                return refuse(
+                    target,
+                    &format!("{kind} is {what} (chattr +{letter})"),
+                    &format!(
+                        "lift it with chattr -{letter} {} if the change is meant, then run the command again",
+                        path.display()
+                    ),
+                );
+            }
         }
     }
     if attributes(target).contains(StatxAttributes::MOUNT_ROOT) {
