@@ -27,7 +27,7 @@ pub(crate) fn write(out: &mut dyn Write, r: &LogReport, files: &[String]) -> std
     let d = &r.deferrals;
     writeln!(
         out,
-        "Deliveries to amavisd: {} sent, {} bounced; {} messages deferred ({} lines: greeting-timeout {}, greeting-lost {}, refused {}, other {}, around amavisd's restarts {}).",
+        "Deliveries to amavisd: {} sent, {} bounced; {} messages deferred ({} lines: greeting-timeout {}, greeting-lost {}, refused {}, suspended with no connection {}, other {}, around amavisd's restarts {}).",
         r.sent,
         r.bounced,
         r.deferred_messages,
@@ -35,6 +35,7 @@ pub(crate) fn write(out: &mut dyn Write, r: &LogReport, files: &[String]) -> std
         d.greeting_timeout,
         d.greeting_lost,
         d.refused,
+        d.suspended.total(),
         d.other,
         d.restart
     )?;

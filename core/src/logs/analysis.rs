@@ -390,13 +390,19 @@ impl LogAnalysis {
             }
             Status::Deferred => {
                 let reason = DeferralReason::of(delivery.reason);
+                let suspended = event::is_suspended(delivery.reason);
                 match reason {
+                    DeferralReason::GreetingTimeout | DeferralReason::GreetingLost if suspended => {
+                        self.deferrals.suspended.greeting += 1
+                    }
+                    DeferralReason::Refused if suspended => self.deferrals.suspended.refused += 1,
+                    DeferralReason::Other if suspended => self.deferrals.suspended.other += 1,
                     DeferralReason::GreetingTimeout => self.deferrals.greeting_timeout += 1,
                     DeferralReason::GreetingLost => self.deferrals.greeting_lost += 1,
                     DeferralReason::Refused => self.deferrals.refused += 1,
                     DeferralReason::Other => self.deferrals.other += 1,
                 }
-                if matches!(reason, DeferralReason::GreetingLost | DeferralReason::Refused) {
+                if !suspended && matches!(reason, DeferralReason::GreetingLost | DeferralReason::Refused) {
                     if self.recent_failures.len() == MAX_RECENT_FAILURES {
                         self.recent_failures.pop_front();
                     }

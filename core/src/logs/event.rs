@@ -54,6 +54,14 @@ impl DeferralReason {
     }
 }
 
+/// `delivery temporarily suspended: ...`, `relay=none` (Postfix's qmgr_defer.c,
+/// `qmgr_defer_recipient`, logged through `postfix/error`): no connection was made, because Postfix
+/// had suspended the destination after a cohort of failed attempts; the text after the colon
+/// repeats the failure that suspended it.
+pub(crate) fn is_suspended(reason: &[u8]) -> bool {
+    reason.starts_with(b"delivery temporarily suspended:")
+}
+
 /// A delivery line from a Postfix delivery agent (`.../smtp`, `.../lmtp`, `.../error`), or
 /// `None`.
 pub(crate) fn delivery(message: &[u8]) -> Option<Delivery<'_>> {

@@ -66,6 +66,10 @@ pub struct Deferrals {
     #[serde(rename = "greeting-lost")]
     pub greeting_lost: u64,
     pub refused: u64,
+    /// Deferred with no connection made (`delivery temporarily suspended`): Postfix had
+    /// suspended amavisd's destination after failed attempts. Not delivery attempts, so not in
+    /// the counts above.
+    pub suspended: Suspended,
     pub other: u64,
     /// Refused or lost connections just before one of amavisd's start lines: a restart's effect,
     /// counted here instead of as `refused` or `greeting-lost`.
@@ -74,7 +78,29 @@ pub struct Deferrals {
 
 impl Deferrals {
     pub fn total(&self) -> u64 {
+        self.attempted() + self.suspended.total()
+    }
+
+    /// The deferrals that tried a connection (all but the suspended ones).
+    pub fn attempted(&self) -> u64 {
         self.greeting_timeout + self.greeting_lost + self.refused + self.other + self.restart
+    }
+}
+
+/// Deferrals made while Postfix had suspended amavisd's destination, by the failure that
+/// suspended it (repeated in each line).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Suspended {
+    /// After `Connection refused`.
+    pub refused: u64,
+    /// After a greeting that timed out or was lost.
+    pub greeting: u64,
+    pub other: u64,
+}
+
+impl Suspended {
+    pub fn total(&self) -> u64 {
+        self.refused + self.greeting + self.other
     }
 }
 

@@ -350,12 +350,14 @@ fn the_same_figures_from_every_format() {
         let r = report(text);
         // AAA1 and AAA2; the remote delivery BBB1 is not to amavisd.
         assert_eq!(r.sent, 2, "{text}");
-        // AAA3, deferred twice (the transport and postfix/error).
+        // AAA3, deferred twice: by the transport (a greeting that timed out), then by
+        // postfix/error with no connection, the destination being suspended.
         assert_eq!(r.deferred_messages, 1);
         assert_eq!(
             (r.deferrals.greeting_timeout, r.deferrals.greeting_lost, r.deferrals.refused, r.deferrals.other),
-            (1, 1, 0, 0)
+            (1, 0, 0, 0)
         );
+        assert_eq!((r.deferrals.suspended.greeting, r.deferrals.total()), (1, 2));
         // 1400 and 2400 ms (the per-recipient line and the split line's first part carry no
         // time): nearest rank, p50 is the 1st of 2, p90 and p99 the 2nd.
         assert_eq!((r.scan_ms.p50, r.scan_ms.p90, r.scan_ms.p99), (Some(1400), Some(2400), Some(2400)));
@@ -586,5 +588,39 @@ fn a_named_transport_teaches_its_next_hop() {
     let report = analyze(classic(lines, false).as_bytes(), options);
     assert_eq!(report.verdict, Verdict::AmavisdUnreachable);
     assert_eq!(report.deferred_messages, 2);
-    assert_eq!(report.deferrals.refused, 2);
+    // Q2 made no connection: it is not a refused attempt.
+    assert_eq!((report.deferrals.refused, report.deferrals.suspended.refused), (1, 1));
+    assert!(
+        report.reason.contains("1 of 1 delivery attempts were refused")
+            && report.reason.contains("1 more deliveries were deferred without a connection"),
+        "{}",
+        report.reason
+    );
+}
+
+/// Forty deliveries deferred by `postfix/error` while the destination was suspended, after one
+/// refused connection: one attempt, not forty-one.
+#[test]
+fn suspended_deliveries_are_not_attempts() {
+    let mut lines: Vec<Line> = vec![(
+        1,
+        AMAVIS,
+        9,
+        "Q0: to=<a@x>, relay=none, delay=1, delays=1/0/0/0, dsn=4.4.1, status=deferred (connect to 127.0.0.1[127.0.0.1]:10024: Connection refused)",
+    )];
+    for i in 1..=40u32 {
+        let text = format!(
+            "Q{i}: to=<a@x>, relay=none, delay=1, delays=1/0/0/0, dsn=4.4.1, status=deferred (delivery temporarily suspended: connect to 127.0.0.1[127.0.0.1]:10024: Connection refused)"
+        );
+        lines.push((2, "postfix/error", 8, &*Box::leak(text.into_boxed_str())));
+    }
+    let r = report(&classic(&lines, false));
+    assert_eq!(r.verdict, Verdict::AmavisdUnreachable);
+    assert_eq!((r.deferrals.refused, r.deferrals.suspended.refused, r.deferred_messages), (1, 40, 41));
+    assert!(r.reason.contains("1 of 1 delivery attempts were refused"), "{}", r.reason);
+    assert!(r.reason.contains("40 more deliveries were deferred without a connection"), "{}", r.reason);
+    // A log that starts during the suspension: the suspensions say why.
+    let r = report(&classic(&lines[1..], false));
+    assert_eq!(r.verdict, Verdict::AmavisdUnreachable);
+    assert!(r.reason.contains("No delivery attempt to amavisd is in the log, but 40 deliveries"), "{}", r.reason);
 }

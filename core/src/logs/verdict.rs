@@ -84,7 +84,20 @@ pub(crate) struct Evidence<'a> {
 
 pub(crate) fn judge(e: &Evidence<'_>) -> (Verdict, String) {
     let d = e.deferrals;
-    let attempts = e.sent + d.total();
+    // Deliveries deferred while Postfix had suspended the destination made no connection: they
+    // are not attempts, and are said apart.
+    let attempts = e.sent + d.attempted();
+    let suspended = if d.suspended.total() > 0 {
+        format!(
+            "; {} more deliveries were deferred without a connection (\"delivery temporarily suspended\"): Postfix had suspended amavisd's destination after failures, so they waited for a later queue run",
+            d.suspended.total()
+        )
+    } else {
+        String::new()
+    };
+    // A log that starts while the destination is suspended holds only the suspensions, which
+    // repeat the failure behind them.
+    let only_suspended = attempts == 0;
     let queue = e.wait_s.queue_p95.unwrap_or(0.0);
     let connect = e.wait_s.connect_p95.unwrap_or(0.0);
     let n = e.sizing.needed;
@@ -97,7 +110,7 @@ pub(crate) fn judge(e: &Evidence<'_>) -> (Verdict, String) {
             e.restarts
         ));
     }
-    let verdict = if attempts == 0 && e.scanned == 0 {
+    let verdict = if attempts == 0 && d.suspended.total() == 0 && e.scanned == 0 {
         words.push("No delivery to amavisd and no amavisd result in the log.".to_owned());
         Verdict::NoData
     } else if e.denied_access > 0 && d.greeting_lost > 0 {
@@ -106,15 +119,27 @@ pub(crate) fn judge(e: &Evidence<'_>) -> (Verdict, String) {
             d.greeting_lost, e.denied_access
         ));
         Verdict::AmavisdRefuses
+    } else if only_suspended && d.suspended.refused > 0 {
+        words.push(format!(
+            "No delivery attempt to amavisd is in the log, but {} deliveries were deferred without a connection (\"delivery temporarily suspended\") after `Connection refused`: nothing listened on amavisd's port, so amavisd was not running or listens elsewhere. Start amavisd (and check $inet_socket_port) before sizing.",
+            d.suspended.refused
+        ));
+        Verdict::AmavisdUnreachable
     } else if d.refused > 0 && d.refused.saturating_mul(10) >= attempts {
         words.push(format!(
-            "{} of {attempts} delivery attempts were refused (`Connection refused`): nothing listened on amavisd's port, so amavisd was not running or listens elsewhere; start it (and check $inet_socket_port) before sizing.",
+            "{} of {attempts} delivery attempts were refused (`Connection refused`): nothing listened on amavisd's port, so amavisd was not running or listens elsewhere{suspended}. Start amavisd (and check $inet_socket_port) before sizing.",
             d.refused
         ));
         Verdict::AmavisdUnreachable
+    } else if only_suspended && d.suspended.greeting > 0 {
+        words.push(format!(
+            "No delivery attempt to amavisd is in the log, but {} deliveries were deferred without a connection (\"delivery temporarily suspended\") after greetings that timed out or were lost: Postfix opened more connections than amavisd had children. Make Postfix's limit equal to $max_servers (amavis README.postfix).",
+            d.suspended.greeting
+        ));
+        Verdict::PostfixExceedsAmavis
     } else if d.greeting_timeout > 0 || d.greeting_lost > 0 || connect > CONNECT_WAIT_LIMIT_S {
         words.push(format!(
-            "Postfix opens more connections than amavisd has children: {} deliveries timed out and {} lost the connection waiting for the greeting, and connection set-up (delays c) took {connect:.2} s at the 95th percentile (a free child greets within milliseconds). The extra connections wait in amavisd's listen backlog; make Postfix's limit equal to $max_servers (amavis README.postfix).",
+            "Postfix opens more connections than amavisd has children: {} deliveries timed out and {} lost the connection waiting for the greeting, and connection set-up (delays c) took {connect:.2} s at the 95th percentile (a free child greets within milliseconds){suspended}. The extra connections wait in amavisd's listen backlog; make Postfix's limit equal to $max_servers (amavis README.postfix).",
             d.greeting_timeout, d.greeting_lost
         ));
         Verdict::PostfixExceedsAmavis

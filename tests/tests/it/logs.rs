@@ -156,11 +156,13 @@ fn assert_morning(report: &Value, what: &str) {
     let at = |pointer: &str| report.pointer(pointer).cloned().unwrap_or(Value::Null);
     // 4F1A and 4F3C; the remote delivery, the lmtp delivery and re-injection are not to amavisd.
     assert_eq!(at("/sent"), 2, "{what}: {report:#}");
-    // 4F4D, deferred twice: a greeting timeout, then postfix/error's lost greeting.
+    // 4F4D, deferred twice: a greeting timeout, then postfix/error's "delivery temporarily
+    // suspended" after it, which made no connection.
     assert_eq!(at("/deferred_messages"), 1, "{what}");
     assert_eq!(
         at("/deferrals"),
-        serde_json::json!({"greeting-timeout": 1, "greeting-lost": 1, "refused": 0, "other": 0, "restart": 0}),
+        serde_json::json!({"greeting-timeout": 1, "greeting-lost": 0, "refused": 0, "other": 0, "restart": 0,
+            "suspended": {"refused": 0, "greeting": 1, "other": 0}}),
         "{what}"
     );
     // 1400 and 2400 ms, once each (not the per-recipient line; the split line's ms from its
@@ -277,6 +279,7 @@ pub(crate) fn verdicts() {
         let report = json_of(args, &[&path]);
         assert_eq!(report["verdict"], verdict, "{name}: {report:#}");
         assert_eq!(report["needed"], serde_json::json!(needed), "{name}: {report:#}");
+        report
     };
     // One 1 s delivery every 10 s, twelve of them: never more than one connection busy; one
     // child would do, and amavis-tune plans at least 2.
@@ -308,8 +311,9 @@ pub(crate) fn verdicts() {
         (report["needed"].clone(), report["needed_for_load"].clone(), report["bound"].clone()),
         (3.into(), 6.into(), "cpu".into())
     );
-    // amavisd not running: the transport's refused connection, then postfix/error's.
-    check(
+    // amavisd not running: the transport's refused connection, then postfix/error's, which made
+    // no connection (the destination was suspended): one attempt, not two.
+    let unreachable = check(
         "unreachable",
         "Dec  2 07:00:01 mx postfix/smtp-amavis/smtp[9]: connect to 127.0.0.1[127.0.0.1]:10024: Connection refused\n\
          Dec  2 07:00:01 mx postfix/smtp-amavis/smtp[9]: Q1: to=<a@x.example>, relay=none, delay=0.01, delays=0/0/0.01/0, dsn=4.4.1, status=deferred (connect to 127.0.0.1[127.0.0.1]:10024: Connection refused)\n\
@@ -317,6 +321,12 @@ pub(crate) fn verdicts() {
         &[],
         "amavisd-unreachable",
         None,
+    );
+    let reason = unreachable["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("1 of 1 delivery attempts were refused")
+            && reason.contains("1 more deliveries were deferred without a connection (\"delivery temporarily suspended\")"),
+        "{reason}"
     );
     // amavisd's access list refuses Postfix: greetings lost, and DENIED ACCESS on its side.
     check(
@@ -388,7 +398,7 @@ pub(crate) fn text_report_and_chart() {
     assert_eq!(outcome.code, 0, "{}", outcome.stderr);
     let out = &outcome.stdout;
     for expected in [
-        "Deliveries to amavisd: 6 sent, 0 bounced; 1 messages deferred (2 lines: greeting-timeout 1, greeting-lost 1, refused 0, other 0, around amavisd's restarts 0).",
+        "Deliveries to amavisd: 6 sent, 0 bounced; 1 messages deferred (2 lines: greeting-timeout 1, greeting-lost 0, refused 0, suspended with no connection 1, other 0, around amavisd's restarts 0).",
         "Scan time (amavisd's elapsed time per message): p50 1400 ms, p90 2400 ms, p99 2400 ms.",
         "amavisd: 2 connections that carried no mail",
         // Six deliveries are too few for the replay to give a number: no N on the chart.
@@ -668,7 +678,8 @@ pub(crate) fn a_restart_window_is_not_a_verdict() {
     let report = json_of(&[], &[&path]);
     assert_eq!(
         report["deferrals"],
-        serde_json::json!({"greeting-timeout": 0, "greeting-lost": 0, "refused": 0, "other": 0, "restart": 6}),
+        serde_json::json!({"greeting-timeout": 0, "greeting-lost": 0, "refused": 0, "other": 0, "restart": 6,
+            "suspended": {"refused": 0, "greeting": 0, "other": 0}}),
         "{report:#}"
     );
     assert_eq!(report["verdict"], "idle", "{report:#}");

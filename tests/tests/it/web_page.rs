@@ -386,10 +386,12 @@ pub(crate) async fn logs_view_agrees_with_cli_logs() {
         assert_eq!(page["sent"], cli["sent"].to_string(), "{scenario}");
         assert_eq!(page["deferred"], cli["deferred_messages"].to_string(), "{scenario}");
         let d = &cli["deferrals"];
+        let suspended: u64 = ["refused", "greeting", "other"].iter().filter_map(|k| d["suspended"][k].as_u64()).sum();
         let total: u64 = ["greeting-timeout", "greeting-lost", "refused", "other", "restart"]
             .iter()
             .filter_map(|k| d[k].as_u64())
-            .sum();
+            .sum::<u64>()
+            + suspended;
         assert!(page["deferrals"].as_str().is_some_and(|t| t.starts_with(&format!("{total} ("))), "{scenario}: {page}");
         let buckets = cli["timeline"]["buckets"].as_array().map_or(0, Vec::len);
         assert_eq!(page["bars"], buckets, "{scenario}: one bar per bucket of the CLI's timeline");

@@ -191,11 +191,12 @@ fn report_view(report: &LogReport) -> Html {
             "deferrals",
             "Deferral lines",
             format!(
-                "{} (greeting-timeout {}, greeting-lost {}, refused {}, other {})",
+                "{} (greeting-timeout {}, greeting-lost {}, refused {}, suspended {}, other {})",
                 d.total(),
                 d.greeting_timeout,
                 d.greeting_lost,
                 d.refused,
+                d.suspended.total(),
                 d.other
             ),
         ),
