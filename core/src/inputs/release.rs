@@ -361,9 +361,10 @@ const EPEL: ReleaseFacts = ReleaseFacts {
     clamd_max_threads: None,
     mail_log: MailLog::File { path: "/var/log/maillog" },
     sources: sources![
-        "Fedora/EPEL amavis.spec: renamed from amavisd-new at 2.12.0-3 (Provides amavisd-new); /usr/sbin/amavisd, amavisd.service, /etc/amavisd/amavisd.conf, %{_rundir}/amavisd; packages.fedoraproject.org: 2.13.1 in EPEL 8, 9 and 10",
+        "Fedora/EPEL amavis.spec: renamed from amavisd-new at 2.12.0-3 (Provides amavisd-new); /usr/sbin/amavisd, amavisd.service, /etc/amavisd/amavisd.conf, %{_rundir}/amavisd; packages.fedoraproject.org (amavis-doc, re-checked 2026-12): 2.13.1-1.el8, 2.13.1-1.el9, 2.13.1-2.el10_0 (Fedora 43 and rawhide have 2.14.0, EPEL does not)",
         "pid file: the Fedora-lineage amavisd.service has PIDFile=/var/run/amavisd/amavisd.pid; the current spec creates /run/amavisd (\"Change /var/run for /run\", 2.12.1-4)",
         "clamav.spec: package clamd, template unit clamd@.service; amavis ships /etc/clamd.d/amavisd.conf (clamd@amavisd)",
+        "MaxThreads: amavis.spec installs amavis-clamd.conf as /etc/clamd.d/amavisd.conf with no MaxThreads line; clamav.spec builds scan.conf from clamd.conf.sample with sed edits none of which touches `#MaxThreads 20`: clamd's compiled default 10 (common/optparser.c) applies",
         "mail log: rsyslog writes /var/log/maillog (Rocky Linux admin guide, 8.x and 9.x)",
     ],
 };
@@ -392,7 +393,7 @@ const FREEBSD_PORTS: ReleaseFacts = ReleaseFacts {
     mail_log: MailLog::File { path: "/var/log/maillog" },
     sources: sources![
         "freebsd-ports security/amavisd-new: Makefile DISTVERSION 2.14.0, AMAVISDIR /var/amavis; files/amavisd.in: name=amavisd, command /usr/local/sbin/amavisd, required_files /usr/local/etc/amavisd.conf, pidfile /var/amavis/amavisd.pid",
-        "freebsd-ports security/clamav: package clamav, rc.d clamav_clamd, /usr/local/etc/clamd.conf",
+        "freebsd-ports security/clamav: package clamav, rc.d clamav_clamd, /usr/local/etc/clamd.conf; the Makefile's _SED_CONF edits of clamd.conf.sample leave `#MaxThreads 20` commented: clamd's default 10",
     ],
 };
 
@@ -498,7 +499,7 @@ pub static RELEASES: &[ReleaseFacts] = &[
         mail_log: MailLog::File { path: "/var/log/maillog" },
         sources: sources![
             "openbsd ports mail/amavisd-new: V= 2.14.0; pkg/PLIST-main @rcscript amavisd, @sample /etc/amavisd.conf; $MYHOME = /var/amavisd (patches), so $pid_file defaults to /var/amavisd/amavisd.pid (Amavis/Conf.pm)",
-            "openbsd ports security/clamav: pkg/clamd.rc, @sample /etc/clamd.conf",
+            "openbsd ports security/clamav: pkg/clamd.rc, @sample /etc/clamd.conf; patches/patch-etc_clamd_conf_sample changes LogFile, DatabaseDirectory and User only, so `#MaxThreads 20` stays commented: clamd's default 10 (the sample keeps its `Example` line, so a running clamd's file was edited, and a plan on the server reads it)",
         ],
     },
 ];
