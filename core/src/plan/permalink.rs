@@ -216,7 +216,7 @@ pub fn parse_link(text: &str) -> Result<Link, LinkError> {
 
 /// The query part of `text`: after the `?` of the first URL, or `text` itself when it is a bare
 /// query; up to a `#`, whitespace or a quote.
-fn find_query(text: &str) -> Option<&str> {
+fn find_query<'a>(text: &'a str) -> Option<&'a str> {
     let start = ["https://", "http://"].iter().filter_map(|scheme| text.find(scheme)).min();
     let rest = match start {
         Some(at) => {
@@ -226,12 +226,18 @@ fn find_query(text: &str) -> Option<&str> {
             &url[url.find('?')? + 1..]
         }
         None => {
-            let trimmed = text.trim();
-            let trimmed = trimmed.strip_prefix('?').unwrap_or(trimmed);
-            if trimmed.is_empty() || trimmed.contains(char::is_whitespace) || !trimmed.contains('=') {
+            // The query alone, or a header's `--from-url '?v=...'` among other words.
+            let unquote = |t: &'a str| t.trim_matches(|c| matches!(c, '\'' | '"'));
+            let mut words = text.split_whitespace().map(unquote);
+            let token = match words.clone().find(|t| t.starts_with('?')) {
+                Some(token) => token,
+                None => words.next().filter(|_| words.next().is_none())?,
+            };
+            let token = token.strip_prefix('?').unwrap_or(token);
+            if token.is_empty() || !token.contains('=') {
                 return None;
             }
-            trimmed
+            token
         }
     };
     Some(rest.split('#').next().unwrap_or_default())

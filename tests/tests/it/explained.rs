@@ -146,7 +146,8 @@ pub(crate) fn permalinks_and_headers_reproduce_the_plan() {
     assert!(
         by_env["snippets"][0]["header"]
             .as_str()
-            .is_some_and(|h| h.contains("# Reproduce: https://mail.example/tune/?v=2&ram=8G"))
+            .is_some_and(|h| h.contains("# Reproduce: amavis-tune plan --from-url '?v=2&ram=8G")
+                && h.contains("#   or, where the calculator is published, https://mail.example/tune/?v=2&ram=8G"))
     );
 }
 

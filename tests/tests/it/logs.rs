@@ -325,7 +325,8 @@ pub(crate) fn verdicts() {
     let reason = unreachable["reason"].as_str().unwrap_or_default();
     assert!(
         reason.contains("1 of 1 delivery attempts were refused")
-            && reason.contains("1 more deliveries were deferred without a connection (\"delivery temporarily suspended\")"),
+            && reason
+                .contains("1 more deliveries were deferred without a connection (\"delivery temporarily suspended\")"),
         "{reason}"
     );
     // amavisd's access list refuses Postfix: greetings lost, and DENIED ACCESS on its side.

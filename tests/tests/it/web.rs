@@ -248,9 +248,10 @@ async fn explained(client: &Client, server: &Server) {
     let page = snippets(client).await;
     assert!(page[1]["content"].as_str().is_some_and(|c| c.contains("\namavisfeed unix")), "{page}");
     let header = page[0]["content"].as_str().expect("text");
+    // The offline command first, then the page's own address.
     assert!(
         header.contains(&format!(
-            "# Reproduce: {}/?v=2&ram=8G&os=debian&clamav=on&method=master-cf&service=amavisfeed\n",
+            "# Reproduce: amavis-tune plan --from-url '?v=2&ram=8G&os=debian&clamav=on&method=master-cf&service=amavisfeed'\n#   or, where the calculator is published, {}/?v=2&ram=8G&os=debian&clamav=on&method=master-cf&service=amavisfeed\n",
             server.address
         )),
         "{header}"

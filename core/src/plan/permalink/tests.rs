@@ -22,6 +22,12 @@ fn links_read_back() {
             "v=Some(7) v=2&ram=2G&concurrency=5&os=debian&clamav=on&method=master-cf&service=amavisfeed&clamd=1536M&amavisd-parent=200M&reserve=2G&headroom=20",
         ),
         ("'https://a.example/?ram=1T&os=openbsd'", "v=None v=2&ram=1024G&os=openbsd&clamav=on&method=master-cf"),
+        // A header's first line: the command with the query alone.
+        (
+            "# Reproduce: amavis-tune plan --from-url '?v=2&ram=8G&os=ubuntu&cpus=4'",
+            "v=Some(2) v=2&ram=8G&os=ubuntu&clamav=on&method=master-cf&cpus=4",
+        ),
+        ("'ram=2G'", "v=None v=2&ram=2G&os=debian&clamav=on&method=master-cf"),
         (
             "https://a.example/",
             "the link has no query (nothing after `?`); a permalink looks like https://amavis-tune.github.io/amavis-tune/?v=2&ram=8G&os=debian",
