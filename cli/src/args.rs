@@ -91,6 +91,12 @@ pub(crate) struct PlanArgs {
     #[arg(long)]
     pub(crate) permalink: bool,
 
+    /// The server runs a platform that generates both numbers from one setting: zimbra, carbonio
+    /// or univention (found by itself on this machine when no input is given). The steps are then
+    /// the platform's own command, never an edit of its files.
+    #[arg(long, value_name = "PLATFORM")]
+    pub(crate) platform: Option<amavis_tune_core::Platform>,
+
     /// Where the web calculator lives, for the permalinks in the output.
     #[arg(long, value_name = "URL", env = "AMAVIS_TUNE_BASE_URL", default_value = amavis_tune_core::DEFAULT_BASE_URL)]
     pub(crate) base_url: String,

@@ -44,6 +44,9 @@ pub(crate) struct Sources {
     pub(crate) clamd: Option<crate::host::machine::ClamdRead>,
     /// The mail logs read for the observed load (`--logs`, or by themselves on the server).
     pub(crate) logs: Option<crate::commands::logs::LogsRead>,
+    /// A platform that generates both numbers (`--platform`, or found on this machine): the
+    /// steps are its own, and the snippets only show what it will write.
+    pub(crate) platform: Option<&'static amavis_tune_core::PlatformFacts>,
 }
 
 #[derive(Debug, Clone, Serialize)]

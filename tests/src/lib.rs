@@ -272,7 +272,9 @@ fn amavisd_loads(
     let printer = scratch.join("zz-print-max-servers.conf");
     write_aged(
         &printer,
-        "print STDERR \"max_servers=$max_servers\\n\";\nprint STDERR \"inet_socket_port=\", join(',', ref $inet_socket_port ? @$inet_socket_port : ($inet_socket_port)), \"\\n\";\n1;\n",
+        // amavisd 2.11+: a non-empty @listen_sockets replaces $inet_socket_port (its TCP ports
+        // are the entries ending in a port number; unix sockets end in a path).
+        "print STDERR \"max_servers=$max_servers\\n\";\nprint STDERR \"inet_socket_port=\", join(',', @listen_sockets ? (map { /(?:^|:)(\\d+)$/ ? $1 : () } @listen_sockets) : ref $inet_socket_port ? @$inet_socket_port : ($inet_socket_port)), \"\\n\";\n1;\n",
     );
     let mut command = match tree.filter(|tree| tree.join("etc").is_dir()) {
         Some(tree) => {
@@ -318,12 +320,18 @@ pub fn amavisd_files_of(tree: &Path) -> Vec<PathBuf> {
     let debian = tree.join("etc/amavis/conf.d");
     if !debian.is_dir() {
         // The one file amavisd is started with: the first of the known places that exists.
-        return ["etc/amavisd/amavisd.conf", "usr/local/etc/amavisd.conf", "etc/amavisd.conf"]
-            .iter()
-            .map(|f| tree.join(f))
-            .filter(|f| f.is_file())
-            .take(1)
-            .collect();
+        return [
+            "etc/amavisd/amavisd.conf",
+            "usr/local/etc/amavisd.conf",
+            "etc/amavisd.conf",
+            "opt/zimbra/conf/amavisd.conf",
+            "opt/zextras/conf/amavisd.conf",
+        ]
+        .iter()
+        .map(|f| tree.join(f))
+        .filter(|f| f.is_file())
+        .take(1)
+        .collect();
     }
     let mut files = Vec::new();
     for dir in ["usr/share/amavis/conf.d", "etc/amavis/conf.d"] {

@@ -16,11 +16,40 @@ use crate::host::layout::under;
 use crate::host::write::{Replacement, Written, replace_all};
 use crate::output::{Hinted, Stdout, UntilClosed};
 
+/// `apply` on a platform that generates both numbers: nothing is written (the platform would
+/// undo it); the error names the platform's own steps.
+fn platform_refusal(
+    platform: amavis_tune_core::Platform,
+    config: &amavis_tune_core::ConfigSet,
+    n: amavis_tune_core::Concurrency,
+) -> anyhow::Error {
+    let facts = platform.facts();
+    // The files' number is the setting's only when both agree (else one was edited by hand).
+    let report = amavis_tune_core::check(config);
+    let current = report.amavis.max_servers.filter(|&a| Some(a) == report.postfix.effective);
+    let steps: Vec<String> = facts
+        .steps(n, current)
+        .iter()
+        .enumerate()
+        .map(|(i, s)| format!("  {}. {}\n     {}", i + 1, s.description, s.command))
+        .collect();
+    anyhow::Error::new(Hinted {
+        message: format!(
+            "refusing to apply, nothing was written: {} generates both numbers from {} ({}), so an edit of these files would be undone; make the change with the platform's own command",
+            facts.title, facts.setting, facts.generator
+        ),
+        hint: format!("the steps on {}:\n{}", facts.title, steps.join("\n")),
+    })
+}
+
 pub(crate) fn run(args: ApplyArgs, out: &mut Stdout) -> anyhow::Result<ExitStatus> {
     if args.restart && !args.dry_run {
         refuse_restart_elsewhere(&args.config.root)?;
     }
     let (layout, config) = load(&args.config)?;
+    if let Some(platform) = layout.platform {
+        return Err(platform_refusal(platform, &config, args.concurrency));
+    }
     // Held from the read to the last rename: another apply or restore on this tree, and
     // `postconf -e`/`-M` (Postfix's lock), wait; then the files are read again under the locks.
     let (_locks, layout, config) = if args.dry_run {

@@ -11,6 +11,18 @@ use crate::render::check::CheckJson;
 pub(crate) fn run(args: CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
     let (layout, config) = load(&args.config)?;
     let mut report = amavis_tune_core::check(&config);
+    if let Some(platform) = layout.platform {
+        let generated: Vec<String> = config
+            .amavis
+            .iter()
+            .filter(|f| {
+                platform != amavis_tune_core::Platform::Univention || amavis_tune_core::generated_by_ucr(f.doc.render())
+            })
+            .map(|f| f.path.clone())
+            .chain([config.master_cf.path.clone()])
+            .collect();
+        amavis_tune_core::note_platform(&mut report, platform, &generated);
+    }
     // The server's own logs (under --root) are read by themselves when its own files are read.
     let files_named =
         args.config.master_cf.is_some() || args.config.main_cf.is_some() || !args.config.amavis_conf.is_empty();

@@ -36,12 +36,23 @@ pub(crate) fn run(args: PlanArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
         )?;
     }
     let provenance = Provenance { base_url: args.base_url.clone(), date: Some(crate::host::clock::today()?) };
-    let plan = match sources.logs.as_ref().and_then(|logs| logs.load.as_ref()) {
+    let mut plan = match sources.logs.as_ref().and_then(|logs| logs.load.as_ref()) {
         Some(load) => amavis_tune_core::plan_observed(&inputs, &provenance, load),
         None => amavis_tune_core::plan_with(&inputs, &provenance),
     };
+    // A platform that generates both numbers: named, or found on this machine (its marker files).
+    let platform = args
+        .platform
+        .or_else(|| on_server.then(|| crate::host::layout::detect_platform(&input.memory.sysroot.sysroot)).flatten());
+    if let Some(platform) = platform {
+        let facts = platform.facts();
+        plan.steps = facts.steps(plan.concurrency, None);
+        plan.lowering_note =
+            format!("{} applies the number to both sides itself, in the order its own restarts take.", facts.title);
+        sources.platform = Some(facts);
+    }
     match args.output.format {
-        OutputFormat::Text if args.brief => crate::render::plan::write_brief(out, &plan)?,
+        OutputFormat::Text if args.brief => crate::render::plan::write_brief(out, &plan, &sources)?,
         OutputFormat::Text => crate::render::plan::write(out, &plan, &sources)?,
         OutputFormat::Json => crate::render::json::write_json(out, &JsonOutput { plan: &plan, sources: &sources })?,
     }
@@ -73,6 +84,7 @@ fn from_link(text: &str) -> anyhow::Result<(Inputs, Sources)> {
     })?;
     let notice = link.model_version.and_then(|v| amavis_tune_core::version_notice(v, &link.inputs));
     let sources = Sources {
+        platform: None,
         ram: Source::Link,
         ram_from: None,
         host_ram_mib: None,
@@ -176,6 +188,7 @@ fn inputs(args: &PlanInputArgs) -> anyhow::Result<(Inputs, Sources)> {
         overrides,
     };
     let sources = Sources {
+        platform: None,
         ram: ram_source,
         ram_from,
         host_ram_mib,

@@ -22,7 +22,15 @@ pub(crate) fn load(args: &ConfigArgs) -> anyhow::Result<(Layout, ConfigSet)> {
         }));
     }
     let all_explicit = args.master_cf.is_some() && args.main_cf.is_some() && !args.amavis_conf.is_empty();
+    let platform = layout::detect_platform(root);
+    let platform_layout = match (&args.os, platform) {
+        (OsChoice::Auto, Some(platform)) => layout::platform_layout(root, platform),
+        _ => None,
+    };
     let release = match &args.os {
+        OsChoice::Auto if platform_layout.is_some() => {
+            platform_layout.as_ref().map_or_else(|| OsRelease::family(Os::Debian), |l| l.release.clone())
+        }
         OsChoice::Os(release) => release.clone(),
         OsChoice::Auto => match layout::detect(root) {
             Some(os) => layout::tree_release(root, os),
@@ -38,7 +46,19 @@ pub(crate) fn load(args: &ConfigArgs) -> anyhow::Result<(Layout, ConfigSet)> {
             }
         },
     };
-    let mut layout = layout::layout(root, release, &args.amavis_conf)?;
+    let mut layout = match platform_layout {
+        Some(mut layout) => {
+            if !args.amavis_conf.is_empty() {
+                layout.amavis = args.amavis_conf.clone();
+            }
+            layout
+        }
+        None => {
+            let mut layout = layout::layout(root, release, &args.amavis_conf)?;
+            layout.platform = platform;
+            layout
+        }
+    };
     if let Some(path) = &args.master_cf {
         layout.master_cf = path.clone();
     }
@@ -74,6 +94,14 @@ pub(crate) fn load(args: &ConfigArgs) -> anyhow::Result<(Layout, ConfigSet)> {
         )
     };
     follow_includes(&mut config, &mut layout, root)?;
+    // UCS writes its files with UCR's header, which says so where its marker files are not
+    // there (a copied tree).
+    if layout.platform.is_none()
+        && (amavis_tune_core::generated_by_ucr(config.master_cf.doc.render())
+            || config.amavis.iter().any(|file| amavis_tune_core::generated_by_ucr(file.doc.render())))
+    {
+        layout.platform = Some(amavis_tune_core::Platform::Univention);
+    }
     Ok((layout, config))
 }
 

@@ -21,6 +21,9 @@ pub(crate) struct Layout {
     pub(crate) amavis: Vec<PathBuf>,
     /// Files in a `conf.d` that amavisd does not read.
     pub(crate) amavis_skipped: Vec<PathBuf>,
+    /// A platform that generates both numbers (Zimbra, Carbonio, UCS): its files are never
+    /// edited, its own command is the change.
+    pub(crate) platform: Option<amavis_tune_core::Platform>,
 }
 
 /// Joins an absolute path from the OS tables under `root`.
@@ -325,6 +328,31 @@ pub(crate) fn layout(root: &Path, release: OsRelease, amavis_explicit: &[PathBuf
         main_cf: under(root, &os.main_cf_path()),
         amavis,
         amavis_skipped,
+        platform: None,
+    })
+}
+
+/// The platform whose marker files the tree has (Zimbra, Carbonio, UCS).
+pub(crate) fn detect_platform(root: &Path) -> Option<amavis_tune_core::Platform> {
+    amavis_tune_core::detect_platform(|path| confine(root, &under(root, path)).is_ok_and(|p| p.exists()))
+}
+
+/// The layout of a platform that keeps amavisd's and Postfix's files in its own tree (Zimbra's
+/// `/opt/zimbra`, Carbonio's `/opt/zextras`); the release is the tree's own (for its name only:
+/// the steps are the platform's).
+pub(crate) fn platform_layout(root: &Path, platform: amavis_tune_core::Platform) -> Option<Layout> {
+    let facts = platform.facts();
+    let amavis_conf = facts.amavis_conf?;
+    let text = read_under(root, "/etc/os-release").unwrap_or_default();
+    let release = release_from_os_release(&text).unwrap_or_else(|| OsRelease::family(Os::Ubuntu));
+    Some(Layout {
+        os: release.os,
+        release,
+        master_cf: under(root, &format!("{}/master.cf", facts.postfix_dir)),
+        main_cf: under(root, &format!("{}/main.cf", facts.postfix_dir)),
+        amavis: vec![under(root, amavis_conf)],
+        amavis_skipped: Vec::new(),
+        platform: Some(platform),
     })
 }
 

@@ -49,7 +49,12 @@ pub(crate) fn write(
         _ => "unknown".to_owned(),
     };
     writeln!(out, "         effective: {effective}")?;
-    writeln!(out, "status: {} ({})", report.status.as_str(), layout.release)?;
+    match layout.platform {
+        Some(platform) => {
+            writeln!(out, "status: {} ({} on {})", report.status.as_str(), platform.name(), layout.release)?
+        }
+        None => writeln!(out, "status: {} ({})", report.status.as_str(), layout.release)?,
+    }
     if let Some(logs) = logs {
         writeln!(out, "logs:    {}", logs_line(logs))?;
     }
@@ -75,11 +80,22 @@ pub(crate) fn write(
         && !report.findings.iter().any(|f| f.code == FindingCode::SharedTransport)
         && let Some(n) = report.suggested
     {
+        writeln!(out)?;
+        if let Some(platform) = layout.platform {
+            // The platform's files are never edited: its own steps.
+            let facts = platform.facts();
+            writeln!(out, "To make both sides agree at {n} on {}:", facts.title)?;
+            let Ok(n) = amavis_tune_core::Concurrency::new(n) else { return Ok(()) };
+            let current = report.amavis.max_servers.filter(|&a| Some(a) == report.postfix.effective);
+            for (i, step) in facts.steps(n, current).iter().enumerate() {
+                writeln!(out, "  {}. {}\n     {}", i + 1, step.description, step.command)?;
+            }
+            return Ok(());
+        }
         let mut command = format!("amavis-tune apply --concurrency {n}");
         if args.root != std::path::Path::new("/") {
             command.push_str(&format!(" --root {}", args.root.display()));
         }
-        writeln!(out)?;
         writeln!(
             out,
             "To make both sides agree at {n} (see `amavis-tune plan --concurrency {n}` for what it costs in RAM):"
@@ -112,6 +128,9 @@ pub(crate) struct CheckJson<'a> {
     /// The mail logs read (`check --logs`, or by themselves on the server), when any.
     #[serde(skip_serializing_if = "Option::is_none")]
     logs: Option<&'a LogsRead>,
+    /// The platform that generates both numbers (Zimbra, Carbonio, UCS), with its facts; null
+    /// elsewhere.
+    platform: Option<&'static amavis_tune_core::PlatformFacts>,
 }
 
 #[derive(Serialize)]
@@ -127,6 +146,7 @@ impl<'a> CheckJson<'a> {
         CheckJson {
             report,
             logs,
+            platform: layout.platform.map(amavis_tune_core::Platform::facts),
             os: layout.os,
             release: layout.release_facts().id,
             release_note: amavis_tune_core::resolve_release(&layout.release).note,

@@ -11,7 +11,7 @@ use crate::sources::{Source, Sources};
 /// the change of each side as one line (the snippet's setting, or its postconf command), then the
 /// steps' commands that are not those changes, each with its kind (backup, validate, reload,
 /// verify, rollback).
-pub(crate) fn write_brief(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+pub(crate) fn write_brief(out: &mut dyn Write, plan: &Plan, sources: &Sources) -> io::Result<()> {
     let inputs = &plan.inputs;
     let n = plan.concurrency;
     writeln!(
@@ -27,6 +27,21 @@ pub(crate) fn write_brief(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
         writeln!(out, "warning: {}", warning.message)?;
     }
     writeln!(out)?;
+    if let Some(facts) = sources.platform {
+        // The platform writes both files itself: its own steps, in its order.
+        writeln!(out, "On {} (it writes both files from {}; never edit them)", facts.title, facts.setting)?;
+        for (index, step) in plan.steps.iter().enumerate() {
+            writeln!(out, "  {}. {:<8} {}", index + 1, step.kind.as_str(), step.command)?;
+        }
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Reproduce: amavis-tune plan --platform {} --from-url '{}'",
+            facts.platform.name(),
+            plan.permalink
+        )?;
+        return Ok(());
+    }
     writeln!(out, "Change")?;
     for snippet in &plan.snippets {
         let change = match &snippet.command {
@@ -70,6 +85,18 @@ pub(crate) fn write(out: &mut dyn Write, plan: &Plan, sources: &Sources) -> io::
     };
     if let Some(notice) = sources.link.as_ref().and_then(|l| l.notice.as_ref()) {
         writeln!(out, "notice: {notice}")?;
+        writeln!(out)?;
+    }
+    if let Some(facts) = sources.platform {
+        writeln!(
+            out,
+            "platform: {} generates both numbers from {} ({}). Do not paste the snippets below: they show what it will write. Change the number with `{}` (the steps below). {}.",
+            facts.title,
+            facts.setting,
+            facts.generator,
+            facts.change_command(plan.concurrency),
+            facts.other_consumers
+        )?;
         writeln!(out)?;
     }
     let os_note = match sources.os {

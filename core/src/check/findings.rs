@@ -62,6 +62,8 @@ pub enum FindingCode {
     GeneratedFile,
     /// What the server's mail logs show about the load on amavisd (`check --logs`).
     ObservedLoad,
+    /// A platform (Zimbra, Carbonio, UCS) generates both numbers from one setting of its own.
+    PlatformGenerated,
 }
 
 impl FindingCode {
@@ -92,6 +94,7 @@ impl FindingCode {
             FindingCode::AmavisIncludeUnfollowed => "amavis-include-unfollowed",
             FindingCode::GeneratedFile => "generated-file",
             FindingCode::ObservedLoad => "observed-load",
+            FindingCode::PlatformGenerated => "platform-generated",
         }
     }
 }

@@ -31,6 +31,11 @@ const CORPUS: &[(&str, &str, Applied)] = &[
     ("ispconfig-debian-amavis", "match", Applied::AtN { main_cf: false }),
     ("kolab-debian-two-filters", "mismatch", Applied::AtN { main_cf: false }),
     ("modoboa-debian-proxy-filter", "mismatch", Applied::Refused("smtpd_proxy_filter on smtpd/pass, submission/inet")),
+    // Platforms that generate both numbers: apply never edits their files, and names their
+    // command instead.
+    ("platform-carbonio", "match", Applied::Refused("Zextras Carbonio generates both numbers")),
+    ("platform-ucs-5", "match", Applied::Refused("Univention Corporate Server generates both numbers")),
+    ("platform-zimbra-10", "match", Applied::Refused("Zimbra Collaboration generates both numbers")),
     ("readme-postfix-amavisfeed-debian", "match", Applied::AtN { main_cf: false }),
     ("readme-postfix-main-cf-limit-debian", "match", Applied::AtN { main_cf: true }),
     ("zentyal-ubuntu-mailfilter", "match", Applied::AtN { main_cf: false }),
@@ -43,7 +48,11 @@ fn tree_path(name: &str) -> PathBuf {
 }
 
 fn postfix_dir(root: &Path) -> PathBuf {
-    ["etc/postfix", "usr/local/etc/postfix"].iter().map(|d| root.join(d)).find(|d| d.is_dir()).expect("postfix dir")
+    ["etc/postfix", "usr/local/etc/postfix", "opt/zimbra/common/conf", "opt/zextras/common/conf"]
+        .iter()
+        .map(|d| root.join(d))
+        .find(|d| d.is_dir())
+        .expect("postfix dir")
 }
 
 /// `postconf -c DIR ARGS...`, one value per line, warnings (on stderr) ignored.

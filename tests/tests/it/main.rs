@@ -22,6 +22,7 @@ mod live;
 mod logs;
 mod measure;
 mod observed;
+mod platforms;
 mod postfix_oracle;
 mod releases;
 mod safety;
@@ -77,6 +78,7 @@ fn main() {
         test!(apply::freebsd13_postfix_change_runs_under_tcsh, needs Tcsh Postconf),
         test!(apply::secrets_stay_out_of_diffs),
         test!(corpus::every_corpus_tree_has_a_source),
+        test!(platforms::each_platform_gets_its_own_command),
         test!(corpus::findings_give_no_harmful_advice),
         test!(corpus::shared_transport_is_never_edited, needs Postconf),
         test!(corpus::diff_headers_name_existing_files_plainly),

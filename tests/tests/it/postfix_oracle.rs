@@ -102,7 +102,7 @@ pub(crate) fn fixtures_agree_with_postconf() {
     let postconf = Need::Postconf.path();
     let mut compared = 0;
     for tree in fixture_trees() {
-        let dir = ["etc/postfix", "usr/local/etc/postfix"]
+        let dir = ["etc/postfix", "usr/local/etc/postfix", "opt/zimbra/common/conf", "opt/zextras/common/conf"]
             .iter()
             .map(|d| tree.join(d))
             .find(|d| d.is_dir())
