@@ -172,6 +172,23 @@ impl ConfigSet {
         listen.filter(|(ports, _)| ports.as_ref().is_none_or(|p| !p.is_empty())).unwrap_or(found)
     }
 
+    /// The ports amavisd has a policy bank for (`$interface_policy{'10026'}`), with where; the
+    /// last assignment for a port wins.
+    pub fn amavis_policy_ports(&self) -> Vec<(u16, Location)> {
+        let mut found: Vec<(u16, Location)> = Vec::new();
+        for index in self.amavis_file_order() {
+            let file = &self.amavis[index];
+            for policy in &file.doc.policy_ports {
+                let location = Location { path: file.path.clone(), line: policy.line };
+                match found.iter_mut().find(|(port, _)| *port == policy.port) {
+                    Some(entry) => entry.1 = location,
+                    None => found.push((policy.port, location)),
+                }
+            }
+        }
+        found
+    }
+
     /// The unix socket amavisd listens on (`$unix_socketname`), when a plain string sets it.
     pub fn amavis_socket(&self) -> Option<String> {
         let mut found = None;

@@ -25,7 +25,9 @@ pub use check::{
     DEFAULT_DESTINATION_RECIPIENT_LIMIT, Feed, Finding, FindingCode, IncludedFrom, Location, PostfixSide, ProxyService,
     Report, SourceFile, Status, Unfollowed, check, note_observed_load,
 };
-pub use config::amavis_conf::{AmavisConf, AssignedValue, Assignment, Include, PortAssignment, SocketAssignment};
+pub use config::amavis_conf::{
+    AmavisConf, AssignedValue, Assignment, Include, PolicyPort, PortAssignment, SocketAssignment,
+};
 pub use config::clamd_conf::{ClamdConf, ClamdValue, read_clamd_conf};
 pub use config::diagnostic::{Diagnostic, DiagnosticCode, Severity};
 pub use config::main_cf::{MainCf, Parameter};

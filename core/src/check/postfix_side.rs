@@ -59,6 +59,13 @@ pub(super) fn postfix_side(config: &ConfigSet, findings: &mut Vec<Finding>) -> P
         ports_source.as_ref().map_or("its default".to_owned(), |l| format!("set at {l}"))
     );
     let filters = content_filters(config, findings);
+    let policy_ports = config.amavis_policy_ports();
+    // A port with a policy bank of its own (`$interface_policy{'10026'}`) is one amavisd is meant
+    // to serve: a filter to it where amavisd does not listen is a slip, said as such.
+    let policy_of = |f: &Filter| {
+        let port: u16 = f.nexthop.rsplit_once(':')?.1.parse().ok()?;
+        policy_ports.iter().find(|(p, _)| *p == port)
+    };
     let leads = |f: &Filter| {
         leads_to_amavisd(&f.nexthop, ports.as_deref(), socket.as_deref()).or_else(|| {
             // A transport that is not an SMTP or LMTP client (a pipe to a program) cannot reach
@@ -75,7 +82,18 @@ pub(super) fn postfix_side(config: &ConfigSet, findings: &mut Vec<Finding>) -> P
     let amavis_transports: Vec<&str> =
         filters.iter().filter(|f| leads(f) == Some(true)).map(|f| f.transport.as_str()).collect();
     for other in filters.iter().filter(|f| leads(f) == Some(false)) {
-        let finding = if amavis_transports.contains(&other.transport.as_str()) {
+        let finding = if let Some((port, policy)) = policy_of(other) {
+            // amavisd has a policy bank for the port but does not listen there.
+            Finding::new(
+                FindingCode::OtherFilter,
+                Severity::Warning,
+                format!(
+                    "content_filter `{}` sends mail to port {port}, for which amavisd has a policy bank ($interface_policy at {policy}), but amavisd does not listen there ({listens}): that mail is deferred with \"Connection refused\" unless another filter listens there; add {port} to $inet_socket_port (or @listen_sockets)",
+                    other.value
+                ),
+                Some(other.location.clone()),
+            )
+        } else if amavis_transports.contains(&other.transport.as_str()) {
             // The amavis transport sent to a port amavisd does not listen on: a likely slip.
             Finding::new(
                 FindingCode::OtherFilter,

@@ -129,6 +129,14 @@ fn transports() {
         &config(master, MAIN, &[("a", "$max_servers = 20;")]),
         "match amavis=20@a:1 postfix=20(destination-concurrency-limit) [other-filter@2 destination-limit-caps@-]",
     );
+    // A policy bank for 10026 ($interface_policy) with amavisd listening on 10024 only: the
+    // filter to 10026 is still not counted, and the finding says amavisd was meant to listen.
+    let policy = "$max_servers = 20;\n$interface_policy{'10026'} = 'ORIGINATING';\n";
+    let report = check(&config(master, MAIN, &[("a", policy)]));
+    let finding = report.findings.iter().find(|f| f.code == FindingCode::OtherFilter).expect("other-filter");
+    assert_eq!(finding.severity, Severity::Warning);
+    assert!(finding.message.contains("policy bank ($interface_policy at a:2)"), "{}", finding.message);
+    assert!(finding.message.contains("add 10026 to $inet_socket_port"), "{}", finding.message);
     // ClearOS: main.cf's content_filter is a pipe; the transport to amavisd is named on the
     // listener it re-injects into.
     check_config(

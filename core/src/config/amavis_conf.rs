@@ -11,7 +11,7 @@ use crate::config::diagnostic::{Diagnostic, DiagnosticCode, encoding_diagnostics
 
 mod statements;
 
-pub use statements::{Include, PortAssignment, SocketAssignment};
+pub use statements::{Include, PolicyPort, PortAssignment, SocketAssignment};
 
 /// The variable this scanner looks for, and the packages it may be named with.
 const NAMES: [&str; 3] = ["max_servers", "main::max_servers", "Amavis::Conf::max_servers"];
@@ -67,6 +67,8 @@ pub struct AmavisConf {
     pub listen_sockets: Vec<PortAssignment>,
     /// Assignments to `$unix_socketname`, in file order.
     pub socket_names: Vec<SocketAssignment>,
+    /// Policy banks bound to a TCP port (`$interface_policy{'10026'} = ...`), in file order.
+    pub policy_ports: Vec<statements::PolicyPort>,
     /// Assignments to `$forward_method` (`path` holds the value), in file order.
     pub forward_methods: Vec<SocketAssignment>,
 }
@@ -88,6 +90,7 @@ impl AmavisConf {
             socket_ports: statements::socket_ports(&scanner.tokens, text),
             listen_sockets: statements::listen_sockets(&scanner.tokens, text),
             socket_names: statements::socket_names(&scanner.tokens, text),
+            policy_ports: statements::policy_ports(&scanner.tokens, text),
             forward_methods: statements::forward_methods(&scanner.tokens, text),
         }
     }

@@ -231,6 +231,39 @@ pub(super) fn listen_sockets(tokens: &[Token], text: &[u8]) -> Vec<PortAssignmen
         .collect()
 }
 
+/// One `$interface_policy{'PORT'} = 'BANK';`: a policy bank for connections to a port (or
+/// `ADDR:PORT`; Amavis.pm looks up `$interface_policy{$dst_port}` and
+/// `{"$dst_addr:$dst_port"}`). It names a port amavisd is meant to serve, but amavisd listens only
+/// where `$inet_socket_port` or `@listen_sockets` say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyPort {
+    pub line: usize,
+    pub port: u16,
+    /// The bank's name, when a plain string.
+    pub bank: Option<String>,
+}
+
+pub(super) fn policy_ports(tokens: &[Token], text: &[u8]) -> Vec<PolicyPort> {
+    let word = |i: usize| tokens.get(i).map(|t: &Token| &text[t.range.clone()]);
+    let mut found = Vec::new();
+    for (index, token) in tokens.iter().enumerate() {
+        if token.kind != Kind::Variable || &text[token.range.clone()] != b"$interface_policy" {
+            continue;
+        }
+        let (Some(b"{"), Some(key), Some(b"}"), Some(b"=")) =
+            (word(index + 1), word(index + 2), word(index + 3), word(index + 4))
+        else {
+            continue;
+        };
+        let key = plain_string(key).unwrap_or_else(|| String::from_utf8_lossy(key).into_owned());
+        let port = key.rsplit(':').next().and_then(|p| p.parse::<u16>().ok());
+        if let Some(port) = port {
+            found.push(PolicyPort { line: token.line, port, bank: word(index + 5).and_then(plain_string) });
+        }
+    }
+    found
+}
+
 pub(super) fn socket_names(tokens: &[Token], text: &[u8]) -> Vec<SocketAssignment> {
     string_assignments(tokens, text, b"$unix_socketname")
 }
