@@ -50,6 +50,7 @@ pub fn inputs(form: &Form) -> (Inputs, Vec<(TextField, String)>) {
         cpus,
         service: service.unwrap_or_default(),
         overrides: Overrides { headroom_percent, ..overrides },
+        os_version: form.release.clone(),
         ..Inputs::new(ram.unwrap_or(MiB::from_gib(8)), form.os)
     };
     (inputs, errors)

@@ -2,7 +2,7 @@
 //! writer and reader, so that a link the page makes and one the CLI prints are the same syntax,
 //! keys and order. The form keeps its free-text fields as typed, valid or not.
 
-use amavis_tune_core::{Os, PostfixMethod, parse_on_off, query_pairs, to_query_as_typed};
+use amavis_tune_core::{Os, OsVersion, PostfixMethod, parse_on_off, query_pairs, to_query_as_typed};
 
 use crate::state::{Form, TextField};
 
@@ -36,6 +36,10 @@ pub fn from_query(query: &str) -> FromQuery {
             },
             "os" => match value.parse::<Os>() {
                 Ok(os) => form.os = os,
+                Err(e) => out.errors.push((key.to_owned(), e.to_string())),
+            },
+            "release" => match value.parse::<OsVersion>() {
+                Ok(release) => form.release = Some(release),
                 Err(e) => out.errors.push((key.to_owned(), e.to_string())),
             },
             "clamav" | "reload" => match parse_on_off(&value) {

@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use amavis_tune_core::{ClamAv, Os, PostfixMethod, Preset};
+use amavis_tune_core::{ClamAv, Os, OsVersion, PostfixMethod, Preset};
 use yew::Reducible;
 
 /// Every input as the user typed it (strings for the free fields, so an invalid value can be
@@ -13,6 +13,9 @@ pub struct Form {
     /// Empty: recommend one.
     pub concurrency: String,
     pub os: Os,
+    /// The release of `os` whose commands the steps use (`None`: the family's newest), as
+    /// `plan --os debian:12`.
+    pub release: Option<OsVersion>,
     pub clamav: bool,
     pub concurrent_reload: bool,
     pub method: PostfixMethod,
@@ -33,6 +36,7 @@ impl Default for Form {
             ram: "8G".to_owned(),
             concurrency: String::new(),
             os: Os::Debian,
+            release: None,
             clamav: true,
             concurrent_reload: true,
             method: PostfixMethod::MasterCf,
@@ -136,7 +140,9 @@ impl TextField {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     Text(TextField, String),
+    /// Another family: its newest release.
     Os(Os),
+    Release(Option<OsVersion>),
     ClamAv(bool),
     ConcurrentReload(bool),
     Method(PostfixMethod),
@@ -151,7 +157,11 @@ impl Reducible for Form {
         let mut form = (*self).clone();
         match action {
             Action::Text(field, value) => field.set(&mut form, value),
-            Action::Os(os) => form.os = os,
+            Action::Os(os) => {
+                form.os = os;
+                form.release = None;
+            }
+            Action::Release(release) => form.release = release,
             Action::ClamAv(on) => form.clamav = on,
             Action::ConcurrentReload(on) => form.concurrent_reload = on,
             Action::Method(method) => form.method = method,

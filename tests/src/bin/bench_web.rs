@@ -9,13 +9,28 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use amavis_tune_tests::browser::{LIVE_RESULT, browser, serve};
+use amavis_tune_tests::browser::{LIVE_RESULT, browser, cdp, serve};
 use anyhow::{Context, bail};
 use fantoccini::Locator;
 use serde_json::json;
 
 const LOADS: usize = 20;
 const CHANGES: usize = 40;
+const SLOW_LOADS: usize = 5;
+
+/// Navigation start to first contentful paint, and to the module's render of the config (the
+/// page's `amavis-tune:output` mark), for one cold load of `url`.
+async fn paint_and_output(client: &fantoccini::Client, url: &str) -> anyhow::Result<(f64, f64)> {
+    client.goto(url).await?;
+    client.wait().at_most(std::time::Duration::from_secs(60)).for_element(Locator::Css(LIVE_RESULT)).await?;
+    let times = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; const read = () => { const fcp = performance.getEntriesByName('first-contentful-paint')[0]; const out = performance.getEntriesByName('amavis-tune:output')[0]; if (fcp && out) { done([fcp.startTime, out.startTime]); } else { setTimeout(read, 10); } }; read();",
+            vec![],
+        )
+        .await?;
+    Ok((times[0].as_f64().context("a paint time")?, times[1].as_f64().context("an output time")?))
+}
 
 /// gzip -9 of the files these request paths name (`/` is index.html).
 fn gzip_bytes(site: &Path, requests: &[String]) -> anyhow::Result<usize> {
@@ -66,17 +81,25 @@ async fn main() -> anyhow::Result<()> {
     let (mut paint, mut output) = (Vec::new(), Vec::new());
     for load in 0..LOADS {
         // A fresh URL each time; the server sends no cache headers.
-        client.goto(&format!("{}/?v=1&ram=8G&os=debian&load={load}", server.address)).await?;
-        client.wait().for_element(Locator::Css(LIVE_RESULT)).await?;
-        let times = client
-            .execute_async(
-                "const done = arguments[arguments.length - 1]; const read = () => { const fcp = performance.getEntriesByName('first-contentful-paint')[0]; const out = performance.getEntriesByName('amavis-tune:output')[0]; if (fcp && out) { done([fcp.startTime, out.startTime]); } else { setTimeout(read, 10); } }; read();",
-                vec![],
-            )
-            .await?;
-        paint.push(times[0].as_f64().context("a paint time")?);
-        output.push(times[1].as_f64().context("an output time")?);
+        let (p, o) = paint_and_output(client, &format!("{}/?v=1&ram=8G&os=debian&load={load}", server.address)).await?;
+        paint.push(p);
+        output.push(o);
     }
+
+    // A slow network, as a phone on a poor link sees the page: every first-load file is asked
+    // for at once (index.html preloads the glue and the module), so the round trips do not add up.
+    cdp(client, "Network.enable", json!({})).await;
+    cdp(client, "Network.setCacheDisabled", json!({ "cacheDisabled": true })).await;
+    let conditions = |latency: f64, throughput: f64| json!({ "offline": false, "latency": latency, "downloadThroughput": throughput, "uploadThroughput": throughput });
+    cdp(client, "Network.emulateNetworkConditions", conditions(150.0, 200_000.0)).await;
+    let (mut slow_paint, mut slow_output) = (Vec::new(), Vec::new());
+    for load in 0..SLOW_LOADS {
+        let (p, o) = paint_and_output(client, &format!("{}/?v=1&ram=8G&os=debian&slow={load}", server.address)).await?;
+        slow_paint.push(p);
+        slow_output.push(o);
+    }
+    cdp(client, "Network.emulateNetworkConditions", conditions(0.0, -1.0)).await;
+    cdp(client, "Network.setCacheDisabled", json!({ "cacheDisabled": false })).await;
 
     let (mut changes, mut frames) = (Vec::new(), Vec::new());
     for change in 0..CHANGES {
@@ -105,6 +128,11 @@ async fn main() -> anyhow::Result<()> {
     println!("  generated config in the served HTML         prerendered (default plan)");
     println!("  navigation start to first contentful paint  {:8.1} ms", median(paint));
     println!("  navigation start to the module's config     {:8.1} ms", median(output));
+    println!(
+        "  slow network (1.6 Mbit/s, 150 ms RTT, uncompressed, {SLOW_LOADS} loads): first paint {:.0} ms, first answer to input (the module's config) {:.0} ms",
+        median(slow_paint),
+        median(slow_output)
+    );
     println!("  input change to DOM / next frame            {:8.2} / {:.2} ms", median(changes), median(frames));
     println!("  JS heap in use after the changes            {heap:8.1} MiB");
     browser.client.clone().close().await?;

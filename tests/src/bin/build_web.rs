@@ -4,7 +4,10 @@
 //!    both modules: the calculator (the first load) and the check and log views;
 //! 2. wasm-bindgen (in-process, the same code as the CLI) for `--target web`, name section removed;
 //! 3. `wasm-opt -Oz` when it is on PATH (npm's `binaryen`; Debian's is too old for Rust 1.95), and
-//!    terser on the JavaScript glue (tests/js);
+//!    terser on the JavaScript glue (tests/js); then wasm-opt's
+//!    `--minify-imports-and-exports-and-modules`, whose map renames the same names in the glue
+//!    (wasm-bindgen's import names carry a 16-digit hash each, which compresses badly: 2.2 KB of
+//!    the calculator's gzip);
 //! 4. the calculator prerendered into `index.html` (Yew's server-side rendering), painted before
 //!    any script runs and replaced by the first render;
 //! 5. content-hashed file names, relative URLs, so the folder can be served from any sub-path, and
@@ -65,6 +68,9 @@ fn main() -> anyhow::Result<()> {
         optimise(&bg, keep_names)?;
         let glue = staging.join(format!("{module}.js"));
         minify(&terser, &glue)?;
+        if !keep_names {
+            minify_names(&bg, &glue)?;
+        }
         let wasm_bytes = std::fs::read(&bg)?;
         let glue_bytes = std::fs::read(&glue)?;
         let wasm_name = format!("{module}-{}.wasm", hash(&wasm_bytes));
@@ -93,6 +99,10 @@ fn main() -> anyhow::Result<()> {
     let html = std::fs::read_to_string(root.join("web/index.html"))?
         .replace("{{css}}", &css_name)
         .replace("{{script}}", &loader_name)
+        // Every file of the first load is asked for at once: the glue and the module are
+        // preloaded beside the loader (which would otherwise find them one round trip apart).
+        .replace("{{glue}}", &glue_name)
+        .replace("{{wasm}}", &wasm_name)
         .replace("{{prerendered}}", &prerendered)
         .replace("{{version}}", env!("CARGO_PKG_VERSION"));
     assets.push(("index.html".to_owned(), html.into_bytes()));
@@ -177,16 +187,8 @@ fn optimise(wasm: &Path, keep_names: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     let status = Command::new("wasm-opt")
-        .args([
-            "-Oz",
-            "--converge",
-            "--enable-bulk-memory",
-            "--enable-nontrapping-float-to-int",
-            "--enable-sign-ext",
-            "--enable-mutable-globals",
-            "--enable-reference-types",
-            "--enable-multivalue",
-        ])
+        .args(["-Oz", "--converge"])
+        .args(WASM_FEATURES)
         .args(keep_names.then_some("--debuginfo"))
         .arg(wasm)
         .arg("-o")
@@ -197,6 +199,181 @@ fn optimise(wasm: &Path, keep_names: bool) -> anyhow::Result<()> {
         bail!("wasm-opt -Oz failed");
     }
     Ok(())
+}
+
+/// The wasm features the modules use (Rust 1.95's wasm32 defaults), for every wasm-opt run.
+const WASM_FEATURES: [&str; 6] = [
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// Renames the module's imports, their module and its exports to the shortest names
+/// (binaryen's `--minify-imports-and-exports-and-modules`, which prints the map as JSON), and the
+/// same names in the glue: each import is a property of the glue's import object, each export
+/// read as `.name` of the instance's exports. Fails when a name of the map is not where the glue
+/// should have it, or an old name is left, so a glue of another shape is never half renamed.
+fn minify_names(wasm: &Path, glue: &Path) -> anyhow::Result<()> {
+    if !Command::new("wasm-opt").arg("--version").output().is_ok_and(|o| o.status.success()) {
+        return Ok(());
+    }
+    let output = Command::new("wasm-opt")
+        .args(WASM_FEATURES)
+        .arg("--minify-imports-and-exports-and-modules")
+        .arg(wasm)
+        .arg("-o")
+        .arg(wasm)
+        .output()
+        .context("cannot run wasm-opt")?;
+    if !output.status.success() {
+        bail!("wasm-opt --minify-imports-and-exports-and-modules failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let map: serde_json::Value = serde_json::from_slice(&output.stdout).context("wasm-opt's name map is not JSON")?;
+    let pairs = |key: &str| -> anyhow::Result<Vec<Vec<String>>> {
+        serde_json::from_value(map[key].clone()).with_context(|| format!("wasm-opt's name map has no `{key}` list"))
+    };
+    let mut text = std::fs::read_to_string(glue)?;
+    let mut modules: Vec<(String, String)> = Vec::new();
+    let mut renames: Vec<(String, String, bool)> = Vec::new();
+    for import in pairs("imports")? {
+        let [module, old, new] = <[String; 3]>::try_from(import)
+            .map_err(|_| anyhow::anyhow!("an import of the map is not [module, old, new]"))?;
+        if !modules.iter().any(|(m, _)| *m == module) {
+            modules.push((module, String::new()));
+        }
+        renames.push((old, new, false));
+    }
+    for export in pairs("exports")? {
+        let [old, new] =
+            <[String; 2]>::try_from(export).map_err(|_| anyhow::anyhow!("an export of the map is not [old, new]"))?;
+        renames.push((old, new, true));
+    }
+    // The import modules: binaryen names them `a`, `b`, ... in the order it meets them; the map
+    // does not say, so the module's own import section does.
+    let bytes = std::fs::read(wasm)?;
+    let renamed_modules = import_modules(&bytes)?;
+    anyhow::ensure!(
+        renamed_modules.len() == modules.len(),
+        "the renamed module has {} import modules, the map {}",
+        renamed_modules.len(),
+        modules.len()
+    );
+    for ((old, new), renamed) in modules.iter_mut().zip(renamed_modules) {
+        *new = renamed;
+        let quoted = format!("\"{old}\"");
+        anyhow::ensure!(
+            text.matches(&quoted).count() == 1,
+            "the glue names the import module {quoted} other than once"
+        );
+        text = text.replace(&quoted, &format!("\"{new}\""));
+    }
+    for (old, new, export) in &renames {
+        let (replaced, count) = replace_identifier(&text, old, new, *export);
+        // An export the glue never reads (`main`, the abort handler) is renamed in the module only.
+        anyhow::ensure!(count > 0 || *export, "the glue does not define the import `{old}`");
+        text = replaced;
+    }
+    std::fs::write(glue, text)?;
+    Ok(())
+}
+
+/// `text` with every whole identifier `old` (for an export: only where read as `.old`) made
+/// `new`, and how many there were.
+fn replace_identifier(text: &str, old: &str, new: &str, export: bool) -> (String, usize) {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    let mut out = String::with_capacity(text.len());
+    let mut count = 0;
+    let mut rest = text;
+    while let Some(at) = rest.find(old) {
+        let before = if at > 0 { rest[..at].chars().last() } else { out.chars().last() };
+        let after = rest[at + old.len()..].chars().next();
+        let whole = !before.is_some_and(is_word) && !after.is_some_and(is_word);
+        let placed = if export { before == Some('.') } else { true };
+        out.push_str(&rest[..at]);
+        if whole && placed {
+            out.push_str(new);
+            count += 1;
+        } else {
+            out.push_str(old);
+        }
+        rest = &rest[at + old.len()..];
+    }
+    out.push_str(rest);
+    (out, count)
+}
+
+/// The distinct module names of a wasm module's imports, in order.
+fn import_modules(bytes: &[u8]) -> anyhow::Result<Vec<String>> {
+    fn leb(bytes: &[u8], at: &mut usize) -> anyhow::Result<usize> {
+        let mut value = 0usize;
+        let mut shift = 0;
+        loop {
+            let byte = *bytes.get(*at).context("a truncated wasm module")?;
+            *at += 1;
+            value |= usize::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+            shift += 7;
+            anyhow::ensure!(shift < 35, "a malformed wasm module");
+        }
+    }
+    fn name(bytes: &[u8], at: &mut usize) -> anyhow::Result<String> {
+        let length = leb(bytes, at)?;
+        let text = bytes.get(*at..*at + length).context("a truncated wasm name")?;
+        *at += length;
+        Ok(String::from_utf8(text.to_vec())?)
+    }
+    let mut at = 8;
+    let mut modules: Vec<String> = Vec::new();
+    while at < bytes.len() {
+        let id = bytes[at];
+        at += 1;
+        let size = leb(bytes, &mut at)?;
+        let end = at + size;
+        if id == 2 {
+            let count = leb(bytes, &mut at)?;
+            for _ in 0..count {
+                let module = name(bytes, &mut at)?;
+                name(bytes, &mut at)?;
+                // The import's kind and its description: a function's type index, a table's
+                // type and limits, a memory's limits, a global's type and mutability.
+                let kind = bytes[at];
+                at += 1;
+                match kind {
+                    0 => {
+                        leb(bytes, &mut at)?;
+                    }
+                    1 => {
+                        at += 1;
+                        let flags = leb(bytes, &mut at)?;
+                        leb(bytes, &mut at)?;
+                        if flags & 1 == 1 {
+                            leb(bytes, &mut at)?;
+                        }
+                    }
+                    2 => {
+                        let flags = leb(bytes, &mut at)?;
+                        leb(bytes, &mut at)?;
+                        if flags & 1 == 1 {
+                            leb(bytes, &mut at)?;
+                        }
+                    }
+                    3 => at += 2,
+                    other => bail!("an import of unknown kind {other}"),
+                }
+                if !modules.contains(&module) {
+                    modules.push(module);
+                }
+            }
+            return Ok(modules);
+        }
+        at = end;
+    }
+    Ok(modules)
 }
 
 fn tempdir_in(dir: &Path) -> anyhow::Result<PathBuf> {
@@ -213,4 +390,23 @@ fn hash(bytes: &[u8]) -> String {
         value = value.wrapping_mul(0x0100_0000_01b3);
     }
     format!("{:012x}", value >> 16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_identifier;
+
+    #[test]
+    fn only_whole_identifiers_are_renamed() {
+        let glue = "{__wbg_a_1:function(e){return E.memory.buffer},__wbg_a_12:1,x:\"memory\"};E.__wbg_a_1";
+        assert_eq!(
+            replace_identifier(glue, "__wbg_a_1", "$", false),
+            ("{$:function(e){return E.memory.buffer},__wbg_a_12:1,x:\"memory\"};E.$".to_owned(), 2)
+        );
+        // An export only where read as a property: not the string.
+        assert_eq!(
+            replace_identifier(glue, "memory", "xb", true),
+            ("{__wbg_a_1:function(e){return E.xb.buffer},__wbg_a_12:1,x:\"memory\"};E.__wbg_a_1".to_owned(), 1)
+        );
+    }
 }

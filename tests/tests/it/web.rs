@@ -660,3 +660,59 @@ pub(crate) async fn a_dropped_browser_leaves_nothing_running() {
     let left = group_members(group);
     assert!(left.is_empty(), "processes left running after the browser was dropped: {left:?}");
 }
+
+/// The page offers every release of the table (not only the family's newest), in the form, the
+/// URL and the links it reads, and its steps are `plan --os RELEASE`'s for each one.
+pub(crate) async fn release_selector_agrees_with_cli() {
+    let site = site();
+    let browser = started_browser().await;
+    let server = serve(site);
+    let client = &browser.client;
+    let page_steps = || async {
+        js(client, "return Array.from(document.querySelectorAll('.steps li code')).map(c => c.textContent);").await
+    };
+    open(client, &server, "ram=8G").await;
+    for release in amavis_tune_core::RELEASES {
+        let (os, version) = release.id.split_once(':').expect("family:version");
+        client
+            .find(Locator::Css("#field-os"))
+            .await
+            .expect("the OS field")
+            .select_by_value(os)
+            .await
+            .expect("selects the family");
+        settle(client).await;
+        client
+            .find(Locator::Css("#field-release"))
+            .await
+            .expect("the release field")
+            .select_by_value(version)
+            .await
+            .unwrap_or_else(|e| panic!("{}: the page offers it: {e}", release.id));
+        settle(client).await;
+        let cli = cli_plan(&["--ram", "8G", "--os", release.id]);
+        let cli_steps: Vec<Value> =
+            cli["steps"].as_array().expect("steps").iter().map(|s| s["command"].clone()).collect();
+        assert_eq!(page_steps().await, Value::Array(cli_steps), "{}", release.id);
+        let search = js(client, "return location.search;").await;
+        assert_eq!(
+            search,
+            format!("?v=2&ram=8G&os={os}&release={version}&clamav=on&method=master-cf"),
+            "{}",
+            release.id
+        );
+    }
+    // A link naming a release opens with it chosen, and its steps (Ubuntu 22.04's amavisd-new).
+    open(client, &server, "ram=8G&os=ubuntu&release=22.04").await;
+    let chosen = js(client, "return document.querySelector('#field-release').value;").await;
+    assert_eq!(chosen, "22.04");
+    let cli = cli_plan(&["--ram", "8G", "--os", "ubuntu:22.04"]);
+    let cli_steps: Vec<Value> = cli["steps"].as_array().expect("steps").iter().map(|s| s["command"].clone()).collect();
+    assert!(cli_steps.iter().any(|c| c.as_str().is_some_and(|c| c.contains("amavisd-new"))), "{cli_steps:?}");
+    assert_eq!(page_steps().await, Value::Array(cli_steps));
+    // A bad release in a link is said at the field, and the family's newest is used.
+    open(client, &server, "ram=8G&os=debian&release=12a").await;
+    let error =
+        client.find(Locator::Css(".field.invalid .error")).await.expect("inline error").text().await.expect("text");
+    assert!(error.starts_with("Ignored from the link:"), "{error}");
+}

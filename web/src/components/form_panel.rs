@@ -2,7 +2,7 @@ use std::rc::Rc;
 
 use amavis_tune_core::{
     CHILDREN_PER_CPU, DEFAULT_AMAVISD_PARENT, DEFAULT_CLAMD, DEFAULT_HEADROOM_PERCENT, DEFAULT_PER_CHILD,
-    DEFAULT_RESERVE, DEFAULT_SERVICE, MIN_CONCURRENCY, MiB, Os, PostfixMethod, Preset,
+    DEFAULT_RESERVE, DEFAULT_SERVICE, MIN_CONCURRENCY, MiB, Os, PostfixMethod, Preset, RELEASES,
 };
 use yew::prelude::*;
 
@@ -42,6 +42,13 @@ pub(crate) fn FormPanel(props: &Props) -> Html {
             if let Ok(os) = select.value().parse::<Os>() {
                 dispatch.dispatch(Action::Os(os));
             }
+        })
+    };
+    let on_release = {
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |event: Event| {
+            let select: web_sys::HtmlSelectElement = event.target_unchecked_into();
+            dispatch.dispatch(Action::Release(select.value().parse().ok()));
         })
     };
     let on_method = {
@@ -97,6 +104,18 @@ pub(crate) fn FormPanel(props: &Props) -> Html {
                     { for Os::ALL.iter().map(|os| html! { <option value={os.name()} selected={*os == form.os}>{ os.name() }</option> }) }
                 </select>
                 if let Some(message) = url_error("os") { <p class="error" role="alert">{ format!("Ignored from the link: {message}") }</p> }
+            </div>
+            <div class={classes!("field", url_error("release").is_some().then_some("invalid"))}>
+                <label for="field-release">{ "Release" }</label>
+                // Keyed by the family, so that another family's list is a fresh element whose
+                // selection is its `selected` attributes, not what was chosen in the last list.
+                <select id="field-release" key={form.os.name()} onchange={on_release}>
+                    <option value="" selected={form.release.is_none()}>{ "The newest listed" }</option>
+                    { for RELEASES.iter().filter(|r| r.os == form.os).map(|r| html! {
+                        <option value={r.version} selected={form.release.as_ref().is_some_and(|v| v.to_string() == r.version)}>{ r.name }</option>
+                    }) }
+                </select>
+                if let Some(message) = url_error("release") { <p class="error" role="alert">{ format!("Ignored from the link: {message}") }</p> }
             </div>
             <div class="field checkbox">
                 <input id="field-clamav" type="checkbox" checked={form.clamav} onchange={checkbox(Action::ClamAv)} />
