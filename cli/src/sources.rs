@@ -47,6 +47,9 @@ pub(crate) struct Sources {
     /// A platform that generates both numbers (`--platform`, or found on this machine): the
     /// steps are its own, and the snippets only show what it will write.
     pub(crate) platform: Option<&'static amavis_tune_core::PlatformFacts>,
+    /// What the platform means for the snippets and the reserve (the page says the same).
+    #[serde(skip)]
+    pub(crate) platform_notice: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -96,7 +96,9 @@ pub use plan::snippet::{FileKind, Snippet, master_cf_line};
 pub use plan::steps::{Step, StepKind, apply_steps, rollback_step, shell_quote};
 pub use plan::warnings::{Warning, WarningCode};
 pub use plan::{Plan, Provenance, plan, plan_observed, plan_with};
-pub use platform::{Platform, PlatformFacts, detect as detect_platform, generated_by_ucr, note_platform};
+pub use platform::{
+    Platform, PlatformFacts, detect as detect_platform, generated_by_ucr, note_platform, platform_plan,
+};
 
 #[cfg(test)]
 mod roundtrip_tests;

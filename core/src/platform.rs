@@ -12,7 +12,21 @@ use serde::Serialize;
 use crate::check::{Finding, FindingCode, Report, Status};
 use crate::config::diagnostic::Severity;
 use crate::inputs::concurrency::Concurrency;
+use crate::plan::Plan;
 use crate::plan::steps::{Step, StepKind};
+
+/// A platform's sources, as a slice; the web calculator never shows them (as the releases').
+#[cfg(not(target_arch = "wasm32"))]
+macro_rules! sources {
+    ($($source:expr),* $(,)?) => { &[$($source),*] };
+}
+
+#[cfg(target_arch = "wasm32")]
+macro_rules! sources {
+    ($($source:expr),* $(,)?) => {
+        &[]
+    };
+}
 
 /// A platform that generates `$max_servers` and the transport's maxproc from one setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -201,7 +215,7 @@ const ZIMBRA: PlatformFacts = PlatformFacts {
     pid_file: "/opt/zimbra/log/amavisd.pid",
     mail_log: "/var/log/zimbra.log",
     other_consumers: "Zimbra runs its mailbox server (Java, heap 20-25% of RAM by zmsetup), MariaDB (innodb buffer pool 30% of RAM) and OpenLDAP on the same host by default: the reserve must hold them (--reserve)",
-    sources: &[
+    sources: sources![
         "Zimbra/zm-amavis conf/amavisd.conf.in: `$max_servers = %%zimbraAmavisMaxServers%%;`, $pid_file /opt/zimbra/log/amavisd.pid",
         "Zimbra/zm-postfix conf/postfix/master.cf.in: `smtp-amavis unix - - n - %%zimbraAmavisMaxServers%% smtp`",
         "Zimbra/zm-mailbox store/conf/attrs/zimbra-attrs.xml id 1461: zimbraAmavisMaxServers, globalConfig and server, default 10",
@@ -226,7 +240,7 @@ const CARBONIO: PlatformFacts = PlatformFacts {
     pid_file: "/run/carbonio/amavisd.pid",
     mail_log: "/var/log/carbonio.log",
     other_consumers: "Carbonio runs its mailbox (appserver) JVM (heap 20-25% of RAM by setup), MariaDB (30% of RAM) and OpenLDAP on the same host by default: the reserve must hold them (--reserve)",
-    sources: &[
+    sources: sources![
         "zextras/carbonio-amavis conf/amavisd.conf.in (tag 4.0.7): `$max_servers = %%zimbraAmavisMaxServers%%;`, $pid_file /run/carbonio/amavisd.pid",
         "zextras/carbonio-mta mta/postfix_master.cf.in (tag 4.2.0): `smtp-amavis unix - - n - %%zimbraAmavisMaxServers%% smtp`",
         "zextras/carbonio-mailbox attrs.xml id 1461 (tag 4.21.0): zimbraAmavisMaxServers, default 10",
@@ -251,12 +265,28 @@ const UNIVENTION: PlatformFacts = PlatformFacts {
     pid_file: "/var/run/amavis/amavisd.pid",
     mail_log: "/var/log/mail.log",
     other_consumers: "UCS runs OpenLDAP, the Univention Directory Listener and often Samba 4 and Dovecot on the same host: the reserve must hold them (--reserve)",
-    sources: &[
+    sources: sources![
         "univention/univention-corporate-server mail/univention-antivir-mail: conffiles/etc/amavis/conf.d/60-univention (`$max_servers = ` mail/antivir/max_servers, default 2; $pid_file /var/run/amavis/amavisd.pid), debian/*.univention-config-registry (File etc/amavis/conf.d/60-univention, Variables mail/antivir/max_servers)",
         "univention/univention-corporate-server mail/univention-mail-postfix: conffiles/etc/postfix/master.cf.d/30_antivir (`smtp-amavis unix - - n - %(maxproc)s smtp`, the same variable), 99_local (master.cf.local appended)",
         "univention-config-registry handler.py: a registered variable's files are rewritten when it is set; no restart is registered for these files",
     ],
 };
+
+/// `plan` on a platform: its steps in place of the edits, and what it means for the snippets and
+/// the memory reserve (the CLI prints it above the plan, the page above the result).
+pub fn platform_plan(plan: &mut Plan, platform: Platform) -> String {
+    let facts = platform.facts();
+    plan.steps = facts.steps(plan.concurrency, None);
+    plan.lowering_note = format!("{} applies the number to both sides itself.", facts.title);
+    format!(
+        "{} generates both numbers from {} ({}). Do not paste the snippets: they show what it will write. Change the number with `{}` (the steps). {}.",
+        facts.title,
+        facts.setting,
+        facts.generator,
+        facts.change_command(plan.concurrency),
+        facts.other_consumers
+    )
+}
 
 /// The platform whose marker paths all exist (`exists` answers for a path as on the server).
 pub fn detect(exists: impl Fn(&str) -> bool) -> Option<Platform> {

@@ -14,9 +14,12 @@ use crate::output::Hinted;
 use crate::sources::{LinkSource, Measured, Source, Sources};
 
 pub(crate) fn run(args: PlanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
-    let (inputs, mut sources) = match &args.from_url {
+    let (inputs, mut sources, link_platform) = match &args.from_url {
         Some(link) => from_link(link)?,
-        None => inputs(&args.inputs)?,
+        None => {
+            let (inputs, sources) = inputs(&args.inputs)?;
+            (inputs, sources, None)
+        }
     };
     guard_useful_range(inputs.concurrency, args.force, "plan")?;
     if args.permalink {
@@ -43,13 +46,11 @@ pub(crate) fn run(args: PlanArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
     // A platform that generates both numbers: named, or found on this machine (its marker files).
     let platform = args
         .platform
+        .or(link_platform)
         .or_else(|| on_server.then(|| crate::host::layout::detect_platform(&input.memory.sysroot.sysroot)).flatten());
     if let Some(platform) = platform {
-        let facts = platform.facts();
-        plan.steps = facts.steps(plan.concurrency, None);
-        plan.lowering_note =
-            format!("{} applies the number to both sides itself, in the order its own restarts take.", facts.title);
-        sources.platform = Some(facts);
+        sources.platform_notice = Some(amavis_tune_core::platform_plan(&mut plan, platform));
+        sources.platform = Some(platform.facts());
     }
     match args.output.format {
         OutputFormat::Text if args.brief => crate::render::plan::write_brief(out, &plan, &sources)?,
@@ -74,7 +75,7 @@ pub(crate) fn guard_useful_range(n: Option<Concurrency>, force: bool, command: &
 }
 
 /// The inputs of a permalink (`--from-url`), and the notice for a link made by another model.
-fn from_link(text: &str) -> anyhow::Result<(Inputs, Sources)> {
+fn from_link(text: &str) -> anyhow::Result<(Inputs, Sources, Option<amavis_tune_core::Platform>)> {
     let link = amavis_tune_core::parse_link(text).map_err(|error| {
         anyhow::Error::new(Hinted {
             message: format!("cannot read the permalink: {error}"),
@@ -85,6 +86,7 @@ fn from_link(text: &str) -> anyhow::Result<(Inputs, Sources)> {
     let notice = link.model_version.and_then(|v| amavis_tune_core::version_notice(v, &link.inputs));
     let sources = Sources {
         platform: None,
+        platform_notice: None,
         ram: Source::Link,
         ram_from: None,
         host_ram_mib: None,
@@ -96,7 +98,7 @@ fn from_link(text: &str) -> anyhow::Result<(Inputs, Sources)> {
         link: Some(LinkSource { model_version: link.model_version, notice }),
         logs: None,
     };
-    Ok((link.inputs, sources))
+    Ok((link.inputs, sources, link.platform))
 }
 
 fn inputs(args: &PlanInputArgs) -> anyhow::Result<(Inputs, Sources)> {
@@ -189,6 +191,7 @@ fn inputs(args: &PlanInputArgs) -> anyhow::Result<(Inputs, Sources)> {
     };
     let sources = Sources {
         platform: None,
+        platform_notice: None,
         ram: ram_source,
         ram_from,
         host_ram_mib,

@@ -87,16 +87,8 @@ pub(crate) fn write(out: &mut dyn Write, plan: &Plan, sources: &Sources) -> io::
         writeln!(out, "notice: {notice}")?;
         writeln!(out)?;
     }
-    if let Some(facts) = sources.platform {
-        writeln!(
-            out,
-            "platform: {} generates both numbers from {} ({}). Do not paste the snippets below: they show what it will write. Change the number with `{}` (the steps below). {}.",
-            facts.title,
-            facts.setting,
-            facts.generator,
-            facts.change_command(plan.concurrency),
-            facts.other_consumers
-        )?;
+    if let Some(notice) = &sources.platform_notice {
+        writeln!(out, "platform: {notice}")?;
         writeln!(out)?;
     }
     let os_note = match sources.os {

@@ -44,6 +44,8 @@ pub const KEYS: [&str; 16] = [
 pub struct Link {
     pub model_version: Option<u32>,
     pub inputs: Inputs,
+    /// `platform=zimbra`: the steps are the platform's (the page's platform field).
+    pub platform: Option<crate::platform::Platform>,
 }
 
 /// Why a link could not be read: what, where, and what would be valid.
@@ -57,7 +59,7 @@ pub enum LinkError {
     NoRam,
     #[error("in the link, `{key}={value}`: {reason}")]
     Value { key: String, value: String, reason: String },
-    #[error("the link has an unknown key `{key}`; the keys are {}", KEYS.join(", "))]
+    #[error("the link has an unknown key `{key}`; the keys are {}, platform", KEYS.join(", "))]
     UnknownKey { key: String },
 }
 
@@ -163,6 +165,7 @@ pub fn parse_link(text: &str) -> Result<Link, LinkError> {
     let mut inputs = Inputs::new(MiB(1), Os::Debian);
     let mut clamav = true;
     let mut reload = true;
+    let mut platform = None;
     for (key, value) in query_pairs(query) {
         let bad = |reason: String| LinkError::Value { key: key.to_owned(), value: value.clone(), reason };
         let text_error = |e: &dyn std::fmt::Display| bad(e.to_string());
@@ -206,12 +209,13 @@ pub fn parse_link(text: &str) -> Result<Link, LinkError> {
             "headroom" => {
                 inputs.overrides.headroom_percent = Some(value.parse::<HeadroomPercent>().map_err(|e| text_error(&e))?)
             }
+            "platform" => platform = Some(value.parse().map_err(bad)?),
             _ => return Err(LinkError::UnknownKey { key: key.to_owned() }),
         }
     }
     inputs.ram = ram.ok_or(LinkError::NoRam)?;
     inputs.clamav = if clamav { ClamAv::On { concurrent_reload: reload } } else { ClamAv::Off };
-    Ok(Link { model_version, inputs })
+    Ok(Link { model_version, inputs, platform })
 }
 
 /// The query part of `text`: after the `?` of the first URL, or `text` itself when it is a bare

@@ -65,6 +65,16 @@ pub(crate) fn each_platform_gets_its_own_command() {
         assert!(!commands.iter().any(|c| c.contains("postconf -e") || c.contains("EDITOR")), "{tree}: {commands:?}");
         assert_eq!(json["sources"]["platform"]["platform"], platform, "{tree}");
         let text = Run::new(["plan", "--ram", "16G", "--concurrency", "6", "--platform", platform]).run();
-        assert!(text.stdout.contains("Do not paste the snippets below"), "{tree}: {}", text.stdout);
+        assert!(
+            text.stdout.starts_with("platform: ") && text.stdout.contains("Do not paste the snippets"),
+            "{tree}: {}",
+            text.stdout
+        );
+        // A link naming the platform gives the same steps.
+        let link = format!("?v=2&ram=16G&concurrency=6&os=debian&clamav=on&method=master-cf&platform={platform}");
+        let linked = Run::new(["plan", "--format", "json", "--from-url", &link]).run();
+        assert_eq!(linked.code, 0, "{tree}: {}", linked.stderr);
+        let linked: serde_json::Value = serde_json::from_str(&linked.stdout).expect("JSON");
+        assert_eq!(linked["steps"], json["steps"], "{tree}: --from-url with platform=");
     }
 }

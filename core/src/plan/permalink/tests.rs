@@ -36,6 +36,10 @@ fn links_read_back() {
             "hello world",
             "the link has no query (nothing after `?`); a permalink looks like https://amavis-tune.github.io/amavis-tune/?v=2&ram=8G&os=debian",
         ),
+        (
+            "?ram=8G&platform=sharepoint",
+            "in the link, `platform=sharepoint`: unknown platform `sharepoint`; use zimbra, carbonio, univention",
+        ),
         ("?os=debian", "the link does not name the RAM (`ram=`, e.g. ram=8G)"),
         ("?ram=8X", "in the link, `ram=8X`: invalid size `8X`: unknown unit `X`"),
         (
@@ -47,7 +51,7 @@ fn links_read_back() {
         ("?ram=8G&clamav=maybe", "in the link, `clamav=maybe`: use on or off"),
         (
             "?ram=8G&colour=red",
-            "the link has an unknown key `colour`; the keys are v, ram, concurrency, os, release, clamav, reload, max-threads, method, service, cpus, per-child, clamd, amavisd-parent, reserve, headroom",
+            "the link has an unknown key `colour`; the keys are v, ram, concurrency, os, release, clamav, reload, max-threads, method, service, cpus, per-child, clamd, amavisd-parent, reserve, headroom, platform",
         ),
         (
             "?ram=8G&service=a%20b",
