@@ -6,6 +6,21 @@
 //! reads only the inputs and the model. Everything public is re-exported here, so users of the
 //! crate never name a stage.
 
+/// The sources of a table's facts (the releases', the platforms'), as a slice; the web
+/// calculator never shows them, so its build leaves their text out (it weighs on the page's first
+/// load). Defined before the modules, so every one of them has it.
+#[cfg(not(target_arch = "wasm32"))]
+macro_rules! sources {
+    ($($source:expr),* $(,)?) => { &[$($source),*] };
+}
+
+#[cfg(target_arch = "wasm32")]
+macro_rules! sources {
+    ($($source:expr),* $(,)?) => {
+        &[]
+    };
+}
+
 mod check;
 mod config;
 mod edit;

@@ -15,19 +15,6 @@ use crate::inputs::concurrency::Concurrency;
 use crate::plan::Plan;
 use crate::plan::steps::{Step, StepKind};
 
-/// A platform's sources, as a slice; the web calculator never shows them (as the releases').
-#[cfg(not(target_arch = "wasm32"))]
-macro_rules! sources {
-    ($($source:expr),* $(,)?) => { &[$($source),*] };
-}
-
-#[cfg(target_arch = "wasm32")]
-macro_rules! sources {
-    ($($source:expr),* $(,)?) => {
-        &[]
-    };
-}
-
 /// A platform that generates `$max_servers` and the transport's maxproc from one setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

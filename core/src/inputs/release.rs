@@ -139,20 +139,6 @@ pub enum MailLog {
     Journal { command: &'static str },
 }
 
-/// A release's sources, as a slice; the web calculator never shows them, so its build leaves
-/// their text out (it weighs on the page's first load).
-#[cfg(not(target_arch = "wasm32"))]
-macro_rules! sources {
-    ($($source:expr),* $(,)?) => { &[$($source),*] };
-}
-
-#[cfg(target_arch = "wasm32")]
-macro_rules! sources {
-    ($($source:expr),* $(,)?) => {
-        &[]
-    };
-}
-
 /// What differs per release, with where each fact comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReleaseFacts {
