@@ -98,7 +98,19 @@ fn from_link(text: &str) -> anyhow::Result<(Inputs, Sources, Option<amavis_tune_
         link: Some(LinkSource { model_version: link.model_version, notice }),
         logs: None,
     };
-    Ok((link.inputs, sources, link.platform))
+    let platform = link
+        .platform
+        .map(|name| {
+            name.parse::<amavis_tune_core::Platform>().map_err(|reason| {
+                anyhow::Error::new(Hinted {
+                    message: format!("cannot read the permalink: in the link, `platform={name}`: {reason}"),
+                    hint: "a link names the platform as platform=zimbra, platform=carbonio or platform=univention"
+                        .to_owned(),
+                })
+            })
+        })
+        .transpose()?;
+    Ok((link.inputs, sources, platform))
 }
 
 fn inputs(args: &PlanInputArgs) -> anyhow::Result<(Inputs, Sources)> {

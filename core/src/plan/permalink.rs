@@ -44,8 +44,9 @@ pub const KEYS: [&str; 16] = [
 pub struct Link {
     pub model_version: Option<u32>,
     pub inputs: Inputs,
-    /// `platform=zimbra`: the steps are the platform's (the page's platform field).
-    pub platform: Option<crate::platform::Platform>,
+    /// `platform=zimbra`, as written: the caller reads it (`Platform`'s `FromStr`), so that
+    /// `plan` does not import the platforms, which import `plan`.
+    pub platform: Option<String>,
 }
 
 /// Why a link could not be read: what, where, and what would be valid.
@@ -209,7 +210,7 @@ pub fn parse_link(text: &str) -> Result<Link, LinkError> {
             "headroom" => {
                 inputs.overrides.headroom_percent = Some(value.parse::<HeadroomPercent>().map_err(|e| text_error(&e))?)
             }
-            "platform" => platform = Some(value.parse().map_err(bad)?),
+            "platform" => platform = Some(value.clone()),
             _ => return Err(LinkError::UnknownKey { key: key.to_owned() }),
         }
     }
