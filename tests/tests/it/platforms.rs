@@ -77,4 +77,12 @@ pub(crate) fn each_platform_gets_its_own_command() {
         let linked: serde_json::Value = serde_json::from_str(&linked.stdout).expect("JSON");
         assert_eq!(linked["steps"], json["steps"], "{tree}: --from-url with platform=");
     }
+    // A link naming no known platform: exit 2, saying which would be valid.
+    let bad = Run::new(["plan", "--from-url", "?v=2&ram=8G&platform=sharepoint"]).run();
+    assert_eq!(bad.code, 2, "{}", bad.stdout);
+    assert!(
+        bad.stderr.contains("`platform=sharepoint`") && bad.stderr.contains("zimbra, carbonio, univention"),
+        "{}",
+        bad.stderr
+    );
 }
