@@ -173,8 +173,11 @@ impl PlatformFacts {
             StepKind::Verify,
         ));
         steps.push(step(
-            format!("Verify that amavisd runs {n} children: the children of the master in {}", self.pid_file),
-            format!("pgrep -P \"$(cat {})\" | wc -l", self.pid_file),
+            format!(
+                "Verify that amavisd runs {n} children: the children of the master in {}, counted until there are {n} (for at most 30 s)",
+                self.pid_file
+            ),
+            crate::inputs::release::count_children_command(self.pid_file, n.get()),
             StepKind::Verify,
         ));
         let back = current.map_or_else(|| "the value step 1 printed".to_owned(), |v| v.to_string());

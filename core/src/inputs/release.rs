@@ -223,10 +223,7 @@ impl ReleaseFacts {
     /// (Debian's is `Type=simple`) leaves none yet, so it waits, up to 30 s, until the count is
     /// `n` (or the pid file names no master yet), then prints the count it saw last.
     pub fn count_children_command(&self, n: u32) -> String {
-        format!(
-            "i=0; while :; do c=$(pgrep -P \"$(cat {} 2>/dev/null)\" 2>/dev/null | wc -l | tr -d ' '); [ \"$c\" -eq {n} ] || [ \"$i\" -ge 30 ] && break; i=$((i + 1)); sleep 1; done; echo \"$c\"",
-            self.pid_file
-        )
+        count_children_command(self.pid_file, n)
     }
 
     pub fn master_cf_path(&self) -> String {
@@ -246,6 +243,14 @@ impl ReleaseFacts {
             }
         }
     }
+}
+
+/// The command that counts the children of the master in `pid_file`, waiting up to 30 s until
+/// there are `n` (see [`ReleaseFacts::count_children_command`]).
+pub(crate) fn count_children_command(pid_file: &str, n: u32) -> String {
+    format!(
+        "i=0; while :; do c=$(pgrep -P \"$(cat {pid_file} 2>/dev/null)\" 2>/dev/null | wc -l | tr -d ' '); [ \"$c\" -eq {n} ] || [ \"$i\" -ge 30 ] && break; i=$((i + 1)); sleep 1; done; echo \"$c\""
+    )
 }
 
 /// The release a plan's commands are for, and why it is that one when it is not the one asked.
