@@ -1,5 +1,8 @@
 //! `amavis-tune measure`: the memory of the running amavisd parent and children and clamd, from
-//! `/proc` (Linux).
+//! `/proc` (Linux); with `--watch`, what amavisd's children and accept queue do now
+//! (`measure/watch.rs`).
+
+mod watch;
 
 use std::io::Write;
 
@@ -7,6 +10,9 @@ use crate::args::{MeasureArgs, OutputFormat};
 use crate::exit_status::ExitStatus;
 
 pub(crate) fn run(args: MeasureArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    if let Some(duration) = args.watch {
+        return watch::run(&args, duration, out);
+    }
     let sysroot = &args.sysroot.sysroot;
     let measurement = crate::host::processes::read(sysroot)?;
     match args.output.format {
