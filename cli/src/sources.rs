@@ -47,6 +47,9 @@ pub(crate) struct Sources {
     /// A platform that generates both numbers (`--platform`, or found on this machine): the
     /// steps are its own, and the snippets only show what it will write.
     pub(crate) platform: Option<&'static amavis_tune_core::PlatformFacts>,
+    /// On the server with amavisd running: one sample of its children and accept queue, as the
+    /// plan was made (a non-empty queue is said beside the logs).
+    pub(crate) now: Option<crate::host::watch::Now>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -35,6 +35,10 @@ pub(crate) fn run(args: PlanArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
             crate::commands::logs::Known { inputs: Some(inputs.clone()), ..Default::default() },
         )?;
     }
+    // On the server, one look at the running amavisd: connections waiting for a child now.
+    if on_server {
+        sources.now = crate::host::watch::one_sample(&input.memory.sysroot.sysroot);
+    }
     let provenance = Provenance { base_url: args.base_url.clone(), date: Some(crate::host::clock::today()?) };
     let mut plan = match sources.logs.as_ref().and_then(|logs| logs.load.as_ref()) {
         Some(load) => amavis_tune_core::plan_observed(&inputs, &provenance, load),
@@ -50,6 +54,8 @@ pub(crate) fn run(args: PlanArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
         plan.lowering_note =
             format!("{} applies the number to both sides itself, in the order its own restarts take.", facts.title);
         sources.platform = Some(facts);
+    } else {
+        crate::commands::measure::add_watch_step(&mut plan.steps, plan.release.facts, plan.concurrency);
     }
     match args.output.format {
         OutputFormat::Text if args.brief => crate::render::plan::write_brief(out, &plan, &sources)?,
@@ -95,6 +101,7 @@ fn from_link(text: &str) -> anyhow::Result<(Inputs, Sources)> {
         clamd: None,
         link: Some(LinkSource { model_version: link.model_version, notice }),
         logs: None,
+        now: None,
     };
     Ok((link.inputs, sources))
 }
@@ -199,6 +206,7 @@ fn inputs(args: &PlanInputArgs) -> anyhow::Result<(Inputs, Sources)> {
         link: None,
         clamd,
         logs: None,
+        now: None,
     };
     Ok((inputs, sources))
 }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use amavis_tune_core::{Sample, amavisd_family, is_amavisd, parse_tcp_listen_row, parse_unix_listen_row, socket_inode};
 use anyhow::bail;
+use serde::Serialize;
 
 /// The TCP tables a listening socket can be in.
 const TABLES: [&str; 2] = ["tcp", "tcp6"];
@@ -140,6 +141,33 @@ impl Probe {
             "no amavisd process holds snmp.db open: $enable_db is off (amavisd's default; Debian's 20-debian_defaults turns it on)".to_owned()
         })
     }
+}
+
+/// What one sample on the server shows, for `check` and `plan` (`now` in their JSON).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Now {
+    pub(crate) master_pid: Option<u32>,
+    #[serde(flatten)]
+    pub(crate) sample: Sample,
+    pub(crate) children: u32,
+    /// amavisd's listening TCP sockets, whose accept queues `accept_queue` sums.
+    pub(crate) ports: Vec<String>,
+    /// The sentence to show when connections wait in the accept queue, else null.
+    pub(crate) note: Option<String>,
+}
+
+/// One sample of the amavisd running under `sysroot`; `None` when none runs.
+pub(crate) fn one_sample(sysroot: &Path) -> Option<Now> {
+    let mut probe = Probe::find(sysroot).ok()?;
+    let sample = probe.sample();
+    let ports = probe.ports();
+    Some(Now {
+        master_pid: probe.master(),
+        children: sample.children(),
+        note: sample.accept_queue_note(&ports),
+        sample,
+        ports,
+    })
 }
 
 /// amavisd's master: the amavisd process with the most amavisd children (core's rule, as
