@@ -147,6 +147,8 @@ fn main() {
         test!(live::a_reload_applies_a_new_max_servers, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
         test!(live::spamassassin_children_cost_parent_rss_plus_private, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink SpamAssassin),
         test!(live::logs_of_each_scenario),
+        test!(live::watch_sees_too_few_children, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
+        test!(live::watch_sees_enough_children, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
         test!(live::replay_predicts_the_waits_at_other_numbers, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
         test!(logs::every_format),
         test!(logs::separate_files_rotations_and_stdin),
