@@ -27,7 +27,7 @@ pub(crate) enum Command {
     Check(CheckArgs),
     /// Set both sides to N in place: shows the diff, backs up, writes atomically, checks the result.
     Apply(ApplyArgs),
-    /// Measure the memory of the running amavisd parent and children and clamd (Linux, from /proc).
+    /// Measure the memory of the running amavisd parent and children and clamd, or watch its children and accept queue (Linux, from /proc).
     Measure(MeasureArgs),
     /// Read the mail logs: how busy amavisd is, whether Postfix and amavisd agree, and the number this traffic needs.
     Logs(LogsArgs),
@@ -333,6 +333,22 @@ pub(crate) struct ApplyArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct MeasureArgs {
+    /// Watch the running amavisd for DURATION (60s when not given; 30s, 2m, 1m30s) instead of
+    /// measuring its memory: its children working, holding a session or free, and the connections
+    /// waiting in its accept queue, sampled several times a second, with a verdict and the number
+    /// of children this moment needs at the end. Ctrl-C ends it early and still reports.
+    #[arg(long, value_name = "DURATION", num_args = 0..=1, default_missing_value = "60s", value_parser = parse_watch_duration)]
+    pub(crate) watch: Option<std::time::Duration>,
+
+    /// With --watch: the time between two samples.
+    #[arg(long, value_name = "DURATION", default_value = "200ms", requires = "watch", value_parser = parse_interval)]
+    pub(crate) interval: std::time::Duration,
+
+    /// With --watch: first wait (for at most DURATION) until amavisd runs at least N children, as
+    /// after a change, then watch; exit 1 when it does not, or when connections wait for a child.
+    #[arg(long, value_name = "N", requires = "watch", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub(crate) expect: Option<u32>,
+
     #[command(flatten)]
     pub(crate) output: OutputArgs,
 
@@ -438,6 +454,31 @@ pub(crate) struct LogUseArgs {
 
     #[command(flatten)]
     pub(crate) clock: LogClockArgs,
+}
+
+/// The longest watch: a day of samples is still a few counters, but a longer one is a typo.
+const LONGEST_WATCH: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(text).map_err(|error| {
+        format!("invalid duration `{text}` ({error}): use a number with a unit, e.g. 30s, 2m, 1m30s, 500ms")
+    })
+}
+
+fn parse_watch_duration(text: &str) -> Result<std::time::Duration, String> {
+    let duration = parse_duration(text)?;
+    if duration < std::time::Duration::from_secs(1) || duration > LONGEST_WATCH {
+        return Err(format!("a watch of `{text}` is out of range: from 1s to 24h"));
+    }
+    Ok(duration)
+}
+
+fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let interval = parse_duration(text)?;
+    if interval < std::time::Duration::from_millis(20) || interval > std::time::Duration::from_secs(10) {
+        return Err(format!("an interval of `{text}` is out of range: from 20ms to 10s"));
+    }
+    Ok(interval)
 }
 
 fn parse_log_time(text: &str) -> Result<amavis_tune_core::TimeBound, String> {

@@ -8,7 +8,8 @@ use amavis_tune_core::{Report, Status};
 pub(crate) enum ExitStatus {
     /// Success; for `check`, both sides agree.
     Ok,
-    /// `check` found a mismatch, or something that would make Postfix refuse or defer mail.
+    /// `check` found a mismatch, or something that would make Postfix refuse or defer mail;
+    /// `measure --watch --expect N` did not see N children, or saw connections wait for one.
     Mismatch,
     /// Bad input or any other error: nothing was written.
     Error,

@@ -12,4 +12,6 @@ pub(crate) mod machine;
 pub(crate) mod processes;
 pub(crate) mod read;
 pub(crate) mod record;
+pub(crate) mod snmp;
+pub(crate) mod watch;
 pub(crate) mod write;

@@ -10,3 +10,4 @@ pub(crate) mod logs;
 pub(crate) mod measure;
 pub(crate) mod plan;
 pub(crate) mod steps;
+pub(crate) mod watch;

@@ -50,6 +50,9 @@ pub(crate) struct Sources {
     /// What the platform means for the snippets and the reserve (the page says the same).
     #[serde(skip)]
     pub(crate) platform_notice: Option<String>,
+    /// On the server with amavisd running: one sample of its children and accept queue, as the
+    /// plan was made (a non-empty queue is said beside the logs).
+    pub(crate) now: Option<crate::host::watch::Now>,
 }
 
 #[derive(Debug, Clone, Serialize)]

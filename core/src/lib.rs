@@ -3,7 +3,7 @@
 //! Everything the core knows comes in as values; it compiles for `wasm32-unknown-unknown` and
 //! natively from the same code. The modules are the stages (ARCHITECTURE.md, "Code map"), and
 //! imports run one way: `inputs` <- `model` <- `plan`; `config` <- `check` <- `edit`; `host`
-//! reads only the inputs and the model. Everything public is re-exported here, so users of the
+//! reads only the inputs and the model; `watch` reads `host` and the log analysis's verdict. Everything public is re-exported here, so users of the
 //! crate never name a stage.
 
 /// The sources of a table's facts (the releases', the platforms'), as a slice; the web
@@ -33,6 +33,7 @@ mod logs;
 mod model;
 mod plan;
 mod platform;
+mod watch;
 
 pub use check::scheduler::scheduler_settings;
 pub use check::{
@@ -61,8 +62,8 @@ pub use host::cgroup::{CgroupLimit, cgroup_memory_limit};
 pub use host::meminfo::{MeminfoError, mem_total_from_meminfo};
 pub use host::os_release::{os_from_os_release, release_from_os_release};
 pub use host::processes::{
-    Measurement, ProcessInfo, Rollup, YOUNG_CHILD_SECONDS, measure, parse_smaps_rollup, parse_stat_ppid,
-    parse_stat_start_ticks,
+    Measurement, ProcessInfo, Rollup, YOUNG_CHILD_SECONDS, amavisd_family, is_amavisd, measure, parse_smaps_rollup,
+    parse_stat_cpu_ticks, parse_stat_ppid, parse_stat_start_ticks,
 };
 pub use inputs::concurrency::{Concurrency, MAX_CONCURRENCY, MIN_CONCURRENCY};
 pub use inputs::cpus::{Cpus, MAX_CPUS};
@@ -113,6 +114,14 @@ pub use plan::warnings::{Warning, WarningCode};
 pub use plan::{Plan, Provenance, plan, plan_observed, plan_with};
 pub use platform::{
     Platform, PlatformFacts, detect as detect_platform, generated_by_ucr, note_platform, platform_plan,
+};
+pub use watch::snmp::{SnmpFigures, SnmpReading, parse_amavisd_agent, snmp_figures};
+pub use watch::sockets::{ListenRow, parse_tcp_listen_row, parse_unix_listen_row, socket_inode};
+pub use watch::title::{ChildState, child_state};
+pub use watch::verdict::{QUEUED_SAMPLES_MIN, SATURATED_SHARE};
+pub use watch::{
+    ChildrenSeen, Expectation, OwnCpu, PeakMean, QueueFigures, Sample, Watch, WatchContext, WatchReport,
+    WorkingFigures, WorkingShare,
 };
 
 #[cfg(test)]

@@ -88,6 +88,10 @@ pub struct Settings {
     /// `None`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub initial_concurrency: Option<u32>,
+    /// amavisd's `$enable_db`: its `snmp.db` counters (`amavisd-agent` reads them) in the lab's
+    /// `$db_home`; off, as amavisd's own default.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub enable_db: bool,
 }
 
 impl Default for Settings {
@@ -102,6 +106,7 @@ impl Default for Settings {
             max_requests: 20,
             spamassassin: false,
             initial_concurrency: None,
+            enable_db: false,
         }
     }
 }
@@ -589,6 +594,36 @@ impl Lab {
         self.dir().join("amavis-home")
     }
 
+    /// Where the scanner records when each scan starts and ends.
+    fn scan_record_path(&self) -> PathBuf {
+        self.amavis_home().join("scans.log")
+    }
+
+    /// amavisd's `$db_home` (its `snmp.db` with `enable_db`).
+    pub fn db_home(&self) -> PathBuf {
+        self.amavis_home().join("db")
+    }
+
+    /// The scanner's own record of its scans so far.
+    pub fn scan_record(&self) -> ScanRecord {
+        let text = std::fs::read_to_string(self.scan_record_path()).unwrap_or_default();
+        let mut events: Vec<(u64, i32)> = text
+            .lines()
+            .filter_map(|line| {
+                let (what, ms) = line.split_once(' ')?;
+                let change = match what {
+                    "start" => 1,
+                    "end" => -1,
+                    _ => return None,
+                };
+                Some((ms.trim().parse().ok()?, change))
+            })
+            .collect();
+        // At the same millisecond, an end before a start: a child does not scan twice at once.
+        events.sort_unstable();
+        ScanRecord { events }
+    }
+
     /// The last lines of a file of the lab, for error messages.
     fn tail(&self, relative: &str) -> String {
         let text = std::fs::read_to_string(self.dir().join(relative)).unwrap_or_default();
@@ -618,9 +653,16 @@ impl Lab {
         crate::write_aged(&self.main_cf(), self.main_cf_text());
         crate::write_aged(&self.master_cf(), self.master_cf_text());
         let scanner = dir.join("amavis/scan");
+        // The scanner keeps its own record: a line when each scan starts and ends, in ms since
+        // the epoch (appends of one short line are atomic, so children can share the file).
+        let record = self.scan_record_path();
         std::fs::write(
             &scanner,
-            format!("#!/bin/sh\nsleep {:.3}\necho clean\n", self.settings.scan_time.as_secs_f64()),
+            format!(
+                "#!/bin/sh\necho \"start $(date +%s%3N)\" >> {record}\nsleep {:.3}\necho \"end $(date +%s%3N)\" >> {record}\necho clean\n",
+                self.settings.scan_time.as_secs_f64(),
+                record = record.display()
+            ),
         )
         .expect("writes the scanner");
         set_mode(&scanner, 0o755);
@@ -736,7 +778,7 @@ $TEMPBASE = '{home}/tmp';
 $db_home = '{home}/db';
 $pid_file = '{home}/amavisd.pid';
 $lock_file = '{home}/amavisd.lock';
-$enable_db = 0;
+$enable_db = {enable_db};
 $DO_SYSLOG = 0;
 $LOGFILE = '{log}';
 $log_level = 2;
@@ -764,6 +806,7 @@ $virus_admin = undef;
             log = self.amavisd_log().display(),
             max_servers = settings.max_servers,
             max_requests = settings.max_requests,
+            enable_db = u8::from(settings.enable_db),
             amavisd = self.ports.amavisd,
             reinjection = self.ports.reinjection,
             scanner = scanner.display(),
@@ -856,6 +899,54 @@ impl Drop for Lab {
         if stop_amavisd.is_err() && !panicking {
             panic!("amavisd did not stop");
         }
+    }
+}
+
+/// The scanner's record: `(ms since the epoch, +1 for a scan's start or -1 for its end)`, in
+/// time order. Each child runs one scan at a time, so the number of scans in progress is the
+/// number of children scanning.
+#[derive(Debug, Clone, Default)]
+pub struct ScanRecord {
+    events: Vec<(u64, i32)>,
+}
+
+impl ScanRecord {
+    /// Scans started.
+    pub fn scans(&self) -> usize {
+        self.events.iter().filter(|(_, change)| *change > 0).count()
+    }
+
+    /// Over `[from_ms, to_ms)`: the share of the time with k scans in progress (index k), and
+    /// the mean number in progress.
+    pub fn distribution(&self, from_ms: u64, to_ms: u64) -> (Vec<f64>, f64) {
+        let span = to_ms.saturating_sub(from_ms);
+        if span == 0 {
+            return (Vec::new(), 0.0);
+        }
+        let mut time_at: Vec<u64> = Vec::new();
+        let mut running: i64 = 0;
+        let mut at = from_ms;
+        let add = |count: i64, from: u64, to: u64, time_at: &mut Vec<u64>| {
+            let k = usize::try_from(count.max(0)).unwrap_or(0);
+            if time_at.len() <= k {
+                time_at.resize(k + 1, 0);
+            }
+            time_at[k] += to.saturating_sub(from);
+        };
+        for &(ms, change) in &self.events {
+            if ms >= to_ms {
+                break;
+            }
+            if ms > at {
+                add(running, at, ms, &mut time_at);
+                at = ms;
+            }
+            running += i64::from(change);
+        }
+        add(running, at, to_ms, &mut time_at);
+        let shares: Vec<f64> = time_at.iter().map(|&t| t as f64 / span as f64).collect();
+        let mean = shares.iter().enumerate().map(|(k, share)| k as f64 * share).sum();
+        (shares, mean)
     }
 }
 

@@ -141,7 +141,7 @@ pub(crate) fn run(args: ApplyArgs, out: &mut Stdout) -> anyhow::Result<ExitStatu
         crate::render::apply::write_written(out, &written)?;
         writeln!(out)?;
         writeln!(out, "Check of the result:")?;
-        crate::render::check::write(out, &after, &layout, &args.config, None)?;
+        crate::render::check::write(out, &after, &layout, &args.config, None, None)?;
         writeln!(out)?;
         let heading =
             if changes.raising { "Steps (raising: amavisd first)" } else { "Steps (lowering: Postfix first)" };

@@ -45,9 +45,18 @@ pub(crate) fn run(args: CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
     if let Some(load) = logs.as_ref().and_then(|l| l.load.as_ref()) {
         amavis_tune_core::note_observed_load(&mut report, load);
     }
+    // On this machine, one look at the running amavisd: connections waiting for a child now are
+    // evidence beside the logs (never a finding: the files are what check judges).
+    let now = (args.config.root == std::path::Path::new("/"))
+        .then(|| crate::host::watch::one_sample(&args.config.root))
+        .flatten();
     match args.output.format {
-        OutputFormat::Text => crate::render::check::write(out, &report, &layout, &args.config, logs.as_ref())?,
-        OutputFormat::Json => crate::render::json::write_json(out, &CheckJson::new(&report, &layout, logs.as_ref()))?,
+        OutputFormat::Text => {
+            crate::render::check::write(out, &report, &layout, &args.config, logs.as_ref(), now.as_ref())?
+        }
+        OutputFormat::Json => {
+            crate::render::json::write_json(out, &CheckJson::new(&report, &layout, logs.as_ref(), now.as_ref()))?
+        }
     }
     Ok(ExitStatus::of_report(&report))
 }

@@ -38,6 +38,10 @@ pub(crate) fn run(args: PlanArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
             crate::commands::logs::Known { inputs: Some(inputs.clone()), ..Default::default() },
         )?;
     }
+    // On the server, one look at the running amavisd: connections waiting for a child now.
+    if on_server {
+        sources.now = crate::host::watch::one_sample(&input.memory.sysroot.sysroot);
+    }
     let provenance = Provenance { base_url: args.base_url.clone(), date: Some(crate::host::clock::today()?) };
     let mut plan = match sources.logs.as_ref().and_then(|logs| logs.load.as_ref()) {
         Some(load) => amavis_tune_core::plan_observed(&inputs, &provenance, load),
@@ -51,6 +55,8 @@ pub(crate) fn run(args: PlanArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
     if let Some(platform) = platform {
         sources.platform_notice = Some(amavis_tune_core::platform_plan(&mut plan, platform));
         sources.platform = Some(platform.facts());
+    } else {
+        crate::commands::measure::add_watch_step(&mut plan.steps, plan.release.facts, plan.concurrency);
     }
     match args.output.format {
         OutputFormat::Text if args.brief => crate::render::plan::write_brief(out, &plan, &sources)?,
@@ -97,6 +103,7 @@ fn from_link(text: &str) -> anyhow::Result<(Inputs, Sources, Option<amavis_tune_
         clamd: None,
         link: Some(LinkSource { model_version: link.model_version, notice }),
         logs: None,
+        now: None,
     };
     let platform = link
         .platform
@@ -214,6 +221,7 @@ fn inputs(args: &PlanInputArgs) -> anyhow::Result<(Inputs, Sources)> {
         link: None,
         clamd,
         logs: None,
+        now: None,
     };
     Ok((inputs, sources))
 }

@@ -94,7 +94,7 @@ pub(crate) fn run(args: RestoreArgs, out: &mut dyn Write) -> anyhow::Result<Exit
     };
     let after = check(&config);
     writeln!(out)?;
-    crate::render::check::write(out, &after, &layout, &args.config, None)?;
+    crate::render::check::write(out, &after, &layout, &args.config, None, None)?;
     if let (Some(n), Some(service)) = (
         after.amavis.max_servers.and_then(|n| amavis_tune_core::Concurrency::new(n).ok()),
         after.postfix.service.as_ref(),

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::args::ConfigArgs;
 use crate::commands::logs::LogsRead;
 use crate::host::layout::Layout;
+use crate::host::watch::Now;
 
 pub(crate) fn write(
     out: &mut dyn Write,
@@ -17,6 +18,7 @@ pub(crate) fn write(
     layout: &Layout,
     args: &ConfigArgs,
     logs: Option<&LogsRead>,
+    now: Option<&Now>,
 ) -> io::Result<()> {
     let amavis = &report.amavis;
     let postfix = &report.postfix;
@@ -57,6 +59,9 @@ pub(crate) fn write(
     }
     if let Some(logs) = logs {
         writeln!(out, "logs:    {}", logs_line(logs))?;
+    }
+    if let Some(note) = now.and_then(|now| now.note.as_ref()) {
+        writeln!(out, "now:     {note}")?;
     }
 
     if !report.findings.is_empty() {
@@ -131,6 +136,9 @@ pub(crate) struct CheckJson<'a> {
     /// The platform that generates both numbers (Zimbra, Carbonio, UCS), with its facts; null
     /// elsewhere.
     platform: Option<&'static amavis_tune_core::PlatformFacts>,
+    /// On this machine with amavisd running: one sample of its children and accept queue; null
+    /// elsewhere.
+    now: Option<&'a Now>,
 }
 
 #[derive(Serialize)]
@@ -142,10 +150,16 @@ struct Files {
 }
 
 impl<'a> CheckJson<'a> {
-    pub(crate) fn new(report: &'a Report, layout: &Layout, logs: Option<&'a LogsRead>) -> CheckJson<'a> {
+    pub(crate) fn new(
+        report: &'a Report,
+        layout: &Layout,
+        logs: Option<&'a LogsRead>,
+        now: Option<&'a Now>,
+    ) -> CheckJson<'a> {
         CheckJson {
             report,
             logs,
+            now,
             platform: layout.platform.map(amavis_tune_core::Platform::facts),
             os: layout.os,
             release: layout.release_facts().id,

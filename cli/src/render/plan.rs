@@ -126,6 +126,9 @@ pub(crate) fn write(out: &mut dyn Write, plan: &Plan, sources: &Sources) -> io::
             writeln!(out, "  From the logs ({}): {}", load.verdict.as_str(), load.reason)?;
         }
     }
+    if let Some(note) = sources.now.as_ref().and_then(|now| now.note.as_ref()) {
+        writeln!(out, "  Now: {note}")?;
+    }
     writeln!(out, "  Permalink: {}", plan.permalink)?;
     writeln!(out)?;
 

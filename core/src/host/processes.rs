@@ -44,6 +44,15 @@ pub fn parse_stat_start_ticks(text: &str) -> Option<u64> {
     after_name.split_whitespace().nth(19)?.parse().ok()
 }
 
+/// The CPU time a process has used from `/proc/PID/stat`, in clock ticks: its own (`utime +
+/// stime`, fields 14 and 15) and that of the children it has waited for (`cutime + cstime`).
+pub fn parse_stat_cpu_ticks(text: &str) -> Option<(u64, u64)> {
+    let after_name = &text[text.rfind(')')? + 1..];
+    let field = |n: usize| after_name.split_whitespace().nth(n)?.parse::<u64>().ok();
+    // Fields after the name start at field 3: field 14 is the 12th of them.
+    Some((field(11)? + field(12)?, field(13)? + field(14)?))
+}
+
 /// One process as read from `/proc`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProcessInfo {
@@ -93,7 +102,7 @@ fn is_amavisd_program(word: &str) -> bool {
 /// (ch2-avail)`), or Perl running it (`perl: /usr/local/sbin/amavisd (master)` on OpenBSD,
 /// `/usr/bin/perl -T /usr/sbin/amavisd ...`). A program that merely names it (`timeout 300
 /// /usr/sbin/amavisd foreground`, `vi amavisd.conf`) is not.
-fn is_amavisd(command: &str) -> bool {
+pub fn is_amavisd(command: &str) -> bool {
     let mut words = command.split_whitespace();
     let first = words.next().unwrap_or_default();
     if is_amavisd_program(first) {
@@ -120,19 +129,25 @@ fn mib_of_kib(kib: u64) -> MiB {
     MiB(kib.div_ceil(1024))
 }
 
-/// Finds amavisd's parent and children and clamd among `processes` and sums their memory.
-pub fn measure(processes: &[ProcessInfo]) -> Measurement {
+/// amavisd's parent among `processes` and its amavisd children: the parent is the amavisd
+/// process with the most amavisd children (another amavisd, say a `test-config` run, may be
+/// running beside it).
+pub fn amavisd_family(processes: &[ProcessInfo]) -> Option<(&ProcessInfo, Vec<&ProcessInfo>)> {
     let amavisd: Vec<&ProcessInfo> = processes.iter().filter(|p| is_amavisd(&p.command)).collect();
-    // The parent is the amavisd process with the most amavisd children (another amavisd, say a
-    // `test-config` run, may be running beside it).
     let parent = amavisd
         .iter()
         .filter(|p| !amavisd.iter().any(|q| q.pid == p.ppid))
         .max_by_key(|p| (amavisd.iter().filter(|c| c.ppid == p.pid).count(), std::cmp::Reverse(p.pid)))
-        .copied();
-    let children: Vec<ProcessInfo> = parent
-        .map(|parent| amavisd.iter().filter(|p| p.ppid == parent.pid).map(|p| (*p).clone()).collect())
-        .unwrap_or_default();
+        .copied()?;
+    Some((parent, amavisd.iter().filter(|p| p.ppid == parent.pid).copied().collect()))
+}
+
+/// Finds amavisd's parent and children and clamd among `processes` and sums their memory.
+pub fn measure(processes: &[ProcessInfo]) -> Measurement {
+    let family = amavisd_family(processes);
+    let parent = family.as_ref().map(|(parent, _)| *parent);
+    let children: Vec<ProcessInfo> =
+        family.map(|(_, children)| children.into_iter().cloned().collect()).unwrap_or_default();
     let clamd: Vec<ProcessInfo> = processes.iter().filter(|p| is_clamd(&p.command)).cloned().collect();
     let unreadable: Vec<u32> = parent
         .into_iter()
@@ -218,6 +233,8 @@ mod tests {
         assert_eq!(parse_stat_ppid("garbage"), None);
         let stat = "1234 (amavisd (ch1)) S 1200 1234 1234 0 -1 4194560 100 0 0 0 5 1 0 0 20 0 1 0 987654 12345678 2000";
         assert_eq!(parse_stat_start_ticks(stat), Some(987654));
+        assert_eq!(parse_stat_cpu_ticks(stat), Some((6, 0)));
+        assert_eq!(parse_stat_cpu_ticks("1 (x) S 1"), None);
     }
 
     fn process(pid: u32, ppid: u32, command: &str, pss_mib: Option<u64>) -> ProcessInfo {

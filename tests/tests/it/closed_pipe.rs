@@ -72,6 +72,7 @@ pub(crate) fn every_output_exits_0() {
     std::fs::write(proc_dir.join("meminfo"), "MemTotal:        8388608 kB\n").expect("writes");
     for format in ["text", "json"] {
         check(&["measure", "--format", format, "--sysroot"], Some(&sysroot));
+        check(&["measure", "--watch", "1s", "--format", format, "--sysroot"], Some(&sysroot));
     }
 
     // logs, on one delivery to amavisd.

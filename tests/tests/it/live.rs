@@ -552,3 +552,189 @@ pub(crate) fn a_reload_applies_a_new_max_servers() {
     let after = lab.run(Load { messages: 6, sessions: 2, wait_s: None }, DRAIN_DEADLINE);
     assert_eq!((after.delivered, after.deferred), (after.injected, 0), "amavisd still serves");
 }
+
+/// `amavis-tune measure --watch DURATION --format json` (with `args` after it).
+fn watch(duration: &str, args: &[&str]) -> (i32, serde_json::Value) {
+    let mut run = Run::new(["measure", "--watch", duration, "--format", "json"]);
+    for arg in args {
+        run = run.arg(arg);
+    }
+    let outcome = run.run();
+    let json = serde_json::from_str(&outcome.stdout).unwrap_or_else(|e| panic!("{e}: {outcome:?}"));
+    (outcome.code, json)
+}
+
+/// The watch's window in ms since the epoch: from its `started` for its `duration_s`.
+fn window_ms(json: &serde_json::Value) -> (u64, u64) {
+    let started = json["started"].as_str().and_then(amavis_tune_core::parse_time).expect("a start time");
+    let from = u64::try_from(started / 1000).expect("after 1970");
+    (from, from + (json["duration_s"].as_f64().expect("a duration") * 1000.0) as u64)
+}
+
+/// What the watch sampled beside what the scanner recorded over the same window, printed; the
+/// mean children working by their titles and by the scanner's record.
+fn watch_beside_scanner(what: &str, lab: &Lab, json: &serde_json::Value) -> (f64, f64) {
+    let (from, to) = window_ms(json);
+    let (scanning, scanning_mean) = lab.scan_record().distribution(from, to);
+    let sampled: Vec<f64> = json["working"]["distribution"]
+        .as_array()
+        .expect("a distribution")
+        .iter()
+        .map(|share| share["share"].as_f64().unwrap_or(0.0))
+        .collect();
+    let working_mean = json["working"]["mean"].as_f64().expect("a mean");
+    let percent = |shares: &[f64]| shares.iter().map(|s| format!("{:.0}%", s * 100.0)).collect::<Vec<_>>().join(" ");
+    println!(
+        "live: watch {what}: {} samples over {:.1} s; children working (0, 1, 2, ...) by title {}, mean {working_mean:.2}; scanning by the scanner's record {}, mean {scanning_mean:.2}; accept queue peak {} mean {}; snmp.db mean {} ({} messages); verdict {}, needed {}; own CPU {} ms",
+        json["samples"],
+        json["duration_s"].as_f64().unwrap_or(0.0),
+        percent(&sampled),
+        percent(&scanning),
+        json["accept_queue"]["peak"],
+        json["accept_queue"]["mean"],
+        json["snmp"]["mean"],
+        json["snmp"]["messages"],
+        json["verdict"],
+        json["needed"],
+        json["own_cpu"]["ms"],
+    );
+    (working_mean, scanning_mean)
+}
+
+/// A child's title says it works from the client's first command to the end of the session: the
+/// scan, plus receiving the message and passing it back to Postfix. So the children working by
+/// title are at least those scanning, and at most that many more as the rest of a message's
+/// time in amavisd adds to its scan; in the lab (1 s scans of small messages on loopback) that
+/// rest is about a tenth of a second. The tolerance: the sampled mean within 0.25 children below
+/// the scanner's (sampling: a few hundred samples of a count that changes every second) and 25%
+/// plus 0.25 above it.
+fn assert_agrees_with_scanner(working_mean: f64, scanning_mean: f64) {
+    assert!(
+        working_mean >= scanning_mean - 0.25 && working_mean <= scanning_mean * 1.25 + 0.25,
+        "children working by title {working_mean:.2}, by the scanner's record {scanning_mean:.2}"
+    );
+}
+
+/// `snmp.db`'s mean (amavisd's own `TimeElapsedTotal`, per message from its MAIL FROM to the
+/// end) beside the sampled mean: within 0.35 children. `amavisd-agent` prints the counter in
+/// whole seconds (up to 2 s off over the two readings), and the messages in progress at either
+/// end of the window count in full or not at all (up to a scan each, either way): over a 20 s
+/// watch of 1 s scans, a few tenths of a child.
+fn assert_snmp_agrees(json: &serde_json::Value) {
+    let snmp = json["snmp"]["mean"].as_f64().unwrap_or_else(|| panic!("snmp.db was read: {}", json["snmp"]));
+    let sampled = json["working"]["mean"].as_f64().expect("a mean");
+    assert!((snmp - sampled).abs() <= 0.35, "snmp.db's mean {snmp}, sampled {sampled}: {}", json["snmp"]);
+    assert!(json["snmp"]["messages"].as_u64().is_some_and(|m| m > 0), "{}", json["snmp"]);
+}
+
+/// Issue 29: amavisd at 3 children while Postfix opens 5 connections to it, under more load than
+/// 3 children serve: `measure --watch` sees every child working and the 2 extra connections in
+/// the accept queue, says `postfix-exceeds-amavis` with 5 children needed; its distribution of
+/// children working agrees with the scanner's own record, and snmp.db's mean with the sampled
+/// one. `check` and `plan` on the server mention the queue. Then amavisd is reloaded at 5
+/// children, and the verification step the plan prints (`measure --watch --expect 5`) waits for
+/// them and sees the queue gone.
+pub(crate) fn watch_sees_too_few_children() {
+    let _one_amavisd = one_amavisd_at_a_time();
+    let lab = Lab::start(Settings {
+        max_servers: 3,
+        postfix_limit: PostfixLimit::Maxproc(5),
+        // The connections waiting for a child wait without timing out within the run.
+        helo_timeout: Duration::from_secs(120),
+        max_requests: 1000,
+        enable_db: true,
+        ..Settings::default()
+    });
+    let master = lab.amavisd_pid().expect("amavisd runs");
+    let load = Load { messages: 150, sessions: 10, wait_s: None };
+    let results = std::thread::scope(|scope| {
+        let run = scope.spawn(|| lab.run(load, DRAIN_DEADLINE));
+        // Postfix's five connections are open within a few seconds.
+        std::thread::sleep(Duration::from_secs(4));
+
+        let check = on_lab(&lab, &["check", "--format", "json"]);
+        let check: serde_json::Value = serde_json::from_str(&check.stdout).expect("JSON");
+        assert_eq!(check["now"]["master_pid"], master, "{}", check["now"]);
+        assert!(check["now"]["accept_queue"].as_u64().is_some_and(|q| q >= 1), "{}", check["now"]);
+        let text = on_lab(&lab, &["check"]);
+        assert!(text.stdout.contains("now:     At this moment "), "{}", text.stdout);
+        let plan = Run::new(["plan", "--no-logs", "--os", "debian:12", "--format", "json"]).run();
+        let plan: serde_json::Value = serde_json::from_str(&plan.stdout).expect("JSON");
+        assert!(plan["sources"]["now"]["accept_queue"].as_u64().is_some_and(|q| q >= 1), "{}", plan["sources"]);
+        assert!(plan["sources"]["now"]["note"].as_str().is_some_and(|n| n.contains("wait in the accept queue")));
+
+        let (code, json) = watch("20s", &[]);
+        assert_eq!(code, 0, "{json}");
+        let (working, scanning) = watch_beside_scanner("3 children, Postfix 5", &lab, &json);
+        assert_eq!(json["master_pid"], master);
+        assert_eq!(json["children"]["max"], 3, "{json}");
+        assert_eq!(json["working"]["peak"], 3, "{json}");
+        assert!(json["all_working_share"].as_f64().is_some_and(|s| s >= 0.8), "{json}");
+        assert_eq!(json["accept_queue"]["peak"], 2, "the two connections beyond the children: {json}");
+        assert!(json["accept_queue"]["mean"].as_f64().is_some_and(|m| m >= 1.0), "{json}");
+        assert_eq!(json["verdict"], "postfix-exceeds-amavis", "{json}");
+        assert_eq!(json["needed"], 5, "3 working and 2 waiting: {json}");
+        assert_agrees_with_scanner(working, scanning);
+        assert_snmp_agrees(&json);
+
+        // The change, and its verification as the plan prints it.
+        let conf = lab.amavisd_conf();
+        let text = std::fs::read_to_string(&conf).expect("reads");
+        std::fs::write(&conf, text.replace("$max_servers = 3;", "$max_servers = 5;")).expect("writes");
+        let reload = lab.shell(&format!("amavisd -c {} reload", conf.display()));
+        assert!(reload.status.success(), "{reload:?}");
+        let (code, after) = watch("15s", &["--expect", "5"]);
+        println!(
+            "live: after the reload: {} children (steady for a second) after {:.1} s, then {} samples: accept queue peak {}, verdict {}",
+            after["expect"]["running"],
+            after["expect"]["waited_s"],
+            after["samples"],
+            after["accept_queue"]["peak"],
+            after["verdict"]
+        );
+        assert_eq!(code, 0, "{after}");
+        assert_eq!(after["expect"]["reached"], true, "{after}");
+        // The new 5, and the previous 3 until the sessions Postfix reuses with them end.
+        assert!(after["expect"]["running"].as_u64().is_some_and(|n| n >= 5), "{after}");
+        assert_eq!(after["accept_queue"]["peak"], 0, "no connection waits for a child now: {after}");
+        assert_ne!(after["verdict"], "postfix-exceeds-amavis", "{after}");
+        run.join().expect("the run ends")
+    });
+    report("watch (max_servers 3, maxproc 5)", &results);
+    assert_all_delivered(&results, load);
+}
+
+/// Issue 29: amavisd at 8 children and Postfix at 8, under about 3 messages a second of 1 s
+/// scans: the watch sees free children and no connection waiting, says `right-sized`, and agrees
+/// with the scanner's record and snmp.db.
+pub(crate) fn watch_sees_enough_children() {
+    let _one_amavisd = one_amavisd_at_a_time();
+    let lab = Lab::start(Settings {
+        max_servers: 8,
+        postfix_limit: PostfixLimit::Maxproc(8),
+        max_requests: 1000,
+        enable_db: true,
+        ..Settings::default()
+    });
+    let load = Load { messages: 75, sessions: 3, wait_s: Some(1) };
+    let results = std::thread::scope(|scope| {
+        let run = scope.spawn(|| lab.run(load, DRAIN_DEADLINE));
+        std::thread::sleep(Duration::from_secs(4));
+        let (code, json) = watch("20s", &[]);
+        assert_eq!(code, 0, "{json}");
+        let (working, scanning) = watch_beside_scanner("8 children, Postfix 8", &lab, &json);
+        assert_eq!(json["children"]["max"], 8, "{json}");
+        assert!(json["working"]["peak"].as_u64().is_some_and(|p| (3..8).contains(&p)), "{json}");
+        assert!(json["free_mean"].as_f64().is_some_and(|f| f >= 2.0), "{json}");
+        assert!(
+            json["accept_queue"]["samples_queued"].as_u64().is_some_and(|q| q < amavis_tune_core::QUEUED_SAMPLES_MIN),
+            "no connection waits for a child: {json}"
+        );
+        assert_eq!(json["verdict"], "right-sized", "{json}");
+        assert_agrees_with_scanner(working, scanning);
+        assert_snmp_agrees(&json);
+        run.join().expect("the run ends")
+    });
+    report("watch (max_servers 8, maxproc 8)", &results);
+    assert_all_delivered(&results, load);
+}

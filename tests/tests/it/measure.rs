@@ -172,3 +172,179 @@ pub(crate) fn plan_measures_by_itself_on_a_mail_server() {
     let with_ram = Run::new(["plan", "--os", "debian", "--ram", "8G", "--sysroot"]).run_with_arg(root.path());
     assert!(!with_ram.stdout.contains("Measured on this server"), "a plan for another machine measures nothing");
 }
+
+/// A fake amavisd under `root/proc` as `measure --watch` reads it: a master (pid 700) with the
+/// children titled `titles` (pids 701...), listed by the kernel's `task/700/children`, its
+/// listening socket on 127.0.0.1:10024 (an open file linking to `socket:[4242]`, the LISTEN row
+/// of that inode in its `net/tcp` with `queue` connections waiting, a row of an established
+/// connection after it), and its snmp.db open where the file is not.
+pub(crate) fn fake_amavisd(root: &Path, titles: &[&str], queue: u32) {
+    let proc_dir = root.join("proc");
+    fake_process(&proc_dir, 1, 0, "/sbin/init", 4000);
+    fake_process(&proc_dir, 700, 1, "/usr/sbin/amavisd (master)", 131_072);
+    let pids: Vec<String> = (0..titles.len()).map(|i| (701 + i).to_string()).collect();
+    for (pid, title) in pids.iter().zip(titles) {
+        fake_process(&proc_dir, pid.parse().expect("a pid"), 700, title, 61_440);
+    }
+    let master = proc_dir.join("700");
+    std::fs::create_dir_all(master.join("task/700")).expect("mkdir");
+    std::fs::write(master.join("task/700/children"), format!("{} ", pids.join(" "))).expect("writes");
+    std::fs::create_dir_all(master.join("fd")).expect("mkdir");
+    std::os::unix::fs::symlink("socket:[4242]", master.join("fd/5")).expect("links");
+    std::os::unix::fs::symlink("/dev/null", master.join("fd/0")).expect("links");
+    std::fs::create_dir_all(master.join("net")).expect("mkdir");
+    std::fs::write(
+        master.join("net/tcp"),
+        format!("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:2728 00000000:0000 0A 00000000:{queue:08X} 00:00000000 00000000     0        0 4242 1 0000000000000000 100 0 0 10 0
+   1: 0100007F:0019 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4343 1 0000000000000000 100 0 0 10 0
+   2: 0100007F:2728 0100007F:C350 01 00000000:00000000 00:00000000 00000000   110        0 5001 1 0000000000000000 20 4 30 10 -1
+"),
+    )
+    .expect("writes");
+    let child = proc_dir.join("701");
+    std::fs::create_dir_all(child.join("fd")).expect("mkdir");
+    std::os::unix::fs::symlink(root.join("db/snmp.db"), child.join("fd/7")).expect("links");
+}
+
+fn watch_json(root: &Path, args: &[&str]) -> (i32, serde_json::Value, String) {
+    let mut run = Run::new(["measure", "--format", "json"]);
+    for arg in args {
+        run = run.arg(arg);
+    }
+    let outcome = run.arg("--sysroot").run_with_arg(root);
+    let json = serde_json::from_str(&outcome.stdout).unwrap_or_else(|e| panic!("{e}: {outcome:?}"));
+    (outcome.code, json, outcome.stderr)
+}
+
+/// `measure --watch` on a fake /proc: 3 children working and 2 connections in the accept queue
+/// give `postfix-exceeds-amavis` and 5 children needed; with the queue empty and a child free,
+/// `right-sized`; `--expect` exits 1 when the number is not there, or connections wait.
+pub(crate) fn watch_a_fake_proc_tree() {
+    let full = tempfile::tempdir().expect("tempdir");
+    let titles =
+        ["/usr/sbin/amavisd (ch3-4101-07)", "/usr/sbin/amavisd (ch9-4102-12-2)", "/usr/sbin/amavisd (ch1-4103-01)"];
+    fake_amavisd(full.path(), &titles, 2);
+    let (code, json, stderr) = watch_json(full.path(), &["--watch", "1s", "--interval", "100ms"]);
+    assert_eq!(code, 0, "{stderr}");
+    let samples = json["samples"].as_u64().expect("samples");
+    assert!((8..=11).contains(&samples), "1 s at 100 ms: {json}");
+    assert_eq!(json["master_pid"], 700);
+    assert_eq!(json["ports"], serde_json::json!(["127.0.0.1:10024"]), "the master's listening socket, by inode");
+    assert_eq!(json["working"]["peak"], 3);
+    assert_eq!(json["working"]["mean"], 3.0);
+    assert_eq!(json["occupied"], serde_json::json!({"peak": 3, "mean": 3.0}));
+    assert_eq!(json["accept_queue"]["peak"], 2);
+    assert_eq!(json["accept_queue"]["mean"], 2.0);
+    assert_eq!(json["accept_queue"]["samples_queued"], samples);
+    assert_eq!(json["all_occupied_share"], 1.0);
+    assert_eq!(json["verdict"], "postfix-exceeds-amavis");
+    assert_eq!(json["needed"], 5, "3 working and 2 waiting");
+    assert_eq!(json["working"]["distribution"].as_array().map(Vec::len), Some(4));
+    assert_eq!(json["working"]["distribution"][3]["share"], 1.0);
+    let note = json["snmp"]["note"].as_str().expect("why snmp.db was not read");
+    assert!(note.contains("snmp.db is not there"), "{note}");
+    assert!(json["snmp"]["mean"].is_null());
+    assert!(json["started"].as_str().is_some_and(|s| s.ends_with('Z')), "{json}");
+    assert!(json["own_cpu"]["ms"].is_u64(), "{json}");
+
+    let text = Run::new(["measure", "--watch", "1s", "--sysroot"]).run_with_arg(full.path());
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    for expected in [
+        "Watched amavisd (master 700, listening on 127.0.0.1:10024) for 1.0 s: 5 samples, one every 200 ms.",
+        "Children: 3. On average 3.00 working (at most 3), 0.00 holding a session for Postfix, 0.00 free.",
+        "     3  ########################################  100.0%",
+        "Accept queue (connections waiting for a child, summed over amavisd's TCP sockets): at most 2, 2.00 on average; not empty in 5 of 5 samples.",
+        "Verdict: postfix-exceeds-amavis. Connections waited in amavisd's accept queue in 5 of 5 samples",
+        "Children this moment needs: 5.",
+        "snmp.db: not read: ",
+    ] {
+        assert!(text.stdout.contains(expected), "{expected}\n{}", text.stdout);
+    }
+    // Not on a terminal: no live line.
+    assert!(text.stderr.is_empty(), "{}", text.stderr);
+
+    // As a verification after a change: the number is there, connections still wait: exit 1.
+    let (code, json, _) = watch_json(full.path(), &["--watch", "1s", "--expect", "3"]);
+    assert_eq!((code, json["expect"]["reached"].as_bool()), (1, Some(true)), "{json}");
+
+    let calm = tempfile::tempdir().expect("tempdir");
+    let titles = [
+        "/usr/sbin/amavisd (ch3-4101-07)",
+        "/usr/sbin/amavisd (ch2-idle)",
+        "/usr/sbin/amavisd (ch5-avail)",
+        "/usr/sbin/amavisd (virgin child)",
+    ];
+    fake_amavisd(calm.path(), &titles, 0);
+    let (code, json, stderr) = watch_json(calm.path(), &["--watch", "2s", "--expect", "4"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(json["expect"]["reached"], true);
+    assert_eq!(json["verdict"], "idle", "{json}");
+    assert_eq!(json["occupied"]["peak"], 2);
+    assert_eq!(json["accept_queue"]["peak"], 0);
+    // The number never comes: after the duration, exit 1 and no sample.
+    let (code, json, _) = watch_json(calm.path(), &["--watch", "1s", "--expect", "6"]);
+    assert_eq!(
+        (code, &json["expect"]["reached"], &json["samples"]),
+        (1, &serde_json::json!(false), &serde_json::json!(0))
+    );
+    assert!(
+        json["reason"].as_str().is_some_and(|r| r.starts_with("amavisd did not run the 6 children expected")),
+        "{json}"
+    );
+}
+
+/// Bad durations, an interval longer than the watch, and no amavisd: exit 2 with a clear error.
+pub(crate) fn watch_bad_input() {
+    let calm = tempfile::tempdir().expect("tempdir");
+    fake_amavisd(calm.path(), &["/usr/sbin/amavisd (ch5-avail)", "/usr/sbin/amavisd (ch2-avail)"], 0);
+    for (args, error) in [
+        (&["--watch", "0s"][..], "out of range: from 1s to 24h"),
+        (&["--watch", "30"][..], "invalid duration `30`"),
+        (&["--watch", "2d"][..], "out of range"),
+        (&["--watch", "1s", "--interval", "1ms"][..], "out of range: from 20ms to 10s"),
+        (&["--watch", "1s", "--interval", "2s"][..], "the interval (2s) is longer than the watch (1s)"),
+        (&["--interval", "1s"][..], "--watch"),
+        (&["--watch", "1s", "--expect", "0"][..], "--expect"),
+    ] {
+        let mut run = Run::new(["measure"]);
+        for arg in args {
+            run = run.arg(arg);
+        }
+        let outcome = run.arg("--sysroot").run_with_arg(calm.path());
+        assert_eq!(outcome.code, 2, "{args:?}: {}", outcome.stderr);
+        assert!(outcome.stderr.contains(error), "{args:?}: {}", outcome.stderr);
+        assert!(!outcome.stderr.contains("panicked"), "{}", outcome.stderr);
+    }
+    let empty = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(empty.path().join("proc/1")).expect("mkdir");
+    let outcome = Run::new(["measure", "--watch", "1s", "--sysroot"]).run_with_arg(empty.path());
+    assert_eq!(outcome.code, 2);
+    assert!(outcome.stderr.starts_with("error: no amavisd is running here"), "{}", outcome.stderr);
+}
+
+/// Ctrl-C (SIGINT) ends a watch early, and it still reports what it saw, with exit 0.
+pub(crate) fn watch_ends_on_ctrl_c() {
+    let calm = tempfile::tempdir().expect("tempdir");
+    fake_amavisd(calm.path(), &["/usr/sbin/amavisd (ch5-avail)", "/usr/sbin/amavisd (ch2-4101-03)"], 0);
+    let child = Command::new(amavis_tune_tests::binary())
+        .args(["measure", "--watch", "60s", "--format", "json", "--sysroot"])
+        .arg(calm.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("amavis-tune starts");
+    std::thread::sleep(Duration::from_millis(1500));
+    let started = std::time::Instant::now();
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill runs");
+    assert!(status.success());
+    let output = child.wait_with_output().expect("waits");
+    assert!(started.elapsed() < Duration::from_secs(5), "it ended at once: {:?}", started.elapsed());
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(json["interrupted"], true);
+    assert!(json["samples"].as_u64().is_some_and(|n| n >= 3), "{json}");
+    assert!(json["duration_s"].as_f64().is_some_and(|s| s < 10.0), "{json}");
+    assert_eq!(json["verdict"], "idle");
+}

@@ -257,6 +257,13 @@ pub(crate) fn readme_json_tables_match_the_output() {
                 Some(&log),
             ),
         ),
+        // A watch of a fake amavisd: 3 children working, 2 connections waiting.
+        ("measure --watch", {
+            let titles =
+                ["/usr/sbin/amavisd (ch3-4101-07)", "/usr/sbin/amavisd (ch1-idle)", "/usr/sbin/amavisd (ch2-avail)"];
+            crate::measure::fake_amavisd(scratch.path(), &titles, 2);
+            json_of(&["measure", "--watch", "1s", "--format", "json", "--sysroot"], Some(scratch.path()))
+        }),
         // A mismatch, to have findings, fed by a proxy filter, to have proxy services; the log.
         (
             "check",
