@@ -55,8 +55,6 @@ pub(crate) fn run(args: PlanArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
     if let Some(platform) = platform {
         sources.platform_notice = Some(amavis_tune_core::platform_plan(&mut plan, platform));
         sources.platform = Some(platform.facts());
-    } else {
-        crate::commands::measure::add_watch_step(&mut plan.steps, plan.release.facts, plan.concurrency);
     }
     match args.output.format {
         OutputFormat::Text if args.brief => crate::render::plan::write_brief(out, &plan, &sources)?,

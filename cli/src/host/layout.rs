@@ -210,7 +210,6 @@ impl Layout {
     ) -> Vec<amavis_tune_core::Step> {
         let facts = self.release_facts();
         let mut steps = amavis_tune_core::apply_steps(facts, method, service, n, raising);
-        crate::commands::measure::add_watch_step(&mut steps, facts, n);
         let Some(main) = self.amavis.first().filter(|_| !facts.amavis_reads_conf_d) else { return steps };
         let on_server = on_server(root, main);
         if on_server != facts.amavis_conf {

@@ -8,6 +8,7 @@ use crate::edit::backup::backup_name;
 
 use crate::inputs::concurrency::Concurrency;
 use crate::inputs::method::PostfixMethod;
+use crate::inputs::os::Os;
 use crate::inputs::release::{ReleaseFacts, RootShell};
 use crate::inputs::service_name::ServiceName;
 use crate::plan::snippet::{FileKind, Snippet};
@@ -248,7 +249,7 @@ impl Group {
                     PostfixMethod::MasterCf => format!("postconf -h -F '{service}/unix/process_limit'"),
                     PostfixMethod::MainCf => format!("postconf -h {service}_destination_concurrency_limit"),
                 };
-                vec![
+                let mut steps = vec![
                     step(&format!("Verify that Postfix reads {n}"), verify_postfix, StepKind::Verify),
                     step(
                         &format!(
@@ -258,13 +259,25 @@ impl Group {
                         release.count_children_command(n.get()),
                         StepKind::Verify,
                     ),
+                ];
+                // Where amavis-tune is installed (Linux: the watch reads /proc), the same check
+                // from the running amavisd: its children at work and its accept queue.
+                if matches!(release.os, Os::Debian | Os::Ubuntu | Os::Rhel) {
+                    steps.push(step(
+                        &format!("Or, with amavis-tune: wait for at least {n} children, then watch them 30 s and whether connections still wait for one (exit 1 if so)"),
+                        format!("amavis-tune measure --watch 30s --expect {n}"),
+                        StepKind::Verify,
+                    ));
+                }
+                steps.extend([
                     step(
                         "Deliver any mail deferred during the change now, not at the next queue run",
                         "postqueue -f",
                         StepKind::Verify,
                     ),
                     step("Watch the queue drain", "postqueue -p", StepKind::Verify),
-                ]
+                ]);
+                steps
             }
             Group::Rollback => {
                 // The plan's steps raise N, so the rollback lowers it: Postfix's side first.

@@ -315,6 +315,8 @@ async fn explained(client: &Client, server: &Server) {
             "restart:1",
             "verify:1",
             "verify:1",
+            // amavis-tune's own watch, beside the shell count of the children.
+            "verify:1",
             "verify:1",
             "verify:1",
             "rollback:1"
