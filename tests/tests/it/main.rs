@@ -31,15 +31,24 @@ mod web;
 mod web_page;
 
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
 use amavis_tune_tests::in_ci;
 use amavis_tune_tests::needs::{INSTALL_COMMAND, Need};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 /// One test: `module::function`, then `needs` and the `Need`s it cannot run without. `async`
-/// before the path runs an async function on a current-thread tokio runtime.
+/// before the path runs an async function on a current-thread tokio runtime; `alone` runs it
+/// while no other test runs (a measurement of timing on the live lab's daemons, which a browser
+/// or a build beside it on the 2-core host would distort).
 macro_rules! test {
+    (alone $module:ident :: $function:ident $(, needs $($need:ident)+)?) => {
+        trial_alone(
+            concat!(stringify!($module), "::", stringify!($function)),
+            &[$($(Need::$need),+)?],
+            $module::$function,
+        )
+    };
     ($module:ident :: $function:ident $(, needs $($need:ident)+)?) => {
         trial(
             concat!(stringify!($module), "::", stringify!($function)),
@@ -147,9 +156,9 @@ fn main() {
         test!(live::a_reload_applies_a_new_max_servers, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
         test!(live::spamassassin_children_cost_parent_rss_plus_private, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink SpamAssassin),
         test!(live::logs_of_each_scenario),
-        test!(live::watch_sees_too_few_children, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
-        test!(live::watch_sees_enough_children, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
-        test!(live::replay_predicts_the_waits_at_other_numbers, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
+        test!(alone live::watch_sees_too_few_children, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
+        test!(alone live::watch_sees_enough_children, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
+        test!(alone live::replay_predicts_the_waits_at_other_numbers, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
         test!(logs::every_format),
         test!(logs::separate_files_rotations_and_stdin),
         test!(logs::hosts_and_period),
@@ -205,11 +214,29 @@ fn main() {
 /// The tests that were ignored because something they need is missing, with the reasons.
 static NOT_RUN: Mutex<Vec<(&str, String)>> = Mutex::new(Vec::new());
 
+/// Held for reading by every test and for writing by an `alone` one, which so runs by itself.
+static ALONE: RwLock<()> = RwLock::new(());
+
 /// A trial that checks `needs` first: missing ones ignore the test (or fail it under CI).
 fn trial(name: &'static str, needs: &'static [Need], test: fn()) -> Trial {
+    trial_with(name, needs, test, false)
+}
+
+/// A trial that runs while no other test runs.
+fn trial_alone(name: &'static str, needs: &'static [Need], test: fn()) -> Trial {
+    trial_with(name, needs, test, true)
+}
+
+fn trial_with(name: &'static str, needs: &'static [Need], test: fn(), alone: bool) -> Trial {
     Trial::ignorable_test(name, move || {
         let missing: Vec<String> = needs.iter().filter(|need| !need.is_present()).map(|need| need.describe()).collect();
         if missing.is_empty() {
+            // A panicking test poisons the lock; the others still run.
+            let _turn = if alone {
+                Turn::Alone(ALONE.write().unwrap_or_else(std::sync::PoisonError::into_inner))
+            } else {
+                Turn::Shared(ALONE.read().unwrap_or_else(std::sync::PoisonError::into_inner))
+            };
             test();
             return Ok(Completion::Completed);
         }
@@ -222,6 +249,12 @@ fn trial(name: &'static str, needs: &'static [Need], test: fn()) -> Trial {
         NOT_RUN.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((name, reason.clone()));
         Ok(Completion::ignored_with(reason))
     })
+}
+
+/// A test's hold on [`ALONE`].
+enum Turn {
+    Alone(#[allow(dead_code)] std::sync::RwLockWriteGuard<'static, ()>),
+    Shared(#[allow(dead_code)] std::sync::RwLockReadGuard<'static, ()>),
 }
 
 /// Runs an async test to completion, as `#[tokio::test(flavor = "current_thread")]` did.
