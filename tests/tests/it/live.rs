@@ -643,6 +643,7 @@ pub(crate) fn watch_sees_too_few_children() {
         helo_timeout: Duration::from_secs(120),
         max_requests: 1000,
         enable_db: true,
+        record_scans: true,
         ..Settings::default()
     });
     let master = lab.amavisd_pid().expect("amavisd runs");
@@ -714,6 +715,7 @@ pub(crate) fn watch_sees_enough_children() {
         postfix_limit: PostfixLimit::Maxproc(8),
         max_requests: 1000,
         enable_db: true,
+        record_scans: true,
         ..Settings::default()
     });
     let load = Load { messages: 75, sessions: 3, wait_s: Some(1) };
