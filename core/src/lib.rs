@@ -72,8 +72,8 @@ pub use inputs::method::PostfixMethod;
 pub use inputs::os::Os;
 pub use inputs::preset::Preset;
 pub use inputs::release::{
-    MailLog, OsRelease, OsVersion, RELEASES, ReleaseFacts, ResolvedRelease, RootShell, Validation, known_releases,
-    resolve_release,
+    MailLog, Master, OsRelease, OsVersion, RELEASES, ReleaseFacts, ResolvedRelease, RootShell, Validation,
+    known_releases, resolve_release,
 };
 pub use inputs::service_name::{DEFAULT_SERVICE, ServiceName};
 pub use inputs::size::{MAX_SIZE, MiB, parse_size};

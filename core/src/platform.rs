@@ -89,6 +89,11 @@ pub struct PlatformFacts {
 }
 
 impl PlatformFacts {
+    /// The platform's amavisd master, by its pid file.
+    pub fn master(&self) -> crate::inputs::release::Master {
+        crate::inputs::release::Master::PidFile(self.pid_file)
+    }
+
     /// `command` run as the platform's user, from root's shell.
     fn as_user(&self, command: &str) -> String {
         match self.run_as {
@@ -174,10 +179,10 @@ impl PlatformFacts {
         ));
         steps.push(step(
             format!(
-                "Verify that amavisd runs {n} children: the children of the master in {}, counted until there are {n} (for at most 30 s)",
-                self.pid_file
+                "Verify that amavisd runs {n} children: the children of {}, counted until there are at least {n} (for at most 30 s; old children may finish their messages beside the new ones for a while)",
+                self.master().describe()
             ),
-            crate::inputs::release::count_children_command(self.pid_file, n.get()),
+            crate::inputs::release::count_children_command(self.master(), n.get()),
             StepKind::Verify,
         ));
         let back = current.map_or_else(|| "the value step 1 printed".to_owned(), |v| v.to_string());

@@ -269,10 +269,31 @@ pub(crate) fn on_server(root: &Path, path: &Path) -> String {
 /// family, else the family alone.
 pub(crate) fn tree_release(root: &Path, os: Os) -> OsRelease {
     let text = read_under(root, "/etc/os-release").unwrap_or_default();
-    match release_from_os_release(&text) {
+    let release = match release_from_os_release(&text) {
         Some(release) if release.os == os => release,
         _ => OsRelease::family(os),
+    };
+    with_init_system(root, release)
+}
+
+/// Gentoo's release as the table lists it, its init system, from the tree: systemd when it runs
+/// (`/run/systemd/system`, on the server) or when amavisd has a unit and no OpenRC script;
+/// OpenRC when amavisd has its script; else the family alone (the plan says which it chose).
+pub(crate) fn with_init_system(root: &Path, release: OsRelease) -> OsRelease {
+    if release.os != Os::Gentoo || release.version.is_some() {
+        return release;
     }
+    let has = |path: &str| under(root, path).exists();
+    let init = if has("/run/systemd/system") {
+        Some("systemd")
+    } else if has("/etc/init.d/amavisd") {
+        Some("openrc")
+    } else if has("/usr/lib/systemd/system/amavisd.service") || has("/lib/systemd/system/amavisd.service") {
+        Some("systemd")
+    } else {
+        None
+    };
+    OsRelease { version: init.and_then(|init| init.parse().ok()), ..release }
 }
 
 pub(crate) fn layout(root: &Path, release: OsRelease, amavis_explicit: &[PathBuf]) -> anyhow::Result<Layout> {

@@ -56,7 +56,7 @@ pub(crate) fn cpus() -> Option<Cpus> {
 /// The OS family and release named by `/etc/os-release`, when it is a family amavis-tune knows.
 pub(crate) fn os() -> Option<OsRelease> {
     let text = crate::host::read::read_small(Path::new(OS_RELEASE))?;
-    release_from_os_release(&text)
+    release_from_os_release(&text).map(|release| crate::host::layout::with_init_system(Path::new("/"), release))
 }
 
 /// Where clamd's settings came from on this machine.

@@ -51,6 +51,9 @@ pub(crate) fn write_brief(out: &mut dyn Write, plan: &Plan, sources: &Sources) -
         writeln!(out, "  {}: {change}", snippet.path)?;
     }
     writeln!(out)?;
+    for fact in plan.release.facts.unconfirmed {
+        writeln!(out, "not confirmed in a source for {}: {fact}", plan.release.facts.id)?;
+    }
     writeln!(out, "Then (raising; lowering: Postfix's reload before amavisd's)")?;
     let steps = plan.steps.iter().filter(|s| s.kind != amavis_tune_core::StepKind::Change);
     for (index, step) in steps.enumerate() {
@@ -172,6 +175,9 @@ pub(crate) fn write(out: &mut dyn Write, plan: &Plan, sources: &Sources) -> io::
     )?;
     if let Some(note) = &release.note {
         writeln!(out, "  note: {note}")?;
+    }
+    for fact in release.facts.unconfirmed {
+        writeln!(out, "  not confirmed in a source for this release: {fact}")?;
     }
     crate::render::steps::write(out, "Steps", &plan.steps)?;
     writeln!(out, "  {}", plan.lowering_note)?;

@@ -7,8 +7,16 @@ use crate::inputs::release::OsRelease;
 /// `VERSION_ID` (left out when it is missing or not digits and dots).
 pub fn release_from_os_release(text: &str) -> Option<OsRelease> {
     let os = os_from_os_release(text)?;
-    // Fedora's VERSION_ID counts Fedora's releases, not RHEL's: Fedora 21 is no `rhel:21`.
-    let version = if field(text, "ID") == "fedora" { None } else { field(text, "VERSION_ID").parse().ok() };
+    let id = field(text, "ID");
+    let version = match id.as_str() {
+        // Fedora's VERSION_ID counts Fedora's releases, not RHEL's: Fedora 21 is no `rhel:21`.
+        // Gentoo's is its baselayout's version; its releases here are its init systems, which
+        // the files tell.
+        "fedora" | "gentoo" => None,
+        // Tumbleweed's (and Slowroll's) VERSION_ID is a snapshot's date.
+        "opensuse-tumbleweed" | "opensuse-slowroll" => "tumbleweed".parse().ok(),
+        _ => field(text, "VERSION_ID").parse().ok(),
+    };
     Some(OsRelease { os, version })
 }
 
@@ -40,6 +48,14 @@ pub fn os_from_os_release(text: &str) -> Option<Os> {
     }
     if words().any(|w| w == "openbsd") {
         return Some(Os::Openbsd);
+    }
+    // openSUSE Leap (`opensuse-leap`, like `suse opensuse`), Tumbleweed, SLES (`sles`, like
+    // `suse`).
+    if words().any(|w| matches!(w, "suse" | "opensuse" | "sles") || w.starts_with("opensuse-")) {
+        return Some(Os::Opensuse);
+    }
+    if words().any(|w| w == "gentoo") {
+        return Some(Os::Gentoo);
     }
     None
 }
@@ -85,5 +101,11 @@ mod tests {
         assert_eq!(release("ID=debian\n").as_deref(), Some("debian"));
         assert_eq!(release("ID=debian\nVERSION_ID=sid\n").as_deref(), Some("debian"));
         assert_eq!(release("ID=alpine\nVERSION_ID=3.20\n"), None);
+        let leap = "NAME=\"openSUSE Leap\"\nID=\"opensuse-leap\"\nID_LIKE=\"suse opensuse\"\nVERSION_ID=\"15.6\"\n";
+        assert_eq!(release(leap).as_deref(), Some("opensuse:15.6"));
+        let tumbleweed = "ID=\"opensuse-tumbleweed\"\nID_LIKE=\"opensuse suse\"\nVERSION_ID=\"20261201\"\n";
+        assert_eq!(release(tumbleweed).as_deref(), Some("opensuse:tumbleweed"));
+        assert_eq!(release("ID=\"sles\"\nID_LIKE=\"suse\"\nVERSION_ID=\"15.6\"\n").as_deref(), Some("opensuse:15.6"));
+        assert_eq!(release("ID=gentoo\nVERSION_ID=2.17\n").as_deref(), Some("gentoo"));
     }
 }

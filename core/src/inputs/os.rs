@@ -20,10 +20,14 @@ pub enum Os {
     Rhel,
     Freebsd,
     Openbsd,
+    /// openSUSE Leap and Tumbleweed, and SUSE Linux Enterprise Server (its PackageHub).
+    Opensuse,
+    /// Gentoo, whose releases here are its two init systems (OpenRC and systemd).
+    Gentoo,
 }
 
 impl Os {
-    pub const ALL: [Os; 5] = [Os::Debian, Os::Ubuntu, Os::Rhel, Os::Freebsd, Os::Openbsd];
+    pub const ALL: [Os; 7] = [Os::Debian, Os::Ubuntu, Os::Rhel, Os::Freebsd, Os::Openbsd, Os::Opensuse, Os::Gentoo];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -32,6 +36,8 @@ impl Os {
             Os::Rhel => "rhel",
             Os::Freebsd => "freebsd",
             Os::Openbsd => "openbsd",
+            Os::Opensuse => "opensuse",
+            Os::Gentoo => "gentoo",
         }
     }
 
@@ -93,7 +99,7 @@ mod tests {
         assert_eq!("RHEL".parse::<Os>(), Ok(Os::Rhel));
         assert_eq!(
             "windows".parse::<Os>().map_err(|e| e.to_string()),
-            Err("invalid operating system `windows`: use one of debian, ubuntu, rhel, freebsd, openbsd".to_owned())
+            Err("invalid operating system `windows`: use one of debian, ubuntu, rhel, freebsd, openbsd, opensuse, gentoo".to_owned())
         );
     }
 }

@@ -27,9 +27,9 @@ impl OsVersion {
         &self.0
     }
 
-    /// The numbers between the dots (`22.04` is `[22, 4]`).
+    /// The numbers between the dots (`22.04` is `[22, 4]`); a word sorts after every number.
     fn numbers(&self) -> Vec<u32> {
-        self.0.split('.').map(|part| part.parse().unwrap_or(u32::MAX)).collect()
+        version_numbers(&self.0)
     }
 }
 
@@ -38,13 +38,21 @@ impl FromStr for OsVersion {
 
     fn from_str(text: &str) -> Result<OsVersion, InputError> {
         let text = text.trim();
-        let valid = !text.is_empty()
-            && text.len() <= MAX_VERSION_LEN
-            && text
-                .split('.')
-                .all(|part| !part.is_empty() && part.len() <= 6 && part.bytes().all(|b| b.is_ascii_digit()));
+        // Digits and dots, as os-release writes them; or the word of a release the table names by
+        // word (`tumbleweed`, whose VERSION_ID is a snapshot's date; Gentoo's `openrc` and
+        // `systemd`). Other words (Debian's `sid`) are no version.
+        let digits =
+            text.split('.').all(|part| !part.is_empty() && part.len() <= 6 && part.bytes().all(|b| b.is_ascii_digit()));
+        let word =
+            RELEASES.iter().any(|release| release.version == text && !release.version.starts_with(char::is_numeric));
+        let valid = !text.is_empty() && text.len() <= MAX_VERSION_LEN && (digits || word);
         if valid { Ok(OsVersion(text.to_owned())) } else { Err(InputError::OsVersion { value: text.to_owned() }) }
     }
+}
+
+/// A version's numbers between the dots; a word (`tumbleweed`) sorts after every number.
+fn version_numbers(text: &str) -> Vec<u32> {
+    text.split('.').map(|part| part.parse().unwrap_or(u32::MAX)).collect()
 }
 
 impl fmt::Display for OsVersion {
@@ -139,6 +147,44 @@ pub enum MailLog {
     Journal { command: &'static str },
 }
 
+/// How the steps find amavisd's master process, the parent of the children.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Master {
+    /// The pid file that names the master: the `$pid_file` amavisd writes, or the one the rc
+    /// system writes for an amavisd it runs in the foreground.
+    PidFile(&'static str),
+    /// No pid file (a unit that runs `amavisd -P '' foreground`): the unit's main process, as
+    /// systemd knows it (`systemctl show -p MainPID`).
+    Unit(&'static str),
+}
+
+impl Master {
+    /// A shell command that prints the master's pid (nothing, or 0, when it is not running).
+    pub fn pid_command(self) -> String {
+        match self {
+            Master::PidFile(path) => format!("cat {path} 2>/dev/null"),
+            Master::Unit(unit) => format!("systemctl show -p MainPID --value {unit}"),
+        }
+    }
+
+    /// Where the master is found, for the steps' descriptions.
+    pub fn describe(self) -> String {
+        match self {
+            Master::PidFile(path) => format!("the master in {path}"),
+            Master::Unit(unit) => format!("the main process of {unit}.service (this amavisd writes no pid file)"),
+        }
+    }
+
+    /// The pid file, where there is one.
+    pub fn pid_file(self) -> Option<&'static str> {
+        match self {
+            Master::PidFile(path) => Some(path),
+            Master::Unit(_) => None,
+        }
+    }
+}
+
 /// What differs per release, with where each fact comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReleaseFacts {
@@ -159,8 +205,9 @@ pub struct ReleaseFacts {
     /// Whether amavisd finds its configuration by itself (Debian's `conf.d` directories), or
     /// must be given `-c amavis_conf` to read the same files as the service.
     pub amavis_reads_conf_d: bool,
-    /// The `$pid_file` the package's configuration sets: the master process's pid.
-    pub pid_file: &'static str,
+    /// Where the master process's pid is: the `$pid_file` the package's configuration sets, or
+    /// the unit that runs it where there is no pid file.
+    pub master: Master,
     /// The command that reloads amavisd (its unit's `ExecReload`, its rc script's `reload`):
     /// `amavisd reload`, which re-reads the configuration and starts the new number of children
     /// with the listening socket kept open, so Postfix's connections are not dropped, and which
@@ -173,6 +220,9 @@ pub struct ReleaseFacts {
     pub validation: Validation,
     /// The directory of main.cf and master.cf.
     pub postfix_dir: &'static str,
+    /// The name the release's Postfix package gives amavisd's transport in master.cf, where it
+    /// ships one (openSUSE's `amavis`); `None` where the administrator names it.
+    pub packaged_transport: Option<&'static str>,
     pub postfix_package: &'static str,
     /// clamd's package and the config files it installs (the first is the one amavisd's scanner
     /// entry uses).
@@ -185,6 +235,9 @@ pub struct ReleaseFacts {
     pub mail_log: MailLog,
     /// Where these facts were read.
     pub sources: &'static [&'static str],
+    /// The facts no source confirmed for this release (empty where every one was read): the
+    /// plan says so beside the steps.
+    pub unconfirmed: &'static [&'static str],
 }
 
 impl ReleaseFacts {
@@ -217,13 +270,14 @@ impl ReleaseFacts {
     }
 
     /// The command that prints how many children amavisd runs: the processes whose parent is
-    /// the master in the pid file. (Process titles do not do: a fresh child is `(virgin child)`
-    /// until its first connection, and the program name differs between releases.) A reload
-    /// replaces the children within seconds, and a unit that returns before the children exist
-    /// (Debian's is `Type=simple`) leaves none yet, so it waits, up to 30 s, until the count is
-    /// `n` (or the pid file names no master yet), then prints the count it saw last.
+    /// the master. (Process titles do not do: a fresh child is `(virgin child)` until its first
+    /// connection, and the program name differs between releases.) A reload replaces the
+    /// children within seconds, and a unit that returns before the children exist (Debian's is
+    /// `Type=simple`) leaves none yet, so it waits, up to 30 s, until there are at least `n`,
+    /// then prints the count it saw last. At least, not exactly: after a reload under load, the
+    /// old children finish their messages beside the new ones for a while.
     pub fn count_children_command(&self, n: u32) -> String {
-        count_children_command(self.pid_file, n)
+        count_children_command(self.master, n)
     }
 
     pub fn master_cf_path(&self) -> String {
@@ -245,11 +299,13 @@ impl ReleaseFacts {
     }
 }
 
-/// The command that counts the children of the master in `pid_file`, waiting up to 30 s until
-/// there are `n` (see [`ReleaseFacts::count_children_command`]).
-pub(crate) fn count_children_command(pid_file: &str, n: u32) -> String {
+/// The command that counts the children of `master`, waiting up to 30 s until there are at
+/// least `n` (see [`ReleaseFacts::count_children_command`]). No master (an empty pid, or systemd's
+/// 0 for a stopped unit) counts 0: `pgrep -P 0` would list the kernel's own processes.
+pub(crate) fn count_children_command(master: Master, n: u32) -> String {
     format!(
-        "i=0; while :; do c=$(pgrep -P \"$(cat {pid_file} 2>/dev/null)\" 2>/dev/null | wc -l | tr -d ' '); [ \"$c\" -eq {n} ] || [ \"$i\" -ge 30 ] && break; i=$((i + 1)); sleep 1; done; echo \"$c\""
+        "i=0; while :; do p=$({}); c=0; [ \"${{p:-0}}\" -gt 0 ] 2>/dev/null && c=$(pgrep -P \"$p\" | wc -l | tr -d ' '); [ \"$c\" -ge {n} ] || [ \"$i\" -ge 30 ] && break; i=$((i + 1)); sleep 1; done; echo \"$c\"",
+        master.pid_command()
     )
 }
 
@@ -278,12 +334,12 @@ pub fn resolve_release(asked: &OsRelease) -> ResolvedRelease {
         };
     };
     let wanted = version.numbers();
-    let key = |facts: &ReleaseFacts| facts.version.split('.').map(|p| p.parse().unwrap_or(0)).collect::<Vec<u32>>();
+    let key = |facts: &ReleaseFacts| version_numbers(facts.version);
     // A release is listed by its major version where minor versions change nothing (RHEL 9.4 is
     // RHEL 9); Ubuntu and OpenBSD list major.minor.
     if let Some(exact) = family.iter().find(|facts| {
         let listed = key(facts);
-        wanted.starts_with(&listed) || listed == wanted
+        facts.version == version.as_str() || (!listed.contains(&u32::MAX) && wanted.starts_with(&listed))
     }) {
         return ResolvedRelease { facts: exact, note: None };
     }
@@ -312,11 +368,12 @@ const DEBIAN_FAMILY: ReleaseFacts = ReleaseFacts {
     amavisd_program: "/usr/sbin/amavisd",
     amavis_conf: "/etc/amavis/conf.d/50-user",
     amavis_reads_conf_d: true,
-    pid_file: "/var/run/amavis/amavisd.pid",
+    master: Master::PidFile("/var/run/amavis/amavisd.pid"),
     amavis_reload: "systemctl reload amavis",
     root_shell: RootShell::Sh,
     validation: Validation::TestConfig,
     postfix_dir: "/etc/postfix",
+    packaged_transport: None,
     postfix_package: "postfix",
     clamd_package: "clamav-daemon",
     clamd_conf: &["/etc/clamav/clamd.conf"],
@@ -327,6 +384,7 @@ const DEBIAN_FAMILY: ReleaseFacts = ReleaseFacts {
     clamd_max_threads: Some(12),
     mail_log: MailLog::Journal { command: "journalctl -u amavis -u postfix@-" },
     sources: sources![],
+    unconfirmed: &[],
 };
 
 /// What the RHEL-family releases with EPEL share (EPEL's `amavis` 2.13.1 in 8, 9 and 10), with
@@ -341,11 +399,12 @@ const EPEL: ReleaseFacts = ReleaseFacts {
     amavisd_program: "/usr/sbin/amavisd",
     amavis_conf: "/etc/amavisd/amavisd.conf",
     amavis_reads_conf_d: false,
-    pid_file: "/run/amavisd/amavisd.pid",
+    master: Master::PidFile("/run/amavisd/amavisd.pid"),
     amavis_reload: "systemctl reload amavisd",
     root_shell: RootShell::Sh,
     validation: Validation::TestConfig,
     postfix_dir: "/etc/postfix",
+    packaged_transport: None,
     postfix_package: "postfix",
     clamd_package: "clamd",
     clamd_conf: &["/etc/clamd.d/amavisd.conf", "/etc/clamd.d/scan.conf"],
@@ -358,6 +417,7 @@ const EPEL: ReleaseFacts = ReleaseFacts {
         "MaxThreads: amavis.spec installs amavis-clamd.conf as /etc/clamd.d/amavisd.conf with no MaxThreads line; clamav.spec builds scan.conf from clamd.conf.sample with sed edits none of which touches `#MaxThreads 20`: clamd's compiled default 10 (common/optparser.c) applies",
         "mail log: rsyslog writes /var/log/maillog (Rocky Linux admin guide, 8.x and 9.x)",
     ],
+    unconfirmed: &[],
 };
 
 /// What FreeBSD releases share (ports and packages: security/amavisd-new), with the sources of
@@ -372,11 +432,12 @@ const FREEBSD_PORTS: ReleaseFacts = ReleaseFacts {
     amavisd_program: "/usr/local/sbin/amavisd",
     amavis_conf: "/usr/local/etc/amavisd.conf",
     amavis_reads_conf_d: false,
-    pid_file: "/var/amavis/amavisd.pid",
+    master: Master::PidFile("/var/amavis/amavisd.pid"),
     amavis_reload: "service amavisd reload",
     root_shell: RootShell::Sh,
     validation: Validation::TestConfig,
     postfix_dir: "/usr/local/etc/postfix",
+    packaged_transport: None,
     postfix_package: "postfix",
     clamd_package: "clamav",
     clamd_conf: &["/usr/local/etc/clamd.conf"],
@@ -386,9 +447,72 @@ const FREEBSD_PORTS: ReleaseFacts = ReleaseFacts {
         "freebsd-ports security/amavisd-new: Makefile DISTVERSION 2.14.0, AMAVISDIR /var/amavis; files/amavisd.in: name=amavisd, command /usr/local/sbin/amavisd, required_files /usr/local/etc/amavisd.conf, pidfile /var/amavis/amavisd.pid",
         "freebsd-ports security/clamav: package clamav, rc.d clamav_clamd, /usr/local/etc/clamd.conf; the Makefile's _SED_CONF edits of clamd.conf.sample leave `#MaxThreads 20` commented: clamd's default 10",
     ],
+    unconfirmed: &[],
 };
 
-/// The release table, grouped by family, oldest first within a family.
+/// openSUSE's packaging (openSUSE:Factory, which Tumbleweed ships): a unit that runs amavisd
+/// with no pid file, its config as one file, Postfix's `amavis` transport shipped commented out.
+const OPENSUSE: ReleaseFacts = ReleaseFacts {
+    id: "",
+    os: Os::Opensuse,
+    version: "",
+    name: "",
+    amavis_package: "amavisd-new",
+    amavis_version: "2.14.0",
+    amavisd_program: "/usr/sbin/amavisd",
+    amavis_conf: "/etc/amavisd.conf",
+    amavis_reads_conf_d: false,
+    master: Master::Unit("amavis"),
+    amavis_reload: "systemctl reload amavis",
+    root_shell: RootShell::Sh,
+    validation: Validation::TestConfig,
+    postfix_dir: "/etc/postfix",
+    packaged_transport: Some("amavis"),
+    postfix_package: "postfix",
+    clamd_package: "clamav",
+    clamd_conf: &["/etc/clamd.conf"],
+    clamd_max_threads: None,
+    mail_log: MailLog::Journal { command: "journalctl -u amavis -u postfix" },
+    sources: sources![
+        "bmwiedemann/openSUSE (openSUSE:Factory) packages/a/amavisd-new/amavisd-new.spec @ a4991cea: Version 2.14.0, amavisd installed in /usr/sbin, conf/amavisd.conf installed as /etc/amavisd.conf, %prep's sed sets $MYHOME '/var/spool/amavis'",
+        "packages/a/amavisd-new/amavis.service @ 26a98201: Type=notify, ExecStart=/usr/sbin/amavisd -P '' foreground (no pid file), ExecReload=/usr/sbin/amavisd -P '' reload, EnvironmentFile=-/etc/sysconfig/amavis",
+        "packages/p/postfix/postfix.spec @ ca310fd7 (3.9.0, /etc/postfix) and postfix-master.cf.patch @ 22f90132: `#amavis unix - - n - 4 smtp` shipped commented",
+        "packages/c/clamav/clamav-conf.patch @ 1f495b87: /etc/clamd.conf, MaxThreads not set: clamd's default 10",
+    ],
+    unconfirmed: &[
+        "the mail log (the journal, unless rsyslog was installed)",
+        "whether config.postfix, which writes main.cf from /etc/sysconfig/postfix, keeps hand edits of main.cf (its source is a tarball the sources do not show)",
+    ],
+};
+
+/// Gentoo's `mail-filter/amavisd-new` (the same ebuild for both init systems).
+const GENTOO: ReleaseFacts = ReleaseFacts {
+    id: "",
+    os: Os::Gentoo,
+    version: "",
+    name: "",
+    amavis_package: "mail-filter/amavisd-new",
+    amavis_version: "2.14.0",
+    amavisd_program: "/usr/sbin/amavisd",
+    amavis_conf: "/etc/amavisd.conf",
+    amavis_reads_conf_d: false,
+    master: Master::PidFile("/run/amavisd.pid"),
+    amavis_reload: "rc-service amavisd reload",
+    root_shell: RootShell::Sh,
+    validation: Validation::TestConfig,
+    postfix_dir: "/etc/postfix",
+    packaged_transport: None,
+    postfix_package: "mail-mta/postfix",
+    clamd_package: "app-antivirus/clamav",
+    clamd_conf: &["/etc/clamav/clamd.conf"],
+    clamd_max_threads: None,
+    mail_log: MailLog::File { path: "/var/log/messages" },
+    sources: sources![],
+    unconfirmed: &["the mail log (Gentoo installs no syslog daemon by default: where it goes is the one chosen)"],
+};
+
+/// The release table, grouped by family, oldest first within a family (Gentoo's OpenRC, its
+/// default init system, last: a plan for `gentoo` alone uses it).
 pub static RELEASES: &[ReleaseFacts] = &[
     ReleaseFacts {
         id: "debian:11",
@@ -478,11 +602,12 @@ pub static RELEASES: &[ReleaseFacts] = &[
         amavisd_program: "/usr/local/sbin/amavisd",
         amavis_conf: "/etc/amavisd.conf",
         amavis_reads_conf_d: false,
-        pid_file: "/var/amavisd/amavisd.pid",
+        master: Master::PidFile("/var/amavisd/amavisd.pid"),
         amavis_reload: "rcctl reload amavisd",
         root_shell: RootShell::Sh,
         validation: Validation::TestConfig,
         postfix_dir: "/etc/postfix",
+        packaged_transport: None,
         postfix_package: "postfix",
         clamd_package: "clamav",
         clamd_conf: &["/etc/clamd.conf"],
@@ -492,6 +617,43 @@ pub static RELEASES: &[ReleaseFacts] = &[
             "openbsd ports mail/amavisd-new: V= 2.14.0; pkg/PLIST-main @rcscript amavisd, @sample /etc/amavisd.conf; $MYHOME = /var/amavisd (patches), so $pid_file defaults to /var/amavisd/amavisd.pid (Amavis/Conf.pm)",
             "openbsd ports security/clamav: pkg/clamd.rc, @sample /etc/clamd.conf; patches/patch-etc_clamd_conf_sample changes LogFile, DatabaseDirectory and User only, so `#MaxThreads 20` stays commented: clamd's default 10 (the sample keeps its `Example` line, so a running clamd's file was edited, and a plan on the server reads it)",
         ],
+        unconfirmed: &[],
+    },
+    ReleaseFacts {
+        id: "opensuse:15",
+        version: "15",
+        name: "openSUSE Leap 15 and SLES 15 (PackageHub)",
+        unconfirmed: &[
+            "every fact of this entry: Leap 15's and SLES 15's own package sources were not read; it repeats openSUSE:Factory's packaging",
+        ],
+        ..OPENSUSE
+    },
+    ReleaseFacts { id: "opensuse:tumbleweed", version: "tumbleweed", name: "openSUSE Tumbleweed", ..OPENSUSE },
+    ReleaseFacts {
+        id: "gentoo:systemd",
+        version: "systemd",
+        name: "Gentoo with systemd",
+        master: Master::Unit("amavisd"),
+        amavis_reload: "systemctl reload amavisd",
+        mail_log: MailLog::Journal { command: "journalctl -u amavisd -u postfix" },
+        unconfirmed: &["the Postfix unit's name in the journal command (postfix.service)"],
+        sources: sources![
+            "gentoo/gentoo mail-filter/amavisd-new/amavisd-new-2.14.0-r1.ebuild @ b10389df: KEYWORDS amd64 (stable), /usr/sbin/amavisd, /etc/amavisd.conf; mail-mta/postfix/postfix-3.10.8.ebuild @ a4490d48: /etc/postfix",
+            "app-antivirus/clamav/clamav-1.4.1-r1.ebuild @ 1f64051c: /etc/clamav/clamd.conf, MaxThreads not edited: clamd's default 10",
+            "mail-filter/amavisd-new/files/amavisd.service-r1 @ b5e98d90: ExecStart=/usr/sbin/amavisd -c /etc/amavisd.conf foreground (no pid file), ExecReload=/usr/sbin/amavisd -c /etc/amavisd.conf reload",
+        ],
+        ..GENTOO
+    },
+    ReleaseFacts {
+        id: "gentoo:openrc",
+        version: "openrc",
+        name: "Gentoo with OpenRC",
+        sources: sources![
+            "gentoo/gentoo mail-filter/amavisd-new/amavisd-new-2.14.0-r1.ebuild @ b10389df: KEYWORDS amd64 (stable), /usr/sbin/amavisd, /etc/amavisd.conf; mail-mta/postfix/postfix-3.10.8.ebuild @ a4490d48: /etc/postfix",
+            "app-antivirus/clamav/clamav-1.4.1-r1.ebuild @ 1f64051c: /etc/clamav/clamd.conf, MaxThreads not edited: clamd's default 10",
+            "mail-filter/amavisd-new/files/amavisd.initd-r2 @ 60275a4c: command_args=\"foreground\", command_background=\"true\", pidfile=\"/run/amavisd.pid\" (written by start-stop-daemon: the master's pid), extra_started_commands=\"reload\"",
+        ],
+        ..GENTOO
     },
 ];
 
@@ -505,13 +667,15 @@ mod tests {
 
     #[test]
     fn parse_and_display() {
-        for text in ["debian", "debian:12", "ubuntu:22.04", "rhel:9", "openbsd:7.6"] {
+        for text in ["debian", "debian:12", "ubuntu:22.04", "rhel:9", "openbsd:7.6", "opensuse:tumbleweed"] {
             assert_eq!(asked(text).to_string(), text);
         }
         assert!("debian:".parse::<OsRelease>().is_err());
         assert!("debian:12a".parse::<OsRelease>().is_err());
         assert!("debian:1..2".parse::<OsRelease>().is_err());
         assert!("plan9:4".parse::<OsRelease>().is_err());
+        assert!("gentoo:OpenRC".parse::<OsRelease>().is_err());
+        assert!("gentoo:open-rc".parse::<OsRelease>().is_err());
     }
 
     #[test]
@@ -539,6 +703,11 @@ mod tests {
         assert_eq!(id("ubuntu:23.10"), "ubuntu:22.04");
         assert_eq!(id("ubuntu:26.04"), "ubuntu:24.04");
         assert_eq!(id("debian"), "debian:13");
+        assert_eq!(id("opensuse:15.6"), "opensuse:15");
+        assert_eq!(id("opensuse:16.0"), "opensuse:15");
+        assert_eq!(id("opensuse:tumbleweed"), "opensuse:tumbleweed");
+        assert_eq!(id("gentoo"), "gentoo:openrc");
+        assert_eq!(id("gentoo:systemd"), "gentoo:systemd");
         let note = resolve_release(&asked("debian:14")).note.unwrap_or_default();
         assert!(note.contains("Debian 13 (trixie)") && note.contains("debian:11, debian:12, debian:13"), "{note}");
         assert!(resolve_release(&asked("debian")).note.is_some());

@@ -253,8 +253,8 @@ impl Group {
                     step(&format!("Verify that Postfix reads {n}"), verify_postfix, StepKind::Verify),
                     step(
                         &format!(
-                            "Verify that amavisd runs {n} children: the children of the master in {}, counted until there are {n} (for at most 30 s)",
-                            release.pid_file
+                            "Verify that amavisd runs {n} children: the children of {}, counted until there are at least {n} (for at most 30 s; old children may finish their messages beside the new ones for a while)",
+                            release.master.describe()
                         ),
                         release.count_children_command(n.get()),
                         StepKind::Verify,
@@ -262,7 +262,7 @@ impl Group {
                 ];
                 // Where amavis-tune is installed (Linux: the watch reads /proc), the same check
                 // from the running amavisd: its children at work and its accept queue.
-                if matches!(release.os, Os::Debian | Os::Ubuntu | Os::Rhel) {
+                if !matches!(release.os, Os::Freebsd | Os::Openbsd) {
                     steps.push(step(
                         &format!("Or, with amavis-tune: wait for at least {n} children, then watch them 30 s and whether connections still wait for one (exit 1 if so)"),
                         format!("amavis-tune measure --watch 30s --expect {n}"),

@@ -37,6 +37,9 @@ pub enum WarningCode {
     ClamdMaxThreads,
     /// The RAM figure looks like a unit slip (`4048G` for `4048M`, `8M` for `8G`).
     RamUnitSlip,
+    /// The release's Postfix package names amavisd's transport otherwise than the plan's service
+    /// (openSUSE's `amavis`).
+    ReleaseTransport,
 }
 
 impl WarningCode {
@@ -52,6 +55,7 @@ impl WarningCode {
             WarningCode::AboveUsefulRange => "above-useful-range",
             WarningCode::ClamdMaxThreads => "clamd-max-threads",
             WarningCode::RamUnitSlip => "ram-unit-slip",
+            WarningCode::ReleaseTransport => "release-transport",
         }
     }
 }
@@ -168,6 +172,19 @@ pub(crate) fn general(
             format!(
                 "{n} is above the 10-{USEFUL_RANGE_TOP} children amavis README.postfix calls everyday use; README.performance finds that more than about {} rarely adds throughput.",
                 model.diminishing_returns
+            ),
+        );
+    }
+    if let Some(transport) = facts.packaged_transport
+        && inputs.service.as_str() != transport
+    {
+        push(
+            &mut found,
+            WarningCode::ReleaseTransport,
+            format!(
+                "{}'s postfix package names amavisd's transport `{transport}` (in master.cf, commented out until amavis is enabled), and this plan changes `{}`: if yours is `{transport}`, plan with --service {transport}.",
+                facts.name,
+                inputs.service.as_str()
             ),
         );
     }

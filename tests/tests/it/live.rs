@@ -341,7 +341,7 @@ pub(crate) fn printed_steps_run_against_the_lab() {
             .cloned()
             .unwrap_or_else(|| panic!("no {kind} step starting `{starts}` in {steps:?}"))
     };
-    let pid_file = plan["release"]["facts"]["pid_file"].as_str().expect("pid file").to_owned();
+    let pid_file = plan["release"]["facts"]["master"]["pid-file"].as_str().expect("pid file").to_owned();
     let lab_pid_file = lab.pid_file().display().to_string();
     let run = |lab: &Lab, command: &str| {
         let output = lab.shell(command);

@@ -44,8 +44,10 @@ fn check_release(facts: &ReleaseFacts, method: &str) {
     let id = facts.id;
     assert_eq!(plan["release"]["id"], id);
     assert!(plan["release"]["note"].is_null(), "{id}: {}", plan["release"]["note"]);
-    let allowed =
-        [facts.amavis_conf.to_owned(), facts.master_cf_path(), facts.main_cf_path(), facts.pid_file.to_owned()];
+    let allowed: Vec<String> = [facts.amavis_conf.to_owned(), facts.master_cf_path(), facts.main_cf_path()]
+        .into_iter()
+        .chain(facts.master.pid_file().map(str::to_owned))
+        .collect();
     let steps = commands(&plan);
     for (kind, command) in &steps {
         for path in paths_in(command) {
@@ -61,7 +63,11 @@ fn check_release(facts: &ReleaseFacts, method: &str) {
     }
     let has = |command: &str| steps.iter().any(|(_, c)| c == command);
     assert!(has(&facts.validation_command()), "{id}: no `{}` in {steps:?}", facts.validation_command());
-    let counts = |c: &String| c.contains("pgrep -P") && c.contains(facts.pid_file) && c.contains("-eq 25 ");
+    // The children of the release's master (its pid file, or its unit's main process), until
+    // there are at least 25.
+    let counts = |c: &String| {
+        c.contains("pgrep -P") && c.contains(&format!("p=$({});", facts.master.pid_command())) && c.contains("-ge 25 ")
+    };
     assert!(steps.iter().any(|(_, c)| counts(c)), "{id}: no child count in {steps:?}");
     let validation = facts.validation_command();
     let subcommand = match facts.validation {

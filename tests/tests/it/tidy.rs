@@ -371,14 +371,23 @@ pub(crate) fn readme_release_table_matches_the_data() {
             } else {
                 format!("journal: `{}`", log["command"].as_str().unwrap_or_default())
             };
+            let master = &facts["master"];
+            let master = match (master["pid-file"].as_str(), master["unit"].as_str()) {
+                (Some(path), _) => format!("`{path}`"),
+                (None, unit) => format!("no pid file: `{}.service`'s main process", unit.unwrap_or_default()),
+            };
+            let unconfirmed: Vec<&str> = facts["unconfirmed"]
+                .as_array()
+                .map(|facts| facts.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let unconfirmed = if unconfirmed.is_empty() { "-".to_owned() } else { unconfirmed.join("; ") };
             format!(
-                "| `{}` | {} | `{}` ({}) | `{}` | `{validation}` | `{}` | `{}` | `{}` | {log} |",
+                "| `{}` | {} | `{}` ({}) | `{}` | `{validation}` | {master} | `{}` | `{}` | {log} | {unconfirmed} |",
                 text("id"),
                 text("name"),
                 text("amavis_package"),
                 text("amavis_version"),
                 text("amavisd_program"),
-                text("pid_file"),
                 text("amavis_conf"),
                 text("amavis_reload"),
             )
