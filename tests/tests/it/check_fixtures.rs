@@ -23,6 +23,7 @@ const EXPECTED: &[(&str, i32, &str, &str, &str)] = &[
     ("kolab-debian-two-filters", 1, "mismatch", "2", "3"),
     ("modoboa-debian-proxy-filter", 1, "mismatch", "2", "200"),
     ("openbsd-reinjection", 1, "match", "4", "4"),
+    ("opensuse-tumbleweed", 1, "mismatch", "2", "4"),
     ("platform-carbonio", 0, "match", "10", "10"),
     ("platform-ucs-5", 0, "match", "2", "2"),
     ("platform-zimbra-10", 0, "match", "10", "10"),

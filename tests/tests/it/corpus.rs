@@ -31,6 +31,8 @@ const CORPUS: &[(&str, &str, Applied)] = &[
     ("ispconfig-debian-amavis", "match", Applied::AtN { main_cf: false }),
     ("kolab-debian-two-filters", "mismatch", Applied::AtN { main_cf: false }),
     ("modoboa-debian-proxy-filter", "mismatch", Applied::Refused("smtpd_proxy_filter on smtpd/pass, submission/inet")),
+    // openSUSE ships the two numbers apart: the `amavis` transport's maxproc 4, amavisd's 2.
+    ("opensuse-tumbleweed", "mismatch", Applied::AtN { main_cf: false }),
     // Platforms that generate both numbers: apply never edits their files, and names their
     // command instead.
     ("platform-carbonio", "match", Applied::Refused("Zextras Carbonio generates both numbers")),
