@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use amavis_tune_core::{RELEASES, ReleaseFacts, Validation};
+use amavis_tune_core::{Master, RELEASES, ReleaseFacts, Validation};
 use amavis_tune_tests::needs::Need;
 use amavis_tune_tests::{Run, copy_tree, workspace_root};
 
@@ -205,4 +205,57 @@ pub(crate) fn postconf_change_steps_verify_their_effect() {
             }
         }
     }
+}
+
+/// Where amavisd writes no pid file (openSUSE's and Gentoo's units), the printed count asks
+/// systemd for the unit's main process: run by sh with `systemctl` standing in for systemd (it
+/// prints a real process's pid, as `systemctl show -p MainPID --value` prints one), it counts
+/// that process's children, at least N (one more is fine); for a stopped unit (systemd's 0) it
+/// counts none, not the children of pid 0 (the kernel's own processes).
+pub(crate) fn unit_masters_children_are_counted() {
+    let units: Vec<&ReleaseFacts> = RELEASES.iter().filter(|r| matches!(r.master, Master::Unit(_))).collect();
+    assert!(!units.is_empty());
+    // A parent with four children.
+    let mut parent = Command::new("sh")
+        .arg("-c")
+        .arg("sleep 60 & sleep 60 & sleep 60 & sleep 60 & wait")
+        .spawn()
+        .expect("starts sh");
+    let stub = tempfile::tempdir().expect("tempdir");
+    let systemctl = stub.path().join("systemctl");
+    let path = format!("{}:{}", stub.path().display(), std::env::var("PATH").unwrap_or_default());
+    for facts in units {
+        let plan = plan_json(&["--os", facts.id, "--concurrency", "3"]);
+        let count = commands(&plan)
+            .into_iter()
+            .find(|(kind, command)| kind == "verify" && command.starts_with("i=0;"))
+            .map(|(_, command)| command)
+            .unwrap_or_else(|| panic!("{}: no child count", facts.id));
+        let Master::Unit(unit) = facts.master else { unreachable!() };
+        for (main_pid, expected) in [(parent.id(), "4"), (0, "0")] {
+            std::fs::write(
+                &systemctl,
+                format!(
+                    "#!/bin/sh\n[ \"$*\" = \"show -p MainPID --value {unit}\" ] || {{ echo \"unexpected: $*\" >&2; exit 1; }}\necho {main_pid}\n"
+                ),
+            )
+            .expect("writes the stand-in");
+            std::fs::set_permissions(&systemctl, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+            // A stopped unit never reaches 3: give up after one round, not 30.
+            let command =
+                if main_pid == 0 { count.replace("[ \"$i\" -ge 30 ]", "[ \"$i\" -ge 1 ]") } else { count.clone() };
+            assert!(main_pid != 0 || command != count, "{}: the count's 30 rounds are not where expected", facts.id);
+            let output = Command::new("sh").arg("-c").arg(&command).env("PATH", &path).output().expect("runs sh");
+            assert!(output.status.success(), "{}: `{command}`: {output:?}", facts.id);
+            assert_eq!(
+                String::from_utf8_lossy(&output.stdout).trim(),
+                expected,
+                "{}: `{command}`: {output:?}",
+                facts.id
+            );
+        }
+    }
+    let _ = Command::new("pkill").arg("-P").arg(parent.id().to_string()).status();
+    let _ = parent.kill();
+    let _ = parent.wait();
 }
