@@ -696,6 +696,22 @@ pub(crate) async fn release_selector_agrees_with_cli() {
         let cli_steps: Vec<Value> =
             cli["steps"].as_array().expect("steps").iter().map(|s| s["command"].clone()).collect();
         assert_eq!(page_steps().await, Value::Array(cli_steps), "{}", release.id);
+        // What no source confirmed for the release, said beside the steps as the CLI says it.
+        let unconfirmed =
+            js(client, "return Array.from(document.querySelectorAll('.steps .unconfirmed')).map(p => p.textContent);")
+                .await;
+        let cli_unconfirmed: Vec<Value> = cli["release"]["facts"]["unconfirmed"]
+            .as_array()
+            .expect("unconfirmed")
+            .iter()
+            .map(|fact| {
+                Value::from(format!(
+                    "Not confirmed in a source for this release: {}",
+                    fact.as_str().unwrap_or_default()
+                ))
+            })
+            .collect();
+        assert_eq!(unconfirmed, Value::Array(cli_unconfirmed), "{}", release.id);
         let search = js(client, "return location.search;").await;
         assert_eq!(
             search,

@@ -119,7 +119,7 @@ pub fn App() -> Html {
                         <Summary plan={plan.clone()} />
                         <BudgetChart plan={plan.clone()} />
                         { for plan.snippets.iter().map(|snippet| html! { <SnippetCard snippet={snippet.clone()} /> }) }
-                        <StepsList steps={plan.steps.clone()} note={AttrValue::from(plan.lowering_note.clone())} />
+                        <StepsList steps={plan.steps.clone()} note={AttrValue::from(plan.lowering_note.clone())} unconfirmed={plan.release.facts.unconfirmed} />
                     </section>
                 </div>
                 <div id={crate::CHECK_MOUNT_ID} class="check-module" hidden={calculator}></div>

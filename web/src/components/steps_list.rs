@@ -7,6 +7,8 @@ use super::copy_button::CopyButton;
 pub(crate) struct Props {
     pub(crate) steps: Vec<Step>,
     pub(crate) note: AttrValue,
+    /// What no source confirmed for the release the steps are for.
+    pub(crate) unconfirmed: &'static [&'static str],
 }
 
 /// The commands that make the plan live, in order, each copyable.
@@ -27,6 +29,7 @@ pub(crate) fn StepsList(props: &Props) -> Html {
                 }) }
             </ol>
             <p class="note">{ props.note.clone() }</p>
+            { for props.unconfirmed.iter().map(|fact| html! { <p class="note unconfirmed">{ "Not confirmed in a source for this release: " }{ *fact }</p> }) }
         </section>
     }
 }
