@@ -2,9 +2,8 @@
 //! Berkeley DB environment, readable as the amavis user or root). `amavisd-nanny` is never run:
 //! it kills children it judges stuck.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use amavis_tune_core::{SnmpReading, parse_amavisd_agent};
@@ -38,49 +37,14 @@ pub(crate) fn read(db_dir: &Path) -> Result<Reading, String> {
     };
     let started = Instant::now();
     let mut command = Command::new(&agent);
-    command.args(["-c", "1"]).env("AMAVISD_DB_HOME", db_dir).stdin(Stdio::null()).stdout(Stdio::piped());
-    command.stderr(Stdio::piped());
-    // Its own process group: a Ctrl-C at the terminal ends the watch, not the reading.
-    std::os::unix::process::CommandExt::process_group(&mut command, 0);
-    let mut child = command.spawn().map_err(|e| format!("{} cannot be run: {e}", agent.display()))?;
-    let mut stdout = child.stdout.take();
-    let mut stderr = child.stderr.take();
-    // Read its output on threads, so a full pipe cannot stall it while the deadline runs.
-    let out = std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(pipe) = stdout.as_mut() {
-            let _ = pipe.take(4 * 1024 * 1024).read_to_string(&mut text);
-        }
-        text
-    });
-    let err = std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(pipe) = stderr.as_mut() {
-            let _ = pipe.take(64 * 1024).read_to_string(&mut text);
-        }
-        text
-    });
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) if started.elapsed() < AGENT_DEADLINE => std::thread::sleep(Duration::from_millis(10)),
-            _ => {
-                // The agent waits forever for a database that is not there yet: ours to end.
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-        }
-    };
-    let finished = Instant::now();
-    let text = out.join().unwrap_or_default();
-    let errors = err.join().unwrap_or_default();
-    let Some(status) = status else {
-        return Err(format!("{} did not answer within {} s", agent.display(), AGENT_DEADLINE.as_secs()));
-    };
+    command.args(["-c", "1"]).env("AMAVISD_DB_HOME", db_dir);
+    // The agent waits forever for a database that is not there yet: the deadline ends it.
+    let finished = crate::host::deadline::run(command, AGENT_DEADLINE)?;
+    let at = started + (Instant::now() - started) / 2;
+    let (status, text, errors) = (finished.status, finished.stdout, finished.stderr);
     let first_error = errors.lines().find(|line| !line.trim().is_empty()).unwrap_or("").trim().to_owned();
     match parse_amavisd_agent(&text) {
-        Some(counters) if status.success() => Ok(Reading { counters, at: started + (finished - started) / 2 }),
+        Some(counters) if status.success() => Ok(Reading { counters, at }),
         _ if !first_error.is_empty() => Err(format!("{} failed ({status}): {first_error}", agent.display())),
         _ => Err(format!("{} printed no counters ({status})", agent.display())),
     }
