@@ -113,7 +113,8 @@ pub use plan::steps::{Step, StepKind, apply_steps, rollback_step, shell_quote};
 pub use plan::warnings::{Warning, WarningCode};
 pub use plan::{Plan, Provenance, plan, plan_observed, plan_with};
 pub use platform::{
-    Platform, PlatformFacts, detect as detect_platform, generated_by_ucr, note_platform, platform_plan,
+    Platform, PlatformFacts, SettingValue, UCR_LAYERS, detect as detect_platform, generated_by_ucr, note_platform,
+    platform_plan, prov_value, ucr_value,
 };
 pub use watch::snmp::{SnmpFigures, SnmpReading, parse_amavisd_agent, snmp_figures};
 pub use watch::sockets::{ListenRow, parse_tcp_listen_row, parse_unix_listen_row, socket_inode};

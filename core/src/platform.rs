@@ -15,6 +15,9 @@ use crate::inputs::concurrency::Concurrency;
 use crate::plan::Plan;
 use crate::plan::steps::{Step, StepKind};
 
+mod setting;
+pub use setting::{SettingValue, UCR_LAYERS, prov_value, ucr_value};
+
 /// A platform that generates `$max_servers` and the transport's maxproc from one setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -297,8 +300,17 @@ pub fn generated_by_ucr(text: &[u8]) -> bool {
 }
 
 /// Says, in `report`, that the platform generates both numbers: the change is its command, and
-/// files that disagree are a hand edit or a rewrite not done yet.
-pub fn note_platform(report: &mut Report, platform: Platform, generated: &[String]) {
+/// files that disagree (with each other, or with the setting where it was read) are a hand edit
+/// or a rewrite not done yet.
+///
+/// `setting` is the setting as read on the server: its value, nothing to read it from (a copied
+/// tree), or why reading it failed.
+pub fn note_platform(
+    report: &mut Report,
+    platform: Platform,
+    generated: &[String],
+    setting: &Result<Option<SettingValue>, String>,
+) {
     let facts = platform.facts();
     let amavisd = report.amavis.max_servers;
     let postfix = report.postfix.effective;
@@ -310,6 +322,25 @@ pub fn note_platform(report: &mut Report, platform: Platform, generated: &[Strin
         facts.generator,
         if generated.is_empty() { "these files".to_owned() } else { generated.join(" or ") }
     );
+    if let Err(why) = setting {
+        message.push_str(&format!("; {} could not be read: {why}", facts.setting));
+    }
+    if let Ok(Some(setting)) = setting {
+        message.push_str(&format!("; {} is {} ({})", facts.setting, setting.value, setting.from));
+        let files: Vec<String> = [amavisd, postfix].into_iter().flatten().map(|n| n.to_string()).collect();
+        match setting.number() {
+            Some(value) if [amavisd, postfix].iter().any(|n| n.is_some_and(|n| n != value)) => {
+                message.push_str(&format!(
+                    "; the files say {}, not {value}: a hand edit, or a rewrite not done yet",
+                    files.join(" and ")
+                ));
+                report.findings.push(Finding::new(FindingCode::PlatformGenerated, Severity::Warning, message, None));
+                return;
+            }
+            Some(_) => {}
+            None => message.push_str(": not a number of children"),
+        }
+    }
     if report.status == Status::Mismatch
         && let (Some(a), Some(p)) = (amavisd, postfix)
     {

@@ -21,12 +21,15 @@ use crate::output::{Hinted, Stdout, UntilClosed};
 fn platform_refusal(
     platform: amavis_tune_core::Platform,
     config: &amavis_tune_core::ConfigSet,
+    setting: &Result<Option<amavis_tune_core::SettingValue>, String>,
     n: amavis_tune_core::Concurrency,
 ) -> anyhow::Error {
     let facts = platform.facts();
-    // The files' number is the setting's only when both agree (else one was edited by hand).
+    // The value to go back to: the setting as read; else the files' number, which is the
+    // setting's only when both agree (else one was edited by hand).
     let report = amavis_tune_core::check(config);
-    let current = report.amavis.max_servers.filter(|&a| Some(a) == report.postfix.effective);
+    let read = setting.as_ref().ok().and_then(|s| s.as_ref()).and_then(|s| s.number());
+    let current = read.or(report.amavis.max_servers.filter(|&a| Some(a) == report.postfix.effective));
     let steps: Vec<String> = facts
         .steps(n, current)
         .iter()
@@ -48,7 +51,7 @@ pub(crate) fn run(args: ApplyArgs, out: &mut Stdout) -> anyhow::Result<ExitStatu
     }
     let (layout, config) = load(&args.config)?;
     if let Some(platform) = layout.platform {
-        return Err(platform_refusal(platform, &config, args.concurrency));
+        return Err(platform_refusal(platform, &config, &layout.setting, args.concurrency));
     }
     // Held from the read to the last rename: another apply or restore on this tree, and
     // `postconf -e`/`-M` (Postfix's lock), wait; then the files are read again under the locks.

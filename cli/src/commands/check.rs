@@ -21,7 +21,7 @@ pub(crate) fn run(args: CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
             .map(|f| f.path.clone())
             .chain([config.master_cf.path.clone()])
             .collect();
-        amavis_tune_core::note_platform(&mut report, platform, &generated);
+        amavis_tune_core::note_platform(&mut report, platform, &generated, &layout.setting);
     }
     // The server's own logs (under --root) are read by themselves when its own files are read.
     let files_named =

@@ -102,6 +102,9 @@ pub(crate) fn load(args: &ConfigArgs) -> anyhow::Result<(Layout, ConfigSet)> {
     {
         layout.platform = Some(amavis_tune_core::Platform::Univention);
     }
+    if let Some(platform) = layout.platform {
+        layout.setting = crate::host::setting::read(root, platform);
+    }
     Ok((layout, config))
 }
 

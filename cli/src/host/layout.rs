@@ -24,6 +24,9 @@ pub(crate) struct Layout {
     /// A platform that generates both numbers (Zimbra, Carbonio, UCS): its files are never
     /// edited, its own command is the change.
     pub(crate) platform: Option<amavis_tune_core::Platform>,
+    /// The platform's setting as this server holds it (`Ok(None)`: nothing here to read it
+    /// from), read by `config::load` once the platform is known.
+    pub(crate) setting: Result<Option<amavis_tune_core::SettingValue>, String>,
 }
 
 /// Joins an absolute path from the OS tables under `root`.
@@ -350,6 +353,7 @@ pub(crate) fn layout(root: &Path, release: OsRelease, amavis_explicit: &[PathBuf
         amavis,
         amavis_skipped,
         platform: None,
+        setting: Ok(None),
     })
 }
 
@@ -374,6 +378,7 @@ pub(crate) fn platform_layout(root: &Path, platform: amavis_tune_core::Platform)
         amavis: vec![under(root, amavis_conf)],
         amavis_skipped: Vec::new(),
         platform: Some(platform),
+        setting: Ok(None),
     })
 }
 

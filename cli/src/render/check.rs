@@ -91,7 +91,9 @@ pub(crate) fn write(
             let facts = platform.facts();
             writeln!(out, "To make both sides agree at {n} on {}:", facts.title)?;
             let Ok(n) = amavis_tune_core::Concurrency::new(n) else { return Ok(()) };
-            let current = report.amavis.max_servers.filter(|&a| Some(a) == report.postfix.effective);
+            // The value to go back to: the setting as read, else the files' agreed number.
+            let read = layout.setting.as_ref().ok().and_then(|s| s.as_ref()).and_then(|s| s.number());
+            let current = read.or(report.amavis.max_servers.filter(|&a| Some(a) == report.postfix.effective));
             for (i, step) in facts.steps(n, current).iter().enumerate() {
                 writeln!(out, "  {}. {}\n     {}", i + 1, step.description, step.command)?;
             }
@@ -136,6 +138,9 @@ pub(crate) struct CheckJson<'a> {
     /// The platform that generates both numbers (Zimbra, Carbonio, UCS), with its facts; null
     /// elsewhere.
     platform: Option<&'static amavis_tune_core::PlatformFacts>,
+    /// The platform's setting as read on this server (`{value, from}`); null where it was not
+    /// read (no platform, nothing here to read it from, or reading failed: the finding says why).
+    platform_setting: Option<&'a amavis_tune_core::SettingValue>,
     /// On this machine with amavisd running: one sample of its children and accept queue; null
     /// elsewhere.
     now: Option<&'a Now>,
@@ -152,7 +157,7 @@ struct Files {
 impl<'a> CheckJson<'a> {
     pub(crate) fn new(
         report: &'a Report,
-        layout: &Layout,
+        layout: &'a Layout,
         logs: Option<&'a LogsRead>,
         now: Option<&'a Now>,
     ) -> CheckJson<'a> {
@@ -161,6 +166,7 @@ impl<'a> CheckJson<'a> {
             logs,
             now,
             platform: layout.platform.map(amavis_tune_core::Platform::facts),
+            platform_setting: layout.setting.as_ref().ok().and_then(Option::as_ref),
             os: layout.os,
             release: layout.release_facts().id,
             release_note: amavis_tune_core::resolve_release(&layout.release).note,

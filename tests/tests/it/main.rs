@@ -88,6 +88,7 @@ fn main() {
         test!(apply::secrets_stay_out_of_diffs),
         test!(corpus::every_corpus_tree_has_a_source),
         test!(platforms::each_platform_gets_its_own_command),
+        test!(platforms::ucr_setting_is_read_from_its_layers),
         test!(corpus::findings_give_no_harmful_advice),
         test!(corpus::shared_transport_is_never_edited, needs Postconf),
         test!(corpus::diff_headers_name_existing_files_plainly),

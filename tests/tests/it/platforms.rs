@@ -86,3 +86,58 @@ pub(crate) fn each_platform_gets_its_own_command() {
         bad.stderr
     );
 }
+
+/// UCS's setting read from UCR's layer files as univention-config-registry reads them (its
+/// backend: forced, schedule, ldap, normal, defaults, the first that sets it wins; a file of
+/// fewer than two lines is not loaded): `check` names the value and its file, says when the
+/// generated files disagree with it, and the rollback of `apply`'s steps goes back to it.
+pub(crate) fn ucr_setting_is_read_from_its_layers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("ucs");
+    copy_tree(&workspace_root().join("tests/fixtures/trees/platform-ucs-5"), &root);
+    let ucr = root.join("etc/univention");
+    std::fs::create_dir_all(&ucr).expect("mkdir");
+    let check = |root: &std::path::Path| {
+        let check = Run::new(["check", "--format", "json", "--root"]).run_with_arg(root);
+        assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+        let json: serde_json::Value = serde_json::from_str(&check.stdout).expect("JSON");
+        let finding = json["findings"]
+            .as_array()
+            .and_then(|f| f.iter().find(|f| f["code"] == "platform-generated"))
+            .and_then(|f| f["message"].as_str())
+            .unwrap_or_default()
+            .to_owned();
+        (json["platform_setting"].clone(), finding)
+    };
+    // No UCR files in the tree: nothing to read the setting from.
+    let (setting, finding) = check(&root);
+    assert!(setting.is_null(), "{setting}");
+    assert!(!finding.contains("mail/antivir/max_servers is"), "{finding}");
+
+    // base.conf as `ucr set` writes it: its header, a blank line, `KEY: VALUE` lines.
+    let write = |file: &str, text: &str| std::fs::write(ucr.join(file), text).expect("writes");
+    write("base.conf", "# univention_ base.conf\n\nhostname: mail\nmail/antivir/max_servers: 6\n");
+    let (setting, finding) = check(&root);
+    assert_eq!(setting, serde_json::json!({"value": "6", "from": "UCR, /etc/univention/base.conf"}));
+    assert!(
+        finding
+            .contains("mail/antivir/max_servers is 6 (UCR, /etc/univention/base.conf); the files say 2 and 2, not 6"),
+        "{finding}"
+    );
+    // The forced layer wins over base.conf; a one-line file is not loaded.
+    write("base-forced.conf", "# univention_ base.conf\n\nmail/antivir/max_servers: 4\n");
+    write("base-ldap.conf", "mail/antivir/max_servers: 9");
+    let (setting, _) = check(&root);
+    assert_eq!(setting, serde_json::json!({"value": "4", "from": "UCR, /etc/univention/base-forced.conf"}));
+    // apply refuses, and its rollback sets the value read.
+    let apply = Run::new(["apply", "--ram", "64G", "--concurrency", "6", "--root"]).run_with_arg(&root);
+    assert_eq!(apply.code, 2, "{}", apply.stdout);
+    assert!(apply.stderr.contains("ucr set mail/antivir/max_servers=4"), "{}", apply.stderr);
+    // Set nowhere: the template's default, which the files hold.
+    for file in ["base.conf", "base-forced.conf", "base-ldap.conf"] {
+        write(file, "# univention_ base.conf\n\nhostname: mail\n");
+    }
+    let (setting, finding) = check(&root);
+    assert_eq!(setting, serde_json::json!({"value": "2", "from": "not set in UCR: the template's default"}));
+    assert!(!finding.contains("the files say"), "{finding}");
+}
