@@ -191,6 +191,7 @@ fn main() {
         test!(releases::validation_commands_accept_good_and_reject_broken_files, needs Amavisd),
         test!(releases::postconf_change_steps_verify_their_effect, needs Postconf),
         test!(releases::unit_masters_children_are_counted),
+        test!(releases::gentoo_release_is_the_tree_s_init_system),
         test!(tidy::readme_usage_examples_parse),
         test!(tidy::readme_json_tables_match_the_output),
         test!(tidy::readme_release_table_matches_the_data),

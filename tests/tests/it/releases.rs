@@ -259,3 +259,41 @@ pub(crate) fn unit_masters_children_are_counted() {
     let _ = parent.kill();
     let _ = parent.wait();
 }
+
+/// Gentoo's release is its init system, told by the tree: amavisd's OpenRC script, or its unit
+/// without one; os-release's VERSION_ID (baselayout's) says nothing of it. The steps then reload
+/// through that init system.
+pub(crate) fn gentoo_release_is_the_tree_s_init_system() {
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let root = scratch.path();
+    let source = workspace_root().join("tests/fixtures/trees/opensuse-tumbleweed/etc");
+    std::fs::create_dir_all(root.join("etc/postfix")).expect("mkdir");
+    for file in ["amavisd.conf", "postfix/main.cf", "postfix/master.cf"] {
+        std::fs::copy(source.join(file), root.join("etc").join(file)).expect("copies");
+    }
+    std::fs::write(
+        root.join("etc/os-release"),
+        "NAME=Gentoo\nID=gentoo\nPRETTY_NAME=\"Gentoo Linux\"\nVERSION_ID=\"2.17\"\n",
+    )
+    .expect("writes");
+    let n = std::cell::Cell::new(3);
+    let check = |expected: &str, reload: &str| {
+        let outcome = Run::new(["check", "--format", "json", "--root"]).run_with_arg(root);
+        let json: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("JSON");
+        assert_eq!(json["release"], expected, "{}", outcome.stdout);
+        // apply on the scratch tree (a new number each time, so it writes and prints its steps).
+        n.set(n.get() + 1);
+        let apply =
+            Run::new(["apply", "--ram", "8G", "--concurrency", &n.get().to_string(), "--root"]).run_with_arg(root);
+        assert_eq!(apply.code, 0, "{expected}: {}", apply.stderr);
+        assert!(apply.stdout.contains(reload), "{expected}: {}{}", apply.stdout, apply.stderr);
+    };
+    // Neither: the family's default, OpenRC.
+    check("gentoo:openrc", "rc-service amavisd reload");
+    std::fs::create_dir_all(root.join("usr/lib/systemd/system")).expect("mkdir");
+    std::fs::write(root.join("usr/lib/systemd/system/amavisd.service"), "[Service]\n").expect("writes");
+    check("gentoo:systemd", "systemctl reload amavisd");
+    std::fs::create_dir_all(root.join("etc/init.d")).expect("mkdir");
+    std::fs::write(root.join("etc/init.d/amavisd"), "#!/sbin/openrc-run\n").expect("writes");
+    check("gentoo:openrc", "rc-service amavisd reload");
+}
