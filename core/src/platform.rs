@@ -180,12 +180,11 @@ impl PlatformFacts {
             format!("{} -c {} -h -F 'smtp-amavis/unix/process_limit'", self.postconf_program, self.postfix_dir),
             StepKind::Verify,
         ));
+        // A raise unless the value read is higher.
+        let raised = current.is_none_or(|current| n.get() >= current);
         steps.push(step(
-            format!(
-                "Verify that amavisd runs {n} children: the children of {}, counted until there are at least {n} (for at most 30 s; old children may finish their messages beside the new ones for a while)",
-                self.master().describe()
-            ),
-            crate::inputs::release::count_children_command(self.master(), n.get()),
+            crate::inputs::release::count_children_description(self.master(), n.get(), raised),
+            crate::inputs::release::count_children_command(self.master(), n.get(), raised),
             StepKind::Verify,
         ));
         let back = current.map_or_else(|| "the value step 1 printed".to_owned(), |v| v.to_string());

@@ -273,11 +273,12 @@ impl ReleaseFacts {
     /// the master. (Process titles do not do: a fresh child is `(virgin child)` until its first
     /// connection, and the program name differs between releases.) A reload replaces the
     /// children within seconds, and a unit that returns before the children exist (Debian's is
-    /// `Type=simple`) leaves none yet, so it waits, up to 30 s, until there are at least `n`,
-    /// then prints the count it saw last. At least, not exactly: after a reload under load, the
-    /// old children finish their messages beside the new ones for a while.
-    pub fn count_children_command(&self, n: u32) -> String {
-        count_children_command(self.master, n)
+    /// `Type=simple`) leaves none yet, so it waits, up to 30 s, then prints the count it saw
+    /// last. After a raise it waits for at least `n`: after a reload under load the old children
+    /// finish their messages beside the new ones for a while. After a cut it waits for exactly
+    /// `n`, so that the old number still running is seen.
+    pub fn count_children_command(&self, n: u32, raised: bool) -> String {
+        count_children_command(self.master, n, raised)
     }
 
     pub fn master_cf_path(&self) -> String {
@@ -300,13 +301,25 @@ impl ReleaseFacts {
 }
 
 /// The command that counts the children of `master`, waiting up to 30 s until there are at
-/// least `n` (see [`ReleaseFacts::count_children_command`]). No master (an empty pid, or systemd's
-/// 0 for a stopped unit) counts 0: `pgrep -P 0` would list the kernel's own processes.
-pub(crate) fn count_children_command(master: Master, n: u32) -> String {
+/// least `n` after a raise, exactly `n` after a cut (see
+/// [`ReleaseFacts::count_children_command`]). No master (an empty pid, or systemd's 0 for a
+/// stopped unit) counts 0: `pgrep -P 0` would list the kernel's own processes.
+pub(crate) fn count_children_command(master: Master, n: u32, raised: bool) -> String {
+    let test = if raised { "-ge" } else { "-eq" };
     format!(
-        "i=0; while :; do p=$({}); c=0; [ \"${{p:-0}}\" -gt 0 ] 2>/dev/null && c=$(pgrep -P \"$p\" | wc -l | tr -d ' '); [ \"$c\" -ge {n} ] || [ \"$i\" -ge 30 ] && break; i=$((i + 1)); sleep 1; done; echo \"$c\"",
+        "i=0; while :; do p=$({}); c=0; [ \"${{p:-0}}\" -gt 0 ] 2>/dev/null && c=$(pgrep -P \"$p\" | wc -l | tr -d ' '); [ \"$c\" {test} {n} ] || [ \"$i\" -ge 30 ] && break; i=$((i + 1)); sleep 1; done; echo \"$c\"",
         master.pid_command()
     )
+}
+
+/// How the count step says what it waits for.
+pub(crate) fn count_children_description(master: Master, n: u32, raised: bool) -> String {
+    let until = if raised {
+        format!("until there are at least {n} (for at most 30 s; old children may finish their messages beside the new ones for a while)")
+    } else {
+        format!("until there are {n} (for at most 30 s; after a reload under load, the old children finish their messages first)")
+    };
+    format!("Verify that amavisd runs {n} children: the children of {}, counted {until}", master.describe())
 }
 
 /// The release a plan's commands are for, and why it is that one when it is not the one asked.

@@ -252,11 +252,8 @@ impl Group {
                 let mut steps = vec![
                     step(&format!("Verify that Postfix reads {n}"), verify_postfix, StepKind::Verify),
                     step(
-                        &format!(
-                            "Verify that amavisd runs {n} children: the children of {}, counted until there are at least {n} (for at most 30 s; old children may finish their messages beside the new ones for a while)",
-                            release.master.describe()
-                        ),
-                        release.count_children_command(n.get()),
+                        &crate::inputs::release::count_children_description(release.master, n.get(), raising),
+                        release.count_children_command(n.get(), raising),
                         StepKind::Verify,
                     ),
                 ];
