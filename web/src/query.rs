@@ -93,7 +93,7 @@ mod tests {
             "os=windows&clamav=maybe&method=x&ram=%",
             "v=2&ram=%25&os=debian&clamav=on&method=master-cf",
             &[
-                "invalid operating system `windows`: use one of debian, ubuntu, rhel, freebsd, openbsd",
+                "invalid operating system `windows`: use one of debian, ubuntu, rhel, freebsd, openbsd, opensuse, gentoo",
                 "invalid clamav `maybe`: use on or off",
                 "invalid method `x`: use master-cf or main-cf",
             ],
