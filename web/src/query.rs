@@ -2,7 +2,7 @@
 //! writer and reader, so that a link the page makes and one the CLI prints are the same syntax,
 //! keys and order. The form keeps its free-text fields as typed, valid or not.
 
-use amavis_tune_core::{Os, OsVersion, PostfixMethod, parse_on_off, query_pairs, to_query_as_typed};
+use amavis_tune_core::{Os, OsVersion, Platform, PostfixMethod, parse_on_off, query_pairs, to_query_as_typed};
 
 use crate::state::{Form, TextField};
 
@@ -16,11 +16,16 @@ pub struct FromQuery {
 }
 
 /// The query string for a form (without `?`): core's query for the inputs the form gives, with
-/// the free-text fields as typed.
+/// the free-text fields as typed, and the platform last (`platform=zimbra`, which
+/// `plan --from-url` reads).
 pub fn to_query(form: &Form) -> String {
     let (inputs, _) = crate::inputs::inputs(form);
     let typed: Vec<(&str, &str)> = TextField::ALL.iter().map(|field| (field.key(), field.get(form))).collect();
-    to_query_as_typed(&inputs, &typed)
+    let query = to_query_as_typed(&inputs, &typed);
+    match form.platform {
+        Some(platform) => query + "&platform=" + platform.name(),
+        None => query,
+    }
 }
 
 /// The form a query string describes. Unknown keys are ignored; free-text fields keep what was
@@ -46,6 +51,10 @@ pub fn from_query(query: &str) -> FromQuery {
                 Some(on) if key == "clamav" => form.clamav = on,
                 Some(on) => form.concurrent_reload = on,
                 None => out.errors.push((key.to_owned(), format!("invalid {key} `{value}`: use on or off"))),
+            },
+            "platform" => match value.parse::<Platform>() {
+                Ok(platform) => form.platform = Some(platform),
+                Err(e) => out.errors.push((key.to_owned(), e)),
             },
             "method" => match PostfixMethod::from_name(&value) {
                 Some(method) => form.method = method,
@@ -93,7 +102,7 @@ mod tests {
             "os=windows&clamav=maybe&method=x&ram=%",
             "v=2&ram=%25&os=debian&clamav=on&method=master-cf",
             &[
-                "invalid operating system `windows`: use one of debian, ubuntu, rhel, freebsd, openbsd",
+                "invalid operating system `windows`: use one of debian, ubuntu, rhel, freebsd, openbsd, opensuse, gentoo",
                 "invalid clamav `maybe`: use on or off",
                 "invalid method `x`: use master-cf or main-cf",
             ],
@@ -105,6 +114,12 @@ mod tests {
             &[],
         );
         check("v=x&ram=8G", "v=2&ram=8G&os=debian&clamav=on&method=master-cf", &["invalid model version `x`"]);
+        check("ram=8G&platform=zimbra", "v=2&ram=8G&os=debian&clamav=on&method=master-cf&platform=zimbra", &[]);
+        check(
+            "ram=8G&platform=plesk",
+            "v=2&ram=8G&os=debian&clamav=on&method=master-cf",
+            &["unknown platform `plesk`; use zimbra, carbonio, univention"],
+        );
     }
 
     #[test]

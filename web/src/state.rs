@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use amavis_tune_core::{ClamAv, Os, OsVersion, PostfixMethod, Preset};
+use amavis_tune_core::{ClamAv, Os, OsVersion, Platform, PostfixMethod, Preset};
 use yew::Reducible;
 
 /// Every input as the user typed it (strings for the free fields, so an invalid value can be
@@ -27,6 +27,9 @@ pub struct Form {
     pub headroom: String,
     /// Empty: `smtp-amavis`.
     pub service: String,
+    /// A platform that generates both numbers: its steps in place of the edits, as
+    /// `plan --platform zimbra`.
+    pub platform: Option<Platform>,
 }
 
 impl Default for Form {
@@ -47,6 +50,7 @@ impl Default for Form {
             reserve: String::new(),
             headroom: String::new(),
             service: String::new(),
+            platform: None,
         }
     }
 }
@@ -146,6 +150,7 @@ pub enum Action {
     ClamAv(bool),
     ConcurrentReload(bool),
     Method(PostfixMethod),
+    Platform(Option<Platform>),
     /// Sets the preset's RAM, CPUs, ClamAV and concurrency; the rest stays.
     Preset(Preset),
 }
@@ -165,6 +170,7 @@ impl Reducible for Form {
             Action::ClamAv(on) => form.clamav = on,
             Action::ConcurrentReload(on) => form.concurrent_reload = on,
             Action::Method(method) => form.method = method,
+            Action::Platform(platform) => form.platform = platform,
             Action::Preset(preset) => {
                 let (mut inputs, _) = crate::inputs::inputs(&form);
                 preset.apply_to(&mut inputs);

@@ -197,6 +197,7 @@ fn main() {
         test!(tidy::readme_release_table_matches_the_data),
         test!(async web::page_agrees_with_cli_and_reacts, needs Wasm32Target Chromium Chromedriver),
         test!(async web::release_selector_agrees_with_cli, needs Wasm32Target Chromium Chromedriver),
+        test!(async web::platform_selector_agrees_with_cli, needs Wasm32Target Chromium Chromedriver),
         test!(async web_page::first_load_within_budget, needs Wasm32Target WasmOpt Chromium Chromedriver),
         test!(async web_page::prerendered_page_before_any_script, needs Wasm32Target Chromium Chromedriver),
         test!(async web_page::layout_at_each_size_and_scheme, needs Wasm32Target Chromium Chromedriver),

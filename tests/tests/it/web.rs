@@ -663,6 +663,83 @@ pub(crate) async fn a_dropped_browser_leaves_nothing_running() {
     assert!(left.is_empty(), "processes left running after the browser was dropped: {left:?}");
 }
 
+/// The page offers the platforms that generate both numbers, as `plan --platform NAME` does:
+/// their steps in place of the edits, their notice above the result, the snippets shown but not
+/// offered for pasting, the choice kept in the URL (`platform=NAME`) and read from links.
+pub(crate) async fn platform_selector_agrees_with_cli() {
+    let site = site();
+    let browser = started_browser().await;
+    let server = serve(site);
+    let client = &browser.client;
+    let page_steps = || async {
+        js(client, "return Array.from(document.querySelectorAll('.steps li code')).map(c => c.textContent);").await
+    };
+    let cli_steps = |args: &[&str]| -> Value {
+        let cli = cli_plan(args);
+        cli["steps"].as_array().expect("steps").iter().map(|s| s["command"].clone()).collect()
+    };
+    // What the page offers to paste from the snippets: copy buttons and one-line commands.
+    let pasteable = || async {
+        js(client, "return document.querySelectorAll('.snippet button.copy, .snippet .command').length;").await
+    };
+    let notice =
+        || async { js(client, "return document.getElementById('platform-notice')?.textContent ?? null;").await };
+    open(client, &server, "ram=8G").await;
+    let offered =
+        js(client, "return Array.from(document.querySelectorAll('#field-platform option')).map(o => o.value);").await;
+    assert_eq!(offered, json!(["", "zimbra", "carbonio", "univention"]));
+    assert!(pasteable().await.as_u64().is_some_and(|n| n > 0), "the snippets are offered without a platform");
+    for platform in amavis_tune_core::Platform::ALL {
+        let name = platform.name();
+        client
+            .find(Locator::Css("#field-platform"))
+            .await
+            .expect("the platform field")
+            .select_by_value(name)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: the page offers it: {e}"));
+        settle(client).await;
+        assert_eq!(page_steps().await, cli_steps(&["--platform", name, "--ram", "8G"]), "{name}");
+        // The notice is the one the CLI prints above its plan (`platform: ...`).
+        let text = amavis_tune_tests::Run::new(["plan", "--platform", name, "--ram", "8G"]).run();
+        assert_eq!(text.code, 0, "{}", text.stderr);
+        let cli_notice = text.stdout.lines().next().and_then(|l| l.strip_prefix("platform: ")).expect("the notice");
+        assert_eq!(notice().await, Value::from(cli_notice), "{name}");
+        assert!(cli_notice.contains("Do not paste the snippets"), "{cli_notice}");
+        let snippets = js(client, "return document.querySelectorAll('.snippet').length;").await;
+        assert!(snippets.as_u64().is_some_and(|n| n > 0), "{name}: the snippets show what it will write");
+        assert_eq!(pasteable().await, json!(0), "{name}: nothing of the snippets is offered to paste");
+        let search = js(client, "return location.search;").await;
+        assert_eq!(search, format!("?v=2&ram=8G&os=debian&clamav=on&method=master-cf&platform={name}"), "{name}");
+    }
+    // Back to none: the edits' steps, the snippets to paste, no notice, no key in the URL.
+    client
+        .find(Locator::Css("#field-platform"))
+        .await
+        .expect("the platform field")
+        .select_by_value("")
+        .await
+        .expect("selects none");
+    settle(client).await;
+    assert_eq!(page_steps().await, cli_steps(&["--ram", "8G", "--os", "debian"]));
+    assert_eq!(notice().await, Value::Null);
+    assert!(pasteable().await.as_u64().is_some_and(|n| n > 0));
+    assert_eq!(js(client, "return location.search;").await, "?v=2&ram=8G&os=debian&clamav=on&method=master-cf");
+    // A link naming the platform opens with it chosen, and its steps.
+    open(client, &server, "ram=8G&platform=zimbra").await;
+    assert_eq!(js(client, "return document.querySelector('#field-platform').value;").await, "zimbra");
+    assert_eq!(page_steps().await, cli_steps(&["--platform", "zimbra", "--ram", "8G"]));
+    assert!(notice().await.as_str().is_some_and(|n| n.starts_with("Zimbra Collaboration generates both numbers")));
+    // An unknown platform in a link is said at the field, and the plan is the edits'.
+    open(client, &server, "ram=8G&platform=plesk").await;
+    let error =
+        client.find(Locator::Css(".field.invalid .error")).await.expect("inline error").text().await.expect("text");
+    assert_eq!(error, "Ignored from the link: unknown platform `plesk`; use zimbra, carbonio, univention");
+    assert_eq!(js(client, "return document.querySelector('#field-platform').value;").await, "");
+    assert_eq!(notice().await, Value::Null);
+    assert_eq!(page_steps().await, cli_steps(&["--ram", "8G", "--os", "debian"]));
+}
+
 /// The page offers every release of the table (not only the family's newest), in the form, the
 /// URL and the links it reads, and its steps are `plan --os RELEASE`'s for each one.
 pub(crate) async fn release_selector_agrees_with_cli() {

@@ -1,6 +1,6 @@
 use std::rc::Rc;
 
-use amavis_tune_core::{DEFAULT_BASE_URL, Provenance, plan_with, version_notice};
+use amavis_tune_core::{DEFAULT_BASE_URL, Provenance, plan_with, platform_plan, version_notice};
 use yew::prelude::*;
 
 use super::budget_chart::BudgetChart;
@@ -67,7 +67,11 @@ pub fn App() -> Html {
         base_url: if address.is_empty() { DEFAULT_BASE_URL.to_owned() } else { address.clone() },
         date: browser::today(),
     };
-    let plan = Rc::new(plan_with(&inputs, &provenance));
+    let mut plan = plan_with(&inputs, &provenance);
+    // A platform that generates both numbers: its steps, and what that means for the snippets
+    // (shown, not offered for pasting) and the reserve, as `plan --platform` says it.
+    let platform_notice = form.platform.map(|platform| platform_plan(&mut plan, platform));
+    let plan = Rc::new(plan);
     // A link made with another model version says so, until the form is changed.
     let notice = initial.model_version.filter(|_| *form == initial.form).and_then(|v| version_notice(v, &inputs));
     let link = format!("{address}?{}", to_query(&form));
@@ -116,9 +120,12 @@ pub fn App() -> Html {
                         if let Some(notice) = notice {
                             <p class="notice" id="version-notice" role="status">{ notice }</p>
                         }
+                        if let Some(notice) = &platform_notice {
+                            <p class="notice" id="platform-notice" role="status">{ notice.clone() }</p>
+                        }
                         <Summary plan={plan.clone()} />
                         <BudgetChart plan={plan.clone()} />
-                        { for plan.snippets.iter().map(|snippet| html! { <SnippetCard snippet={snippet.clone()} /> }) }
+                        { for plan.snippets.iter().map(|snippet| html! { <SnippetCard snippet={snippet.clone()} paste={platform_notice.is_none()} /> }) }
                         <StepsList steps={plan.steps.clone()} note={AttrValue::from(plan.lowering_note.clone())} unconfirmed={plan.release.facts.unconfirmed} />
                     </section>
                 </div>

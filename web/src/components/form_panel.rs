@@ -2,7 +2,7 @@ use std::rc::Rc;
 
 use amavis_tune_core::{
     CHILDREN_PER_CPU, DEFAULT_AMAVISD_PARENT, DEFAULT_CLAMD, DEFAULT_HEADROOM_PERCENT, DEFAULT_PER_CHILD,
-    DEFAULT_RESERVE, DEFAULT_SERVICE, MIN_CONCURRENCY, MiB, Os, PostfixMethod, Preset, RELEASES,
+    DEFAULT_RESERVE, DEFAULT_SERVICE, MIN_CONCURRENCY, MiB, Os, Platform, PostfixMethod, Preset, RELEASES,
 };
 use yew::prelude::*;
 
@@ -49,6 +49,13 @@ pub(crate) fn FormPanel(props: &Props) -> Html {
         Callback::from(move |event: Event| {
             let select: web_sys::HtmlSelectElement = event.target_unchecked_into();
             dispatch.dispatch(Action::Release(select.value().parse().ok()));
+        })
+    };
+    let on_platform = {
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |event: Event| {
+            let select: web_sys::HtmlSelectElement = event.target_unchecked_into();
+            dispatch.dispatch(Action::Platform(select.value().parse().ok()));
         })
     };
     let on_method = {
@@ -116,6 +123,14 @@ pub(crate) fn FormPanel(props: &Props) -> Html {
                     }) }
                 </select>
                 if let Some(message) = url_error("release") { <p class="error" role="alert">{ format!("Ignored from the link: {message}") }</p> }
+            </div>
+            <div class={classes!("field", url_error("platform").is_some().then_some("invalid"))}>
+                <label for="field-platform">{ "Platform" }</label>
+                <select id="field-platform" onchange={on_platform}>
+                    <option value="" selected={form.platform.is_none()}>{ "None" }</option>
+                    { for Platform::ALL.iter().map(|p| html! { <option value={p.name()} selected={form.platform == Some(*p)}>{ p.facts().title }</option> }) }
+                </select>
+                if let Some(message) = url_error("platform") { <p class="error" role="alert">{ format!("Ignored from the link: {message}") }</p> }
             </div>
             <div class="field checkbox">
                 <input id="field-clamav" type="checkbox" checked={form.clamav} onchange={checkbox(Action::ClamAv)} />

@@ -32,10 +32,29 @@ fn summary_shows_n_safe_max_and_warnings() {
 fn snippet_text_is_escaped_not_interpreted() {
     let mut snippet = sample(8, 4).snippets[0].clone();
     snippet.content = "<script>alert(1)</script><img src=x onerror=alert(2)>\n".to_owned();
-    let html =
-        futures::executor::block_on(LocalServerRenderer::<SnippetCard>::with_props(SnippetProps { snippet }).render());
+    let html = futures::executor::block_on(
+        LocalServerRenderer::<SnippetCard>::with_props(SnippetProps { snippet, paste: true }).render(),
+    );
     assert!(!html.contains("<script>") && !html.contains("<img"), "{html}");
     assert!(html.contains("&lt;script&gt;"), "{html}");
+}
+
+/// Where a platform writes the files, a snippet shows what it will write and offers nothing to
+/// paste: no copy button, no one-line command.
+#[test]
+fn a_platform_s_snippet_is_not_offered_to_paste() {
+    let snippet =
+        sample(8, 4).snippets.iter().find(|s| s.command.is_some()).cloned().expect("a snippet with a command");
+    let render = |paste: bool| {
+        futures::executor::block_on(
+            LocalServerRenderer::<SnippetCard>::with_props(SnippetProps { snippet: snippet.clone(), paste }).render(),
+        )
+    };
+    let offered = render(true);
+    assert!(offered.contains(r#"class="copy""#) && offered.contains("Or run: "), "{offered}");
+    let shown = render(false);
+    assert!(!shown.contains(r#"class="copy""#) && !shown.contains("Or run: "), "{shown}");
+    assert!(shown.contains(&snippet.content), "{shown}");
 }
 
 #[test]
