@@ -315,9 +315,11 @@ pub(crate) fn count_children_command(master: Master, n: u32, raised: bool) -> St
 /// How the count step says what it waits for.
 pub(crate) fn count_children_description(master: Master, n: u32, raised: bool) -> String {
     let until = if raised {
-        format!("until there are at least {n} (for at most 30 s; old children may finish their messages beside the new ones for a while)")
+        format!(
+            "until there are at least {n} (for at most 30 s; old children may finish beside the new ones for a while)"
+        )
     } else {
-        format!("until there are {n} (for at most 30 s; after a reload under load, the old children finish their messages first)")
+        format!("until there are {n} (for at most 30 s; under load, the old children finish their messages first)")
     };
     format!("Verify that amavisd runs {n} children: the children of {}, counted {until}", master.describe())
 }
@@ -494,7 +496,7 @@ const OPENSUSE: ReleaseFacts = ReleaseFacts {
     ],
     unconfirmed: &[
         "the mail log (the journal, unless rsyslog was installed)",
-        "whether config.postfix, which writes main.cf from /etc/sysconfig/postfix, keeps hand edits of main.cf (its source is a tarball the sources do not show)",
+        "whether config.postfix (which writes main.cf from /etc/sysconfig/postfix) keeps hand edits of main.cf",
     ],
 };
 
@@ -636,9 +638,7 @@ pub static RELEASES: &[ReleaseFacts] = &[
         id: "opensuse:15",
         version: "15",
         name: "openSUSE Leap 15 and SLES 15 (PackageHub)",
-        unconfirmed: &[
-            "every fact of this entry: Leap 15's and SLES 15's own package sources were not read; it repeats openSUSE:Factory's packaging",
-        ],
+        unconfirmed: &["every fact: Leap's and SLES's own package sources were not read; these are openSUSE:Factory's"],
         ..OPENSUSE
     },
     ReleaseFacts { id: "opensuse:tumbleweed", version: "tumbleweed", name: "openSUSE Tumbleweed", ..OPENSUSE },
