@@ -80,6 +80,16 @@ async fn snippets(client: &Client) -> Value {
     js(client, "return Array.from(document.querySelectorAll('article.snippet')).map(a => ({path: a.querySelector('.path').textContent, content: a.querySelector('pre').textContent}));").await
 }
 
+/// The commands of the page's steps, in order.
+async fn page_step_commands(client: &Client) -> Value {
+    js(client, "return Array.from(document.querySelectorAll('.steps li code')).map(c => c.textContent);").await
+}
+
+/// The commands of the CLI's steps for `plan ARGS`, in order.
+fn cli_step_commands(plan: &Value) -> Value {
+    plan["steps"].as_array().expect("steps").iter().map(|s| s["command"].clone()).collect()
+}
+
 pub(crate) fn cli_plan(args: &[&str]) -> Value {
     cli_plan_at(args, amavis_tune_core::DEFAULT_BASE_URL)
 }
@@ -671,13 +681,8 @@ pub(crate) async fn platform_selector_agrees_with_cli() {
     let browser = started_browser().await;
     let server = serve(site);
     let client = &browser.client;
-    let page_steps = || async {
-        js(client, "return Array.from(document.querySelectorAll('.steps li code')).map(c => c.textContent);").await
-    };
-    let cli_steps = |args: &[&str]| -> Value {
-        let cli = cli_plan(args);
-        cli["steps"].as_array().expect("steps").iter().map(|s| s["command"].clone()).collect()
-    };
+    let page_steps = || page_step_commands(client);
+    let cli_steps = |args: &[&str]| cli_step_commands(&cli_plan(args));
     // What the page offers to paste from the snippets: copy buttons and one-line commands.
     let pasteable = || async {
         js(client, "return document.querySelectorAll('.snippet button.copy, .snippet .command').length;").await
@@ -747,9 +752,7 @@ pub(crate) async fn release_selector_agrees_with_cli() {
     let browser = started_browser().await;
     let server = serve(site);
     let client = &browser.client;
-    let page_steps = || async {
-        js(client, "return Array.from(document.querySelectorAll('.steps li code')).map(c => c.textContent);").await
-    };
+    let page_steps = || page_step_commands(client);
     open(client, &server, "ram=8G").await;
     for release in amavis_tune_core::RELEASES {
         let (os, version) = release.id.split_once(':').expect("family:version");
@@ -770,9 +773,7 @@ pub(crate) async fn release_selector_agrees_with_cli() {
             .unwrap_or_else(|e| panic!("{}: the page offers it: {e}", release.id));
         settle(client).await;
         let cli = cli_plan(&["--ram", "8G", "--os", release.id]);
-        let cli_steps: Vec<Value> =
-            cli["steps"].as_array().expect("steps").iter().map(|s| s["command"].clone()).collect();
-        assert_eq!(page_steps().await, Value::Array(cli_steps), "{}", release.id);
+        assert_eq!(page_steps().await, cli_step_commands(&cli), "{}", release.id);
         // What no source confirmed for the release, said beside the steps as the CLI says it.
         let unconfirmed =
             js(client, "return Array.from(document.querySelectorAll('.steps .unconfirmed')).map(p => p.textContent);")
@@ -802,9 +803,14 @@ pub(crate) async fn release_selector_agrees_with_cli() {
     let chosen = js(client, "return document.querySelector('#field-release').value;").await;
     assert_eq!(chosen, "22.04");
     let cli = cli_plan(&["--ram", "8G", "--os", "ubuntu:22.04"]);
-    let cli_steps: Vec<Value> = cli["steps"].as_array().expect("steps").iter().map(|s| s["command"].clone()).collect();
-    assert!(cli_steps.iter().any(|c| c.as_str().is_some_and(|c| c.contains("amavisd-new"))), "{cli_steps:?}");
-    assert_eq!(page_steps().await, Value::Array(cli_steps));
+    let cli_steps = cli_step_commands(&cli);
+    assert!(
+        cli_steps
+            .as_array()
+            .is_some_and(|steps| steps.iter().any(|c| c.as_str().is_some_and(|c| c.contains("amavisd-new")))),
+        "{cli_steps:?}"
+    );
+    assert_eq!(page_steps().await, cli_steps);
     // A bad release in a link is said at the field, and the family's newest is used.
     open(client, &server, "ram=8G&os=debian&release=12a").await;
     let error =
