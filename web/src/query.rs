@@ -102,7 +102,7 @@ mod tests {
             "os=windows&clamav=maybe&method=x&ram=%",
             "v=2&ram=%25&os=debian&clamav=on&method=master-cf",
             &[
-                "invalid operating system `windows`: use one of debian, ubuntu, rhel, freebsd, openbsd, opensuse, gentoo",
+                "invalid operating system `windows`: use one of debian, ubuntu, rhel, freebsd, openbsd, opensuse, gentoo, alpine",
                 "invalid clamav `maybe`: use on or off",
                 "invalid method `x`: use master-cf or main-cf",
             ],

@@ -57,6 +57,9 @@ pub fn os_from_os_release(text: &str) -> Option<Os> {
     if words().any(|w| w == "gentoo") {
         return Some(Os::Gentoo);
     }
+    if words().any(|w| w == "alpine") {
+        return Some(Os::Alpine);
+    }
     None
 }
 
@@ -86,7 +89,8 @@ mod tests {
         check_release("ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n", Some(Os::Rhel));
         check_release("ID=almalinux\n", Some(Os::Rhel));
         check_release("ID=freebsd\n", Some(Os::Freebsd));
-        check_release("ID=alpine\n", None);
+        check_release("ID=alpine\n", Some(Os::Alpine));
+        check_release("ID=plan9\n", None);
         check_release("", None);
     }
 
@@ -100,7 +104,7 @@ mod tests {
         // Debian testing has no VERSION_ID; a non-numeric one is left out.
         assert_eq!(release("ID=debian\n").as_deref(), Some("debian"));
         assert_eq!(release("ID=debian\nVERSION_ID=sid\n").as_deref(), Some("debian"));
-        assert_eq!(release("ID=alpine\nVERSION_ID=3.20\n"), None);
+        assert_eq!(release("ID=alpine\nVERSION_ID=3.22.1\n").as_deref(), Some("alpine:3.22.1"));
         let leap = "NAME=\"openSUSE Leap\"\nID=\"opensuse-leap\"\nID_LIKE=\"suse opensuse\"\nVERSION_ID=\"15.6\"\n";
         assert_eq!(release(leap).as_deref(), Some("opensuse:15.6"));
         let tumbleweed = "ID=\"opensuse-tumbleweed\"\nID_LIKE=\"opensuse suse\"\nVERSION_ID=\"20261201\"\n";

@@ -21,7 +21,9 @@ pub enum InputError {
     ServiceName { value: String, reason: String },
     #[error("unknown preset `{value}`: use one of {names}")]
     Preset { value: String, names: String },
-    #[error("invalid operating system `{value}`: use one of debian, ubuntu, rhel, freebsd, openbsd, opensuse, gentoo")]
+    #[error(
+        "invalid operating system `{value}`: use one of debian, ubuntu, rhel, freebsd, openbsd, opensuse, gentoo, alpine"
+    )]
     Os { value: String },
     #[error(
         "invalid release version `{value}`: write it as os-release's VERSION_ID does, digits and dots (12, 22.04, 9), or the table's word for it (tumbleweed, openrc, systemd)"

@@ -24,10 +24,12 @@ pub enum Os {
     Opensuse,
     /// Gentoo, whose releases here are its two init systems (OpenRC and systemd).
     Gentoo,
+    Alpine,
 }
 
 impl Os {
-    pub const ALL: [Os; 7] = [Os::Debian, Os::Ubuntu, Os::Rhel, Os::Freebsd, Os::Openbsd, Os::Opensuse, Os::Gentoo];
+    pub const ALL: [Os; 8] =
+        [Os::Debian, Os::Ubuntu, Os::Rhel, Os::Freebsd, Os::Openbsd, Os::Opensuse, Os::Gentoo, Os::Alpine];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -38,6 +40,7 @@ impl Os {
             Os::Openbsd => "openbsd",
             Os::Opensuse => "opensuse",
             Os::Gentoo => "gentoo",
+            Os::Alpine => "alpine",
         }
     }
 
@@ -99,7 +102,7 @@ mod tests {
         assert_eq!("RHEL".parse::<Os>(), Ok(Os::Rhel));
         assert_eq!(
             "windows".parse::<Os>().map_err(|e| e.to_string()),
-            Err("invalid operating system `windows`: use one of debian, ubuntu, rhel, freebsd, openbsd, opensuse, gentoo".to_owned())
+            Err("invalid operating system `windows`: use one of debian, ubuntu, rhel, freebsd, openbsd, opensuse, gentoo, alpine".to_owned())
         );
     }
 }

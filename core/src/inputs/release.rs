@@ -157,6 +157,10 @@ pub enum Master {
     /// No pid file (a unit that runs `amavisd -P '' foreground`): the unit's main process, as
     /// systemd knows it (`systemctl show -p MainPID`).
     Unit(&'static str),
+    /// No pid file known: the oldest process titled `PROGRAM (master)`, the title amavisd gives
+    /// its master (`$0 = c('myprogram_name') . ' (master)'`, Amavis.pm 2.13.0 line 7752); the
+    /// name is the program's as `ps` shows it.
+    Title(&'static str),
 }
 
 impl Master {
@@ -165,6 +169,9 @@ impl Master {
         match self {
             Master::PidFile(path) => format!("cat {path} 2>/dev/null"),
             Master::Unit(unit) => format!("systemctl show -p MainPID --value {unit}"),
+            // An ERE: `\(` is a parenthesis, so the shell running this, whose command line holds
+            // the pattern with its backslashes, does not match it.
+            Master::Title(name) => format!("pgrep -o -f '{name} \\(master\\)'"),
         }
     }
 
@@ -173,6 +180,7 @@ impl Master {
         match self {
             Master::PidFile(path) => format!("the master in {path}"),
             Master::Unit(unit) => format!("the main process of {unit}.service (this amavisd writes no pid file)"),
+            Master::Title(name) => format!("the oldest process titled `{name} (master)` (no pid file is known here)"),
         }
     }
 
@@ -180,7 +188,7 @@ impl Master {
     pub fn pid_file(self) -> Option<&'static str> {
         match self {
             Master::PidFile(path) => Some(path),
-            Master::Unit(_) => None,
+            Master::Unit(_) | Master::Title(_) => None,
         }
     }
 }
@@ -526,6 +534,43 @@ const GENTOO: ReleaseFacts = ReleaseFacts {
     unconfirmed: &["the mail log (Gentoo installs no syslog daemon by default: where it goes is the one chosen)"],
 };
 
+/// Alpine's `amavis` package. Its OpenRC script was in no source read, so the steps find the
+/// master by its title and reload amavisd as `amavisd reload` does, with SIGHUP to the master
+/// (Amavis.pm 2.13.0 line 7511): both work whatever the script does.
+const ALPINE: ReleaseFacts = ReleaseFacts {
+    id: "",
+    os: Os::Alpine,
+    version: "",
+    name: "",
+    amavis_package: "amavis",
+    amavis_version: "2.13.0",
+    amavisd_program: "/usr/sbin/amavisd",
+    amavis_conf: "/etc/amavisd.conf",
+    amavis_reads_conf_d: false,
+    master: Master::Title("amavisd"),
+    amavis_reload: "kill -HUP \"$(pgrep -o -f 'amavisd \\(master\\)')\"",
+    root_shell: RootShell::Sh,
+    validation: Validation::TestConfig,
+    postfix_dir: "/etc/postfix",
+    packaged_transport: None,
+    postfix_package: "postfix",
+    clamd_package: "clamav-daemon",
+    clamd_conf: &["/etc/clamav/clamd.conf"],
+    clamd_max_threads: None,
+    mail_log: MailLog::File { path: "/var/log/messages" },
+    sources: sources![
+        "alpinelinux/aports main/amavis/APKBUILD @ ad3272d5: amavis 2.13.0-r1 (provides amavisd-new), /usr/sbin/amavisd, /etc/amavisd.conf (0640 root:amavis), subpackage amavis-openrc with /etc/init.d/amavisd and /etc/conf.d/amavisd",
+        "main/amavis/amavisd-conf.patch @ 990d1c86: $MYHOME '/var/amavis', user and group amavis, $enable_db 0, $max_servers 2 kept, no $pid_file",
+        "amavisd 2.13.0 Amavis.pm (Debian 12's): line 7752 `$0 = c('myprogram_name') . ' (master)'`; line 7511 `reload` sends SIGHUP to the master; test-config",
+        "main/clamav/APKBUILD @ d2bfb22c (0.100.1): /etc/clamav/clamd.conf, MaxThreads not set: clamd's default 10; main/postfix/APKBUILD @ 511c49cd: /etc/postfix",
+    ],
+    unconfirmed: &[
+        "which Alpine release carries amavis 2.13.0 (the APKBUILD read names none)",
+        "the mail log (busybox syslogd's /var/log/messages, unless another syslog daemon was installed)",
+        "the clamd package's name (clamav-daemon) and clamd.conf's path in current releases (read in a 2018 APKBUILD)",
+    ],
+};
+
 /// The release table, grouped by family, oldest first within a family (Gentoo's OpenRC, its
 /// default init system, last: a plan for `gentoo` alone uses it).
 pub static RELEASES: &[ReleaseFacts] = &[
@@ -634,6 +679,7 @@ pub static RELEASES: &[ReleaseFacts] = &[
         ],
         unconfirmed: &[],
     },
+    ReleaseFacts { id: "alpine:3", version: "3", name: "Alpine Linux 3.x", ..ALPINE },
     ReleaseFacts {
         id: "opensuse:15",
         version: "15",
@@ -721,6 +767,7 @@ mod tests {
         assert_eq!(id("opensuse:tumbleweed"), "opensuse:tumbleweed");
         assert_eq!(id("gentoo"), "gentoo:openrc");
         assert_eq!(id("gentoo:systemd"), "gentoo:systemd");
+        assert_eq!(id("alpine:3.22.1"), "alpine:3");
         let note = resolve_release(&asked("debian:14")).note.unwrap_or_default();
         assert!(note.contains("Debian 13 (trixie)") && note.contains("debian:11, debian:12, debian:13"), "{note}");
         assert!(resolve_release(&asked("debian")).note.is_some());

@@ -740,3 +740,72 @@ pub(crate) fn watch_sees_enough_children() {
     report("watch (max_servers 8, maxproc 8)", &results);
     assert_all_delivered(&results, load);
 }
+
+/// Where no pid file is known (Alpine's entry), the steps find amavisd's master by its title and
+/// reload it with SIGHUP, as `amavisd reload` does: run as printed against the lab's amavisd
+/// (the only amavisd while the lab's lock is held), the count prints the children of the real
+/// master, and the printed reload makes the same master run the new number.
+pub(crate) fn title_master_steps_count_and_reload() {
+    let _one_amavisd = one_amavisd_at_a_time();
+    let lab = Lab::start(Settings {
+        max_servers: 2,
+        postfix_limit: PostfixLimit::Maxproc(2),
+        scan_time: Duration::from_millis(200),
+        ..Settings::default()
+    });
+    let master = lab.amavisd_pid().expect("amavisd runs");
+    let steps = |n: u32| -> Vec<(String, String)> {
+        let outcome =
+            Run::new(["plan", "--ram", "8G", "--os", "alpine:3", "--concurrency", &n.to_string(), "--format", "json"])
+                .run();
+        assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+        let plan: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("JSON");
+        plan["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .map(|s| {
+                (
+                    s["kind"].as_str().unwrap_or_default().to_owned(),
+                    s["command"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let command = |steps: &[(String, String)], kind: &str, starts: &str| {
+        steps
+            .iter()
+            .find(|(k, c)| k == kind && c.starts_with(starts))
+            .map(|(_, c)| c.clone())
+            .unwrap_or_else(|| panic!("no {kind} step starting `{starts}` in {steps:?}"))
+    };
+    // The count, as printed, sees the lab's two children.
+    let count = command(&steps(2), "verify", "i=0;");
+    assert!(count.contains("pgrep -o -f 'amavisd \\(master\\)'"), "{count}");
+    let output = lab.shell(&count);
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "2", "`{count}`: {output:?}");
+    // The printed reload applies a new $max_servers: the same master runs 3.
+    let conf = lab.amavisd_conf();
+    let text = std::fs::read_to_string(&conf).expect("reads");
+    std::fs::write(&conf, text.replace("$max_servers = 2;", "$max_servers = 3;")).expect("writes");
+    let three = steps(3);
+    let reload = command(&three, "restart", "kill -HUP");
+    let old = amavis_tune_tests::lab::children_of(master);
+    let output = lab.shell(&reload);
+    assert!(output.status.success(), "`{reload}`: {output:?}");
+    // The reload done: the master's children all new, three of them (while it runs, the old
+    // children and the first new ones are counted together).
+    let started = std::time::Instant::now();
+    loop {
+        let now = amavis_tune_tests::lab::children_of(master);
+        if now.len() == 3 && now.iter().all(|pid| !old.contains(pid)) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "after `{reload}`: children {now:?}, before {old:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let count = command(&three, "verify", "i=0;");
+    let output = lab.shell(&count);
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "3", "`{count}` after `{reload}`: {output:?}");
+    assert_eq!(lab.amavisd_pid(), Some(master), "the same master, reloaded");
+}

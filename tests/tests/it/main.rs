@@ -155,6 +155,7 @@ fn main() {
         test!(live::printed_steps_run_against_the_lab, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
         test!(live::restore_brings_the_mismatch_back, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
         test!(live::a_reload_applies_a_new_max_servers, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
+        test!(live::title_master_steps_count_and_reload, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),
         test!(live::spamassassin_children_cost_parent_rss_plus_private, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink SpamAssassin),
         test!(live::logs_of_each_scenario),
         test!(alone live::watch_sees_too_few_children, needs Root Postfix Postconf Amavisd SmtpSource SmtpSink),

@@ -372,9 +372,12 @@ pub(crate) fn readme_release_table_matches_the_data() {
                 format!("journal: `{}`", log["command"].as_str().unwrap_or_default())
             };
             let master = &facts["master"];
-            let master = match (master["pid-file"].as_str(), master["unit"].as_str()) {
-                (Some(path), _) => format!("`{path}`"),
-                (None, unit) => format!("no pid file: `{}.service`'s main process", unit.unwrap_or_default()),
+            let master = match (master["pid-file"].as_str(), master["unit"].as_str(), master["title"].as_str()) {
+                (Some(path), ..) => format!("`{path}`"),
+                (None, Some(unit), _) => format!("no pid file: `{unit}.service`'s main process"),
+                (None, None, title) => {
+                    format!("no pid file known: the oldest `{} (master)`", title.unwrap_or_default())
+                }
             };
             let unconfirmed: Vec<&str> = facts["unconfirmed"]
                 .as_array()
