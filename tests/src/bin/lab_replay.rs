@@ -25,7 +25,7 @@ fn main() -> ExitCode {
     for (name, arrivals, numbers, lifted) in runs {
         println!("  {} (1 s scans); predicted from the logs of {} children:", arrivals.describe(), numbers[0]);
         let (report, rows) =
-            replay::table(arrivals, numbers, lifted, keep.as_ref().map(|dir| dir.join(name)).as_deref());
+            replay::table(arrivals, numbers, lifted, keep.as_ref().map(|dir| dir.join(name)).as_deref(), 1);
         println!("  {:>3} {:<24} {:>13} {:>12} {:>7}", "N", "", "predicted p95", "measured p95", "agrees");
         for row in &rows {
             println!(
