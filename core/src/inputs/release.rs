@@ -179,8 +179,8 @@ impl Master {
     pub fn describe(self) -> String {
         match self {
             Master::PidFile(path) => format!("the master in {path}"),
-            Master::Unit(unit) => format!("the main process of {unit}.service (this amavisd writes no pid file)"),
-            Master::Title(name) => format!("the oldest process titled `{name} (master)` (no pid file is known here)"),
+            Master::Unit(unit) => format!("{unit}.service's main process (no pid file)"),
+            Master::Title(name) => format!("the oldest `{name} (master)` (no pid file is known)"),
         }
     }
 
@@ -320,16 +320,14 @@ pub(crate) fn count_children_command(master: Master, n: u32, raised: bool) -> St
     )
 }
 
-/// How the count step says what it waits for.
+/// How the count step says what it waits for (README, "Steps": why at least `n` after a raise,
+/// exactly `n` after a cut).
 pub(crate) fn count_children_description(master: Master, n: u32, raised: bool) -> String {
-    let until = if raised {
-        format!(
-            "until there are at least {n} (for at most 30 s; old children may finish beside the new ones for a while)"
-        )
-    } else {
-        format!("until there are {n} (for at most 30 s; under load, the old children finish their messages first)")
-    };
-    format!("Verify that amavisd runs {n} children: the children of {}, counted {until}", master.describe())
+    let at_least = if raised { "at least " } else { "" };
+    format!(
+        "Verify that amavisd runs {n} children: the children of {}, counted until there are {at_least}{n} (at most 30 s)",
+        master.describe()
+    )
 }
 
 /// The release a plan's commands are for, and why it is that one when it is not the one asked.
@@ -502,10 +500,7 @@ const OPENSUSE: ReleaseFacts = ReleaseFacts {
         "packages/p/postfix/postfix.spec @ ca310fd7 (3.9.0, /etc/postfix) and postfix-master.cf.patch @ 22f90132: `#amavis unix - - n - 4 smtp` shipped commented",
         "packages/c/clamav/clamav-conf.patch @ 1f495b87: /etc/clamd.conf, MaxThreads not set: clamd's default 10",
     ],
-    unconfirmed: &[
-        "the mail log (the journal, unless rsyslog was installed)",
-        "whether config.postfix (which writes main.cf from /etc/sysconfig/postfix) keeps hand edits of main.cf",
-    ],
+    unconfirmed: &["the mail log (the journal)", "whether config.postfix keeps hand edits of main.cf"],
 };
 
 /// Gentoo's `mail-filter/amavisd-new` (the same ebuild for both init systems).
@@ -531,7 +526,7 @@ const GENTOO: ReleaseFacts = ReleaseFacts {
     clamd_max_threads: None,
     mail_log: MailLog::File { path: "/var/log/messages" },
     sources: sources![],
-    unconfirmed: &["the mail log (Gentoo installs no syslog daemon by default: where it goes is the one chosen)"],
+    unconfirmed: &["the mail log (no syslog daemon by default)"],
 };
 
 /// Alpine's `amavis` package. Its OpenRC script was in no source read, so the steps find the
@@ -565,9 +560,9 @@ const ALPINE: ReleaseFacts = ReleaseFacts {
         "main/clamav/APKBUILD @ d2bfb22c (0.100.1): /etc/clamav/clamd.conf, MaxThreads not set: clamd's default 10; main/postfix/APKBUILD @ 511c49cd: /etc/postfix",
     ],
     unconfirmed: &[
-        "which Alpine release carries amavis 2.13.0 (the APKBUILD read names none)",
-        "the mail log (busybox syslogd's /var/log/messages, unless another syslog daemon was installed)",
-        "the clamd package's name (clamav-daemon) and clamd.conf's path in current releases (read in a 2018 APKBUILD)",
+        "which Alpine release has amavis 2.13.0",
+        "the mail log (busybox syslogd's)",
+        "the clamd package and clamd.conf's path (read in a 2018 APKBUILD)",
     ],
 };
 
@@ -684,7 +679,7 @@ pub static RELEASES: &[ReleaseFacts] = &[
         id: "opensuse:15",
         version: "15",
         name: "openSUSE Leap 15 and SLES 15 (PackageHub)",
-        unconfirmed: &["every fact: Leap's and SLES's own package sources were not read; these are openSUSE:Factory's"],
+        unconfirmed: &["every fact (these are openSUSE:Factory's)"],
         ..OPENSUSE
     },
     ReleaseFacts { id: "opensuse:tumbleweed", version: "tumbleweed", name: "openSUSE Tumbleweed", ..OPENSUSE },
@@ -695,7 +690,7 @@ pub static RELEASES: &[ReleaseFacts] = &[
         master: Master::Unit("amavisd"),
         amavis_reload: "systemctl reload amavisd",
         mail_log: MailLog::Journal { command: "journalctl -u amavisd -u postfix" },
-        unconfirmed: &["the Postfix unit's name in the journal command (postfix.service)"],
+        unconfirmed: &["the Postfix unit's name (postfix.service)"],
         sources: sources![
             "gentoo/gentoo mail-filter/amavisd-new/amavisd-new-2.14.0-r1.ebuild @ b10389df: KEYWORDS amd64 (stable), /usr/sbin/amavisd, /etc/amavisd.conf; mail-mta/postfix/postfix-3.10.8.ebuild @ a4490d48: /etc/postfix",
             "app-antivirus/clamav/clamav-1.4.1-r1.ebuild @ 1f64051c: /etc/clamav/clamd.conf, MaxThreads not edited: clamd's default 10",

@@ -182,7 +182,7 @@ pub(crate) fn general(
             &mut found,
             WarningCode::ReleaseTransport,
             format!(
-                "{}'s postfix package names amavisd's transport `{transport}` (in master.cf, commented out until amavis is enabled), and this plan changes `{}`: if yours is `{transport}`, plan with --service {transport}.",
+                "{}'s postfix package names amavisd's transport `{transport}`, and this plan changes `{}`: if yours is `{transport}`, plan with --service {transport}.",
                 facts.name,
                 inputs.service.as_str()
             ),
