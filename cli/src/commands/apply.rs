@@ -25,11 +25,7 @@ fn platform_refusal(
     n: amavis_tune_core::Concurrency,
 ) -> anyhow::Error {
     let facts = platform.facts();
-    // The value to go back to: the setting as read; else the files' number, which is the
-    // setting's only when both agree (else one was edited by hand).
-    let report = amavis_tune_core::check(config);
-    let read = setting.as_ref().ok().and_then(|s| s.as_ref()).and_then(|s| s.number());
-    let current = read.or(report.amavis.max_servers.filter(|&a| Some(a) == report.postfix.effective));
+    let current = crate::host::setting::rollback_value(setting, &amavis_tune_core::check(config));
     let steps: Vec<String> = facts
         .steps(n, current)
         .iter()

@@ -66,3 +66,13 @@ pub(crate) fn read(root: &Path, platform: Platform) -> Result<Option<SettingValu
         }
     }
 }
+
+/// The value a platform's rollback goes back to: the setting as read; else the files' number,
+/// which is the setting's only when both sides agree (else one was edited by hand).
+pub(crate) fn rollback_value(
+    setting: &Result<Option<SettingValue>, String>,
+    report: &amavis_tune_core::Report,
+) -> Option<u32> {
+    let read = setting.as_ref().ok().and_then(Option::as_ref).and_then(SettingValue::number);
+    read.or(report.amavis.max_servers.filter(|&a| Some(a) == report.postfix.effective))
+}

@@ -91,9 +91,7 @@ pub(crate) fn write(
             let facts = platform.facts();
             writeln!(out, "To make both sides agree at {n} on {}:", facts.title)?;
             let Ok(n) = amavis_tune_core::Concurrency::new(n) else { return Ok(()) };
-            // The value to go back to: the setting as read, else the files' agreed number.
-            let read = layout.setting.as_ref().ok().and_then(|s| s.as_ref()).and_then(|s| s.number());
-            let current = read.or(report.amavis.max_servers.filter(|&a| Some(a) == report.postfix.effective));
+            let current = crate::host::setting::rollback_value(&layout.setting, report);
             for (i, step) in facts.steps(n, current).iter().enumerate() {
                 writeln!(out, "  {}. {}\n     {}", i + 1, step.description, step.command)?;
             }

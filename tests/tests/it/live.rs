@@ -758,23 +758,8 @@ pub(crate) fn title_master_steps_count_and_reload() {
         ..Settings::default()
     });
     let master = lab.amavisd_pid().expect("amavisd runs");
-    let steps = |n: u32| -> Vec<(String, String)> {
-        let outcome =
-            Run::new(["plan", "--ram", "8G", "--os", "alpine:3", "--concurrency", &n.to_string(), "--format", "json"])
-                .run();
-        assert_eq!(outcome.code, 0, "{}", outcome.stderr);
-        let plan: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("JSON");
-        plan["steps"]
-            .as_array()
-            .expect("steps")
-            .iter()
-            .map(|s| {
-                (
-                    s["kind"].as_str().unwrap_or_default().to_owned(),
-                    s["command"].as_str().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect()
+    let steps = |n: u32| {
+        crate::releases::commands(&crate::releases::plan_json(&["--os", "alpine:3", "--concurrency", &n.to_string()]))
     };
     let command = |steps: &[(String, String)], kind: &str, starts: &str| {
         steps

@@ -10,13 +10,13 @@ use amavis_tune_tests::needs::Need;
 use amavis_tune_tests::{Run, copy_tree, workspace_root};
 
 /// `plan --format json` for a release.
-fn plan_json(args: &[&str]) -> serde_json::Value {
+pub(crate) fn plan_json(args: &[&str]) -> serde_json::Value {
     let outcome = Run::new(["plan", "--ram", "8G", "--format", "json"].iter().chain(args)).run();
     assert_eq!(outcome.code, 0, "{args:?}: {}", outcome.stderr);
     serde_json::from_str(&outcome.stdout).expect("valid JSON")
 }
 
-fn commands(plan: &serde_json::Value) -> Vec<(String, String)> {
+pub(crate) fn commands(plan: &serde_json::Value) -> Vec<(String, String)> {
     plan["steps"]
         .as_array()
         .expect("steps")
